@@ -1,0 +1,151 @@
+"""The library surface the CLI calls: load specs, plan the files of a layer, write a plan."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from . import __version__
+from .context import build_context
+from .diagnostics import KlgenError
+from .loader import load_spec_file, load_spec_text
+from .naming import did_you_mean
+from .project import Layout
+from .regions import RegionError, digest, extract, recorded_digest
+from .render import render_layer_files
+from .spec import LayerSpec
+from .spec_yaml import dump_spec_yaml
+from .writer import CONFLICT, CREATE, IDENTICAL, UPDATE, FileChange, Plan, read_text, write_all
+
+EXAMPLE_SUFFIX = ".klgen.yaml"
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """A validated spec and where it came from: a file, a bundled example, or flags."""
+
+    spec: LayerSpec
+    path: Path | None = None  # the spec file, when there is one
+    example: str | None = None  # the catalogue name, for `--example`
+    text: str | None = None  # the original YAML, kept verbatim when the spec is saved
+
+
+def example_names() -> list[str]:
+    folder = resources.files("keraslayer_gen") / "examples"
+    return sorted(p.name[: -len(EXAMPLE_SUFFIX)] for p in folder.iterdir()
+                  if p.name.endswith(EXAMPLE_SUFFIX))
+
+
+def example_text(name: str) -> str:
+    names = example_names()
+    if name not in names:
+        raise KlgenError(f"unknown example `{name}`{did_you_mean(name, names)}; "
+                         f"examples: {', '.join(names)}")
+    path = resources.files("keraslayer_gen") / "examples" / f"{name}{EXAMPLE_SUFFIX}"
+    return path.read_text(encoding="utf-8")
+
+
+def load_example(name: str) -> SpecSource:
+    text = example_text(name)
+    return SpecSource(load_spec_text(text, f"example:{name}"), example=name, text=text)
+
+
+def load_spec(path: Path) -> SpecSource:
+    return SpecSource(load_spec_file(path), path=path)
+
+
+def resolve_target(spec: LayerSpec, layout: Layout, target: str | None) -> str:
+    """A `--target` flag wins; then the spec's own `target`; then `[tool.klgen]`."""
+    if target:
+        return target
+    if "target" in spec.model_fields_set:
+        return spec.target
+    return layout.target
+
+
+def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
+               mode: str = "new", force: bool = False, save_spec: Path | None = None,
+               overlay: str | None = None) -> Plan:
+    """Every file of one layer as it would be written, with its status; writes nothing."""
+    spec = source.spec
+    target = resolve_target(spec, layout, target)
+    bodies = None
+    if target != spec.target:
+        bodies = spec.targets.get(target)  # type: ignore[call-overload]
+        if bodies is None and (spec.call is not None or spec.state or spec.compute_mask):
+            raise KlgenError(f"{_label(source)}: the spec's bodies are for {spec.target}; "
+                             f"add `targets: {{{target}: {{call: ...}}}}` with bodies in "
+                             f"{target}'s idiom to render it for {target}")
+    module = spec.module_name
+    layer_path = layout.layers_dir / f"{module}.py"
+    test_path = layout.tests_dir / f"test_{module}.py"
+    plan = Plan(root=layout.root)
+    old_layer, old_test = read_text(layer_path), read_text(test_path)
+    layer_regions = _regions(old_layer, layer_path)
+    test_regions = _regions(old_test, test_path)
+    spec_path = save_spec or source.path
+    if spec_path is not None:
+        rel = os.path.relpath(Path(spec_path).absolute(), layer_path.parent.absolute())
+        label = Path(rel).as_posix()
+    elif source.example:
+        label = f"example:{source.example}"
+    else:
+        label = "command-line flags"
+    ctx = build_context(
+        spec, target=target, version=__version__, import_path=layout.import_path(module),
+        package=spec.package or layout.package, source=label, regions=layer_regions,
+        bodies=bodies,
+    )
+    layer, test = render_layer_files(ctx, layer_regions, test_regions, overlay)
+    plan.changes.append(_change(layer_path, layer.text, old_layer, mode, force))
+    plan.changes.append(_change(test_path, test.text, old_test, mode, force))
+    if save_spec is not None:
+        text = source.text or dump_spec_yaml(spec)
+        old = read_text(save_spec)
+        change = _change(save_spec, text, old, "new", force)
+        if change.status == CONFLICT:
+            change.reason = "a different spec is there; use --force to replace it"
+        plan.changes.append(change)
+    return plan
+
+
+def _label(source: SpecSource) -> str:
+    return str(source.path) if source.path else (f"example:{source.example}"
+                                                  if source.example else "flags")
+
+
+def _regions(text: str | None, path: Path) -> dict[str, str]:
+    if text is None:
+        return {}
+    try:
+        return extract(text)
+    except RegionError as exc:
+        raise KlgenError(f"{path}: the user-region markers are broken ({exc}); restore them "
+                         "or move the file away") from None
+
+
+def _change(path: Path, text: str, old: str | None, mode: str, force: bool) -> FileChange:
+    if old is None:
+        return FileChange(path, text, old, CREATE)
+    if old == text:
+        return FileChange(path, text, old, IDENTICAL)
+    if force:
+        return FileChange(path, text, old, UPDATE, "--force")
+    recorded = recorded_digest(old)
+    if recorded is None:
+        return FileChange(path, text, old, CONFLICT, "exists and was not written by klgen; "
+                          "move it away or use --force to replace it")
+    if recorded != digest(old):
+        return FileChange(path, text, old, CONFLICT, "was edited outside its user regions; "
+                          "move those edits into the spec or a region, or use --force")
+    if mode == "sync":
+        return FileChange(path, text, old, UPDATE)
+    return FileChange(path, text, old, CONFLICT, "exists and differs from what this spec "
+                      "generates; run `klgen sync` to regenerate it or use --force")
+
+
+def write(plan: Plan) -> None:
+    """Write a plan with no conflicts: every file or none."""
+    write_all(plan)

@@ -1,0 +1,108 @@
+"""The `klgen` command line: options -> one library call -> printed diagnostics -> exit code.
+
+Exit codes: 0 success; 1 `check`/`verify` found problems; 2 bad input (usage, spec, conflict);
+3 an internal error of klgen (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__
+from .diagnostics import KlgenError
+
+app = typer.Typer(
+    name="klgen",
+    help="Generate correct custom Keras layers from a spec, and prove they honour the "
+    "Keras layer contract.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn klgen's errors into messages and exit codes; never show a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KlgenError as exc:
+            for line in exc.lines():
+                err(line)
+            raise typer.Exit(exc.exit_code) from None
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            err("klgen: interrupted; nothing was written")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            err(f"klgen: internal error: {type(exc).__name__}: {exc}")
+            err("klgen: this is a bug in klgen; rerun with --debug for the traceback and "
+                "report it")
+            raise typer.Exit(3) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"klgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal "
+                                        "errors.")] = False,
+) -> None:
+    """klgen: custom Keras layers that are correct by construction.
+
+    Start with `klgen new --example decaying-dropout --out layers/`.
+    """
+    _state["debug"] = debug
+
+
+COMMAND_MODULES = ("generate", "info", "sync", "check", "lint", "init", "verify", "templates")
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module = _optional_command(name)
+        if module is not None:
+            module.register(app, handle_errors)
+
+
+def _optional_command(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(f".commands.{name}", __package__)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.endswith(f"commands.{name}"):
+            return None
+        raise
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,96 @@
+"""Identifiers: case conversion, and the names a layer may not use."""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+import keyword
+import re
+
+_PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+#: Attributes and methods of `keras.layers.Layer` that an argument, a weight or a seed
+#: generator must not overwrite: assigning them breaks the layer in subtle ways.
+LAYER_ATTRIBUTES = frozenset(
+    """
+    activity_regularizer add_loss add_metric add_update add_variable add_weight build
+    built call compute_dtype compute_mask compute_output_shape compute_output_spec count_params
+    dtype dtype_policy dynamic from_config get_build_config get_config get_weights
+    inbound_nodes input input_dtype input_spec losses metrics name non_trainable_variables
+    non_trainable_weights outbound_nodes output path quantize quantization_mode
+    rematerialized_call seed_generators set_weights stateless_call submodules
+    supports_masking trainable trainable_variables trainable_weights variable_dtype variables
+    weights
+    """.split()
+)
+
+#: Names a spec's code sees that are not arguments or weights.
+BODY_SCOPE = frozenset({"inputs", "mask", "training", "self", "ops", "keras"})
+
+#: `keras.layers` names, for the shadowing check; kept here so that the generation path
+#: never imports Keras. Refreshed by `python -m tests.regen_keras_names` when Keras grows.
+KERAS_LAYER_NAMES = frozenset(
+    """
+    Activation ActivityRegularization Add AdditiveAttention AlphaDropout Attention Average
+    AveragePooling1D AveragePooling2D AveragePooling3D AvgPool1D AvgPool2D AvgPool3D
+    BatchNormalization Bidirectional CategoryEncoding CenterCrop Concatenate Conv1D
+    Conv1DTranspose Conv2D Conv2DTranspose Conv3D Conv3DTranspose ConvLSTM1D ConvLSTM2D
+    ConvLSTM3D Convolution1D Convolution1DTranspose Convolution2D Convolution2DTranspose
+    Convolution3D Convolution3DTranspose Cropping1D Cropping2D Cropping3D Dense
+    DepthwiseConv1D DepthwiseConv2D Discretization Dot Dropout ELU EinsumDense Embedding
+    Flatten FlaxLayer GaussianDropout GaussianNoise GlobalAveragePooling1D
+    GlobalAveragePooling2D GlobalAveragePooling3D GlobalAvgPool1D GlobalAvgPool2D
+    GlobalAvgPool3D GlobalMaxPool1D GlobalMaxPool2D GlobalMaxPool3D GlobalMaxPooling1D
+    GlobalMaxPooling2D GlobalMaxPooling3D GroupNormalization GroupQueryAttention GRU GRUCell
+    HashedCrossing Hashing Identity Input InputLayer InputSpec IntegerLookup JaxLayer Lambda
+    Layer LayerNormalization LeakyReLU LSTM LSTMCell Masking Maximum MaxPool1D MaxPool2D
+    MaxPool3D MaxPooling1D MaxPooling2D MaxPooling3D Minimum MultiHeadAttention Multiply
+    Normalization Permute PReLU RandomBrightness RandomContrast RandomCrop RandomFlip
+    RandomRotation RandomTranslation RandomZoom ReLU RepeatVector Rescaling Reshape Resizing
+    RMSNormalization RNN SeparableConv1D SeparableConv2D SeparableConvolution1D
+    SeparableConvolution2D SimpleRNN SimpleRNNCell Softmax SpatialDropout1D SpatialDropout2D
+    SpatialDropout3D SpectralNormalization StackedRNNCells StringLookup Subtract TextVectorization
+    TFSMLayer TimeDistributed TorchModuleWrapper UnitNormalization UpSampling1D UpSampling2D
+    UpSampling3D Wrapper ZeroPadding1D ZeroPadding2D ZeroPadding3D
+    """.split()
+)
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def snake_case(name: str) -> str:
+    """`DecayingDropout` -> `decaying_dropout`; `GRUCell` -> `gru_cell`."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+def pascal_case(name: str) -> str:
+    """`decaying-dropout` or `decaying_dropout` -> `DecayingDropout`."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_\s]+", name) if part)
+
+
+def is_pascal(name: str) -> bool:
+    return bool(_PASCAL.match(name))
+
+
+def is_snake(name: str) -> bool:
+    return bool(_SNAKE.match(name))
+
+
+def identifier_problem(name: str) -> str | None:
+    """Why `name` cannot be a Python name of the generated code, or None."""
+    if not name.isidentifier():
+        return f"`{name}` is not a Python identifier"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"`{name}` is a Python keyword"
+    if name in BUILTIN_NAMES:
+        return f"`{name}` shadows the Python builtin `{name}`"
+    return None
+
+
+def did_you_mean(word: str, choices: object) -> str:
+    """` (did you mean `x`?)` for the closest of `choices`, or an empty string."""
+    found = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)  # type: ignore[attr-defined]
+    return f" (did you mean `{found[0]}`?)" if found else ""

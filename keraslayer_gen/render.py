@@ -1,0 +1,82 @@
+"""Jinja: one environment over `templates/`, and spec -> rendered, formatted file texts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from .context import LayerContext, Region
+from .formatting import format_code
+from .regions import splice, stamp
+
+TEMPLATE_DIRS = (
+    Path(__file__).parent / "templates",  # inside the wheel
+    Path(__file__).parent.parent / "templates",  # a source checkout
+)
+TARGET_DIRS = {"keras3": "keras3", "tf-keras": "tf_keras"}
+
+
+def builtin_templates() -> Path:
+    for folder in TEMPLATE_DIRS:
+        if folder.is_dir():
+            return folder
+    raise FileNotFoundError("klgen's templates are missing from the installation")
+
+
+def _indent_code(code: str, indent: str) -> str:
+    """Indent every non-blank line; the Jinja `indent` filter would indent blank ones too."""
+    return "\n".join(indent + line if line.strip() else "" for line in code.splitlines())
+
+
+def _pyrepr(value: object) -> str:
+    return repr(value)
+
+
+@lru_cache(maxsize=8)
+def environment(overlay: str | None = None) -> jinja2.Environment:
+    """The Jinja environment: the user's overlay folder first (if any), then klgen's."""
+    loaders: list[jinja2.BaseLoader] = []
+    if overlay:
+        loaders.append(jinja2.FileSystemLoader(overlay))
+    loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["pyrepr"] = _pyrepr
+    env.filters["indent_code"] = _indent_code
+    return env
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One generated file: its kind (`layer`, `test`) and its final text."""
+
+    kind: str
+    text: str
+
+
+def render_file(ctx: LayerContext, kind: str, regions: dict[str, str],
+                overlay: str | None = None) -> Rendered:
+    """Render, format with black, splice the user's regions back, stamp the digest."""
+    name = f"{TARGET_DIRS[ctx.target]}/{'layer' if kind == 'layer' else 'test_layer'}.py.jinja"
+    template = environment(overlay).get_template(name)
+    text = template.render(ctx=ctx)
+    text = format_code(text, what=name)
+    text = splice(text, regions)
+    return Rendered(kind, stamp(text))
+
+
+def render_layer_files(ctx: LayerContext, layer_regions: dict[str, str],
+                       test_regions: dict[str, str],
+                       overlay: str | None = None) -> tuple[Rendered, Rendered]:
+    ctx.test_region = Region("tests", test_regions.get("tests", ""))
+    return (render_file(ctx, "layer", layer_regions, overlay),
+            render_file(ctx, "test", test_regions, overlay))

@@ -1,0 +1,554 @@
+"""Cross-field rules of a spec: names, types, defaults, expressions and bodies, all at once."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .diagnostics import Diagnostic
+from .naming import (
+    BODY_SCOPE,
+    BUILTIN_NAMES,
+    KERAS_LAYER_NAMES,
+    LAYER_ATTRIBUTES,
+    did_you_mean,
+    identifier_problem,
+    is_pascal,
+    is_snake,
+)
+from .spec import ARG_TYPES, KERAS_OBJECT_MODULES, TARGETS, Arg, LayerSpec, parse_arg_type
+
+if TYPE_CHECKING:
+    from .loader import Located
+
+_RANGE = re.compile(r"^\s*([\[(])\s*([^,\s]*)\s*,\s*([^,\s]*)\s*([\])])\s*$")
+
+#: Built-in Keras identifiers by kind, to catch typos without importing Keras.
+KERAS_IDENTIFIERS = {
+    "initializer": (
+        "zeros ones constant glorot_uniform glorot_normal he_uniform he_normal "
+        "lecun_uniform lecun_normal orthogonal random_normal random_uniform "
+        "truncated_normal identity variance_scaling"
+    ).split(),
+    "regularizer": "l1 l2 l1_l2 orthogonal_regularizer".split(),
+    "constraint": "max_norm min_max_norm non_neg unit_norm".split(),
+    "activation": (
+        "linear relu relu6 sigmoid softmax softplus softsign tanh elu selu gelu "
+        "silu swish exponential hard_sigmoid hard_silu hard_swish leaky_relu mish "
+        "log_softmax"
+    ).split(),
+}
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+DTYPES = (*FLOAT_DTYPES, "int8", "int16", "int32", "int64", "uint8", "bool")
+
+Path_ = tuple[str | int, ...]
+
+
+def parse_range(text: str) -> tuple[float | None, bool, float | None, bool] | None:
+    """`"(0, 1]"` -> `(0.0, False, 1.0, True)`: bounds and whether each is closed."""
+    match = _RANGE.match(text)
+    if not match:
+        return None
+    lo_text, hi_text = match.group(2), match.group(3)
+    try:
+        lo = None if lo_text in ("", "-inf") else float(lo_text)
+        hi = None if hi_text in ("", "inf", "+inf") else float(hi_text)
+    except ValueError:
+        return None
+    return lo, match.group(1) == "[", hi, match.group(4) == "]"
+
+
+def check_spec(spec: LayerSpec, located: Located) -> list[Diagnostic]:
+    """Every rule-level problem of a structurally valid spec."""
+    return _Checker(spec, located).run()
+
+
+class _Checker:
+    def __init__(self, spec: LayerSpec, located: Located) -> None:
+        self.spec = spec
+        self.located = located
+        self.problems: list[Diagnostic] = []
+
+    def error(self, path: Path_, message: str) -> None:
+        self.problems.append(self.located.at(path, message))
+
+    def run(self) -> list[Diagnostic]:
+        self._names()
+        for name, arg in self.spec.args.items():
+            self._arg(name, arg)
+        self._arg_order()
+        self._build()
+        self._weights()
+        self._seed_generator()
+        self._bodies()
+        self._state()
+        self._examples()
+        self._input_spec()
+        return self.problems
+
+    # -- names --------------------------------------------------------------------------
+    def _names(self) -> None:
+        spec = self.spec
+        if not is_pascal(spec.name):
+            self.error(("name",), f"`{spec.name}` is not a PascalCase class name, "
+                       "e.g. `DecayingDropout`")
+        elif problem := identifier_problem(spec.name):
+            self.error(("name",), problem)
+        elif spec.name in KERAS_LAYER_NAMES and not spec.allow_shadowing:
+            self.error(("name",), f"`{spec.name}` shadows `keras.layers.{spec.name}`; "
+                       "rename the layer or set `allow_shadowing: true`")
+        if spec.module is not None:
+            if not is_snake(spec.module):
+                self.error(("module",), f"`{spec.module}` is not a snake_case module name")
+            elif problem := identifier_problem(spec.module):
+                self.error(("module",), problem)
+        if spec.package is not None and not re.match(r"^[A-Za-z0-9_.\-]+$", spec.package):
+            self.error(("package",), f"`{spec.package}` is not a package name "
+                       "(letters, digits, `_`, `.`, `-`)")
+        for kind, names in (("args", spec.args), ("weights", spec.weights)):
+            for name in names:
+                path = (kind, name)
+                if not is_snake(name):
+                    self.error(path, f"`{name}` is not a snake_case name")
+                elif problem := identifier_problem(name):
+                    self.error(path, problem)
+                elif name in LAYER_ATTRIBUTES:
+                    self.error(path, f"`{name}` is an attribute of `keras.layers.Layer`; "
+                               "using it breaks the layer, choose another name")
+                elif name in BODY_SCOPE or name == "kwargs":
+                    self.error(path, f"`{name}` is a name of the generated `call`; "
+                               "choose another name")
+        for name in spec.weights:
+            if name in spec.args:
+                self.error(("weights", name), f"weight `{name}` has the name of an "
+                           "argument; both would be `self." + name + "`")
+        for target in spec.targets:
+            if target == spec.target:
+                self.error(("targets", target), f"`{target}` is the spec's own target; its "
+                           "bodies belong in `call`, `state` and `compute_mask`")
+
+    # -- args ---------------------------------------------------------------------------
+    def _arg(self, name: str, arg: Arg) -> None:
+        path = ("args", name)
+        try:
+            base, nullable = parse_arg_type(arg.type)
+        except ValueError:
+            word = arg.type.replace("| None", "").replace("|None", "").strip()
+            self.error((*path, "type"), f"unknown type `{arg.type}`{did_you_mean(word, ARG_TYPES)}"
+                       f"; types are {', '.join(ARG_TYPES)}, each optionally `| None`")
+            return
+        numeric = base in ("int", "float")
+        for key in ("min", "max", "range"):
+            if getattr(arg, key) is not None and not numeric:
+                self.error((*path, key), f"`{key}` applies to int and float arguments, "
+                           f"not {base}")
+        bounds = None
+        if arg.range is not None and numeric:
+            bounds = parse_range(arg.range)
+            if bounds is None:
+                self.error((*path, "range"), f"`{arg.range}` is not an interval such as "
+                           "`(0, 1]` or `[1, inf)`")
+        if arg.choices is not None:
+            if base not in ("int", "float", "str"):
+                self.error((*path, "choices"), f"`choices` applies to int, float and str "
+                           f"arguments, not {base}")
+            elif not arg.choices:
+                self.error((*path, "choices"), "`choices` is empty")
+            else:
+                for i, choice in enumerate(arg.choices):
+                    if problem := value_problem(base, False, choice):
+                        self.error((*path, "choices", i), problem)
+        if arg.required:
+            return
+        problem = value_problem(base, nullable, arg.default)
+        if problem is None:
+            problem = constraint_problem(arg, arg.default, bounds)
+        if problem:
+            self.error((*path, "default"), problem)
+
+    def _arg_order(self) -> None:
+        seen_default = None
+        for name, arg in self.spec.args.items():
+            if not arg.required:
+                seen_default = seen_default or name
+            elif seen_default:
+                self.error(("args", name), f"required argument `{name}` (no `default`) "
+                           f"must come before `{seen_default}`, which has a default")
+
+    # -- build and weights --------------------------------------------------------------
+    def _build(self) -> None:
+        """The `build` body: validates `input_shape`; its names may shape the weights."""
+        self.build_locals: set[str] = set()
+        code = self.spec.build
+        if code is None:
+            return
+        tree = self._parse(code, ("build",))
+        if tree is None:
+            return
+        self.build_locals = _stored_names(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Return, ast.Import, ast.ImportFrom, ast.Global)):
+                self._at_node(("build",), node, "the `build` body may validate and compute "
+                              "names, but not return or import")
+        scope = {"input_shape", "self", "ops", "keras"} | self.build_locals
+        self._names_in(tree, ("build",), scope)
+
+    def _weights(self) -> None:
+        args = self.spec.args
+        for name, weight in self.spec.weights.items():
+            path = ("weights", name)
+            for i, dim in enumerate(weight.shape):
+                if isinstance(dim, int):
+                    if dim < 0:
+                        self.error((*path, "shape", i), f"dimension {dim} is negative")
+                    continue
+                self._expression(dim, (*path, "shape", i),
+                                 allowed={"input_shape", "self", *self.build_locals},
+                                 args_as_names=True)
+            for kind in ("initializer", "regularizer", "constraint"):
+                value = getattr(weight, kind)
+                if value is None:
+                    continue
+                if value in args:
+                    if args[value].base_type != kind:
+                        self.error((*path, kind), f"argument `{value}` is a "
+                                   f"{args[value].base_type}, not an {kind}")
+                elif value not in KERAS_IDENTIFIERS[kind]:
+                    kinds = [a for a, s in args.items() if s.base_type == kind]
+                    hint = did_you_mean(value, [*kinds, *KERAS_IDENTIFIERS[kind]])
+                    self.error((*path, kind), f"`{value}` is neither an {kind} argument nor "
+                               f"a Keras {kind}{hint}")
+            if weight.when is not None:
+                if weight.when not in args:
+                    self.error((*path, "when"), f"`when` names argument `{weight.when}`, "
+                               f"which does not exist{did_you_mean(weight.when, args)}")
+                elif args[weight.when].base_type != "bool" or args[weight.when].nullable:
+                    self.error((*path, "when"), f"`when` needs a bool argument; "
+                               f"`{weight.when}` is {args[weight.when].type}")
+            if weight.dtype is not None and weight.dtype not in DTYPES:
+                self.error((*path, "dtype"), f"unknown dtype `{weight.dtype}`"
+                           f"{did_you_mean(weight.dtype, DTYPES)}")
+
+    def _seed_generator(self) -> None:
+        name = self.spec.seed_generator
+        if name is None:
+            return
+        arg = self.spec.args.get(name)
+        if arg is None:
+            self.error(("seed_generator",), f"`seed_generator` names argument `{name}`, "
+                       f"which does not exist{did_you_mean(name, self.spec.args)}")
+        elif arg.base_type != "int" or not arg.nullable:
+            self.error(("seed_generator",), f"`seed_generator` needs an `int | None` "
+                       f"argument; `{name}` is {arg.type}")
+
+    # -- bodies -------------------------------------------------------------------------
+    def _bodies(self) -> None:
+        spec = self.spec
+        call = spec.call
+        if spec.training:
+            if call is not None:
+                if call.body is not None:
+                    self.error(("call", "body"), "with `training: true`, give `training` "
+                               "and `inference` bodies instead of `body`")
+                for key in ("training", "inference"):
+                    if getattr(call, key) is None:
+                        self.error(("call",), f"with `training: true`, `call` needs both a "
+                                   f"`training` and an `inference` body; `{key}` is missing")
+        elif call is not None:
+            for key in ("training", "inference"):
+                if getattr(call, key) is not None:
+                    self.error(("call", key), f"`{key}` bodies need `training: true`; "
+                               "a layer without training behaviour has one `body`")
+            if call.body is None and call.training is None and call.inference is None:
+                self.error(("call",), "`call` is empty; give a `body`, or leave `call` out "
+                           "to write the body in the generated file")
+        if call is None and spec.output_shape != "same":
+            self.error(("call",), "`output_shape` is not `same`, so the spec must give the "
+                       "`call` body that computes it")
+        if spec.masking == "custom" and spec.compute_mask is None:
+            self.error(("compute_mask",), "`masking: custom` needs a `compute_mask` body "
+                       "that assigns `output_mask`")
+        if spec.masking != "custom" and spec.compute_mask is not None:
+            self.error(("compute_mask",), "a `compute_mask` body needs `masking: custom`")
+        self.call_locals: set[str] = set()
+        if call is not None:
+            for key in ("body", "training", "inference"):
+                code = getattr(call, key)
+                if code is not None:
+                    names = self._body(code, ("call", key), must_assign="outputs",
+                                       training_body=(key == "training"))
+                    if key != "inference":
+                        self.call_locals |= names
+        if spec.compute_mask is not None:
+            self._body(spec.compute_mask, ("compute_mask",), must_assign="output_mask",
+                       extra_scope={"mask", "inputs"})
+        if spec.output_shape != "same":
+            self._expression(spec.output_shape, ("output_shape",),
+                             allowed={"input_shape", "self"})
+        for target, bodies in spec.targets.items():
+            if bodies.call is not None:
+                for key in ("body", "training", "inference"):
+                    code = getattr(bodies.call, key)
+                    if code is not None:
+                        self._parse(code, ("targets", target, "call", key))
+            if bodies.compute_mask is not None:
+                self._parse(bodies.compute_mask, ("targets", target, "compute_mask"))
+            for weight, expr in (bodies.state or {}).items():
+                if weight not in spec.state:
+                    self.error(("targets", target, "state", weight), f"`{weight}` is not "
+                               "in the spec's `state`")
+                self._parse(expr, ("targets", target, "state", weight), mode="eval")
+
+    def _parse(self, code: str, path: Path_, mode: str = "exec") -> ast.AST | None:
+        try:
+            return ast.parse(code, mode=mode)
+        except SyntaxError as exc:
+            lineno = exc.lineno or 1
+            col = self._column(path, lineno, exc.offset or 1)
+            what = "expression" if mode == "eval" else "body"
+            self.problems.append(self.located.at(path, f"syntax error in the {what}: "
+                                                 f"{exc.msg}", line_offset=lineno - 1, col=col))
+            return None
+
+    def _column(self, path: Path_, lineno: int, offset: int) -> int:
+        """The spec column of a body's column: the block's indentation plus the offset."""
+        first = self.located.content_lines.get(path)
+        lines = self.located.lines
+        if first is None or first - 1 + lineno - 1 >= len(lines):
+            return offset
+        text = lines[first - 1 + lineno - 1]
+        if self.located.positions.get(path, (0, 0))[0] == first:  # flow or plain scalar
+            return self.located.positions[path][1] + offset - 1
+        return len(text) - len(text.lstrip(" ")) + offset
+
+    def _body(self, code: str, path: Path_, must_assign: str, training_body: bool = False,
+              extra_scope: Iterable[str] = ()) -> set[str]:
+        tree = self._parse(code, path)
+        if tree is None:
+            return set()
+        stored = _stored_names(tree)
+        if must_assign not in stored:
+            self.error(path, f"the body must assign `{must_assign}`")
+        scope = {"inputs", "self", "ops", "keras", *extra_scope}
+        if self.spec.training:
+            scope.add("training")
+        if self.spec.masking in ("consume", "custom"):
+            scope.add("mask")
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)):
+                self._at_node(path, node, f"`{type(node).__name__.lower()}` is not allowed "
+                              f"in a body; assign `{must_assign}` instead")
+            elif isinstance(node, (ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom)):
+                self._at_node(path, node, "imports and global statements are not allowed "
+                              "in a body; `keras` and `ops` are in scope")
+            elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id == "self"):
+                        self._at_node(path, node, f"`self.{target.attr} = ...` in a body "
+                                      "keeps Python state that is neither traced nor "
+                                      "replicated; declare a non-trainable weight and "
+                                      "update it through `state`")
+        self._names_in(tree, path, scope | stored)
+        if _uses_random(tree) and self.spec.seed_generator is None:
+            self.error(path, "the body uses `keras.random`; name an `int | None` argument "
+                       "in `seed_generator` and pass `seed=self.seed_generator`")
+        return stored
+
+    def _expression(self, code: str, path: Path_, allowed: set[str],
+                    args_as_names: bool = False) -> None:
+        tree = self._parse(code, path, mode="eval")
+        if tree is not None:
+            scope = allowed | (set(self.spec.args) if args_as_names else set())
+            self._names_in(tree, path, scope)
+
+    def _names_in(self, tree: ast.AST, path: Path_, scope: set[str]) -> None:
+        known_self = set(self.spec.args) | set(self.spec.weights) | LAYER_ATTRIBUTES
+        if self.spec.seed_generator:
+            known_self.add("seed_generator")
+        reported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                if node.id in scope or node.id in BUILTIN_NAMES or node.id in reported:
+                    continue
+                reported.add(node.id)
+                if node.id == "mask" and "mask" not in scope:
+                    self._at_node(path, node, "`mask` is only in scope with `masking: "
+                                  "consume` or `masking: custom`")
+                elif node.id == "training" and "training" not in scope:
+                    self._at_node(path, node, "`training` is only in scope with "
+                                  "`training: true`")
+                else:
+                    self._at_node(path, node, f"unknown name `{node.id}`"
+                                  f"{did_you_mean(node.id, scope)}; in scope: "
+                                  f"{', '.join(sorted(scope))}")
+            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id == "self" and node.attr not in known_self
+                  and not node.attr.startswith("_") and node.attr not in reported):
+                reported.add(node.attr)
+                self._at_node(path, node, f"unknown attribute `self.{node.attr}`"
+                              f"{did_you_mean(node.attr, known_self - LAYER_ATTRIBUTES)}; "
+                              "the layer has its args, weights and `keras.layers.Layer`'s")
+
+    def _at_node(self, path: Path_, node: ast.AST, message: str) -> None:
+        lineno = getattr(node, "lineno", 1)
+        col = self._column(path, lineno, getattr(node, "col_offset", 0) + 1)
+        self.problems.append(self.located.at(path, message, line_offset=lineno - 1, col=col))
+
+    # -- state --------------------------------------------------------------------------
+    def _state(self) -> None:
+        spec = self.spec
+        if spec.state and not spec.training:
+            self.error(("state",), "`state` updates happen only in training; set "
+                       "`training: true`")
+        for name, expr in spec.state.items():
+            path = ("state", name)
+            weight = spec.weights.get(name)
+            if weight is None:
+                self.error(path, f"`{name}` is not a weight{did_you_mean(name, spec.weights)}")
+                continue
+            if weight.trainable:
+                self.error(path, f"weight `{name}` is trainable; state is updated by "
+                           "assignment, so declare it `trainable: false`")
+            scope = {"inputs", "self", "ops", "keras", *self.call_locals}
+            if spec.training:
+                scope.add("training")
+            if spec.masking in ("consume", "custom"):
+                scope.add("mask")
+            if spec.call is None:
+                scope |= {"outputs"}
+            tree = self._parse(expr, path, mode="eval")
+            if tree is not None:
+                self._names_in(tree, path, scope)
+
+    # -- examples and input_spec --------------------------------------------------------
+    def _examples(self) -> None:
+        spec = self.spec
+        for i, example in enumerate(spec.examples):
+            path: Path_ = ("examples", i)
+            if any(d <= 0 for d in example.input_shape):
+                self.error((*path, "input_shape"), "dimensions must be positive, including "
+                           "the batch dimension first")
+            for key, value in example.init.items():
+                arg = spec.args.get(key)
+                if arg is None:
+                    self.error((*path, "init", key), f"`{key}` is not an argument"
+                               f"{did_you_mean(key, spec.args)}")
+                    continue
+                try:
+                    base, nullable = parse_arg_type(arg.type)
+                except ValueError:
+                    continue
+                problem = value_problem(base, nullable, value) or constraint_problem(
+                    arg, value, parse_range(arg.range) if arg.range else None)
+                if problem:
+                    self.error((*path, "init", key), problem)
+            for name, arg in spec.args.items():
+                if arg.required and name not in example.init:
+                    self.error((*path, "init"), f"required argument `{name}` has no value; "
+                               f"add it to `init`")
+            if example.mask and spec.masking == "none":
+                self.error((*path, "mask"), "`mask: true` needs a layer that supports masks "
+                           "(`masking` other than `none`)")
+            if example.dtype not in DTYPES:
+                self.error((*path, "dtype"), f"unknown dtype `{example.dtype}`"
+                           f"{did_you_mean(example.dtype, DTYPES)}")
+            if spec.input_spec is not None:
+                rank = len(example.input_shape)
+                s = spec.input_spec
+                if ((s.ndim is not None and rank != s.ndim)
+                        or (s.min_ndim is not None and rank < s.min_ndim)
+                        or (s.max_ndim is not None and rank > s.max_ndim)):
+                    self.error((*path, "input_shape"), f"rank {rank} does not fit "
+                               "`input_spec`")
+
+    def _input_spec(self) -> None:
+        s = self.spec.input_spec
+        if s is None:
+            return
+        for key in ("ndim", "min_ndim", "max_ndim"):
+            value = getattr(s, key)
+            if value is not None and value < 0:
+                self.error(("input_spec", key), f"`{key}` must be 0 or more")
+        if s.ndim is not None and (s.min_ndim is not None or s.max_ndim is not None):
+            self.error(("input_spec",), "give `ndim`, or `min_ndim`/`max_ndim`, not both")
+        for axis, dim in (s.axes or {}).items():
+            if isinstance(dim, str) and dim not in self.spec.args:
+                self.error(("input_spec", "axes", axis), f"`{dim}` is not an argument"
+                           f"{did_you_mean(dim, self.spec.args)}")
+
+
+def value_problem(base: str, nullable: bool, value: Any) -> str | None:
+    """Why `value` is not a value of an argument of type `base` (`| None` when nullable)."""
+    if value is None:
+        return None if nullable else f"null is not a {base}; declare the type `{base} | None`"
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "str": isinstance(value, str),
+        "shape": isinstance(value, list) and all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+            for v in value),
+        "ints": isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value),
+    }.get(base)
+    if base in KERAS_OBJECT_MODULES:
+        if not isinstance(value, str):
+            return f"a default {base} is a Keras identifier string, got {value!r}"
+        if value not in KERAS_IDENTIFIERS[base]:
+            return (f"`{value}` is not a Keras {base}"
+                    f"{did_you_mean(value, KERAS_IDENTIFIERS[base])}")
+        return None
+    if not ok:
+        what = {"shape": "a list of ints or nulls", "ints": "a list of ints"}.get(base, base)
+        return f"{value!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what}"
+    return None
+
+
+def constraint_problem(arg: Arg, value: Any, bounds: Any) -> str | None:
+    """Why `value` breaks the arg's `min`/`max`/`range`/`choices`, or None."""
+    if value is None:
+        return None
+    if arg.choices is not None and value not in arg.choices:
+        return f"{value!r} is not one of the choices {arg.choices}"
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    if arg.min is not None and value < arg.min:
+        return f"{value!r} is below `min` {arg.min:g}"
+    if arg.max is not None and value > arg.max:
+        return f"{value!r} is above `max` {arg.max:g}"
+    if bounds:
+        lo, lo_closed, hi, hi_closed = bounds
+        if lo is not None and (value < lo or (value == lo and not lo_closed)):
+            return f"{value!r} is outside the range {arg.range}"
+        if hi is not None and (value > hi or (value == hi and not hi_closed)):
+            return f"{value!r} is outside the range {arg.range}"
+    return None
+
+
+def _stored_names(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return names
+
+
+def _uses_random(tree: ast.AST) -> bool:
+    return any(
+        isinstance(node, ast.Attribute) and node.attr == "random"
+        and isinstance(node.value, ast.Name) and node.value.id == "keras"
+        for node in ast.walk(tree)
+    )
+
+
+__all__ = ["check_spec", "parse_range", "value_problem", "constraint_problem",
+           "KERAS_IDENTIFIERS", "TARGETS"]
