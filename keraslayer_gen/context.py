@@ -99,27 +99,24 @@ def _number(value: float, base: str) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def _raise(name: str, expected: str, indent: str = "") -> str:
-    """A Keras-worded `ValueError`, split into string pieces that fit the line."""
-    head = f"Invalid value for argument `{name}`. Expected {expected}. "
-    pieces = _chunks(head, 60)
+def _raise(name: str, expected: str) -> str:
+    """A Keras-worded `ValueError`: one string piece per clause, each fitting its line."""
+    pieces = [f"Invalid value for argument `{name}`. ", *_chunks(f"Expected {expected}. ", 56)]
     body = "\n".join(f'    "{_escape(p)}"' for p in pieces)
-    return (f"raise ValueError(\n{body}\n    f\"Received: {name}={{{name}}}\"\n)")
+    return f'raise ValueError(\n{body}\n    f"Received: {name}={{{name}}}"\n)'
 
 
 def _chunks(text: str, width: int) -> list[str]:
-    words = text.split(" ")
+    """`text` in pieces of at most `width` characters, split between words."""
     out: list[str] = []
     line = ""
-    for word in words:
-        candidate = f"{line}{word} " if line or word else line
-        if len(candidate) > width and line:
+    for word in text.split(" "):
+        if line and len(line) + len(word) > width:
             out.append(line)
-            line = f"{word} "
-        else:
-            line = candidate
+            line = ""
+        line += word + " "
     if line.strip():
-        out.append(line.rstrip() + " ")
+        out.append(line[:-1])
     return out
 
 
