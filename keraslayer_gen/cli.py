@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -54,8 +53,10 @@ def handle_errors(func: F) -> F:
             if _state["debug"]:
                 raise
             err(f"klgen: internal error: {type(exc).__name__}: {exc}")
-            err("klgen: this is a bug in klgen; rerun with --debug for the traceback and "
-                "report it")
+            err(
+                "klgen: this is a bug in klgen; rerun with --debug for the traceback and "
+                "report it"
+            )
             raise typer.Exit(3) from None
 
     return wrapper  # type: ignore[return-value]
@@ -69,10 +70,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal "
-                                        "errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal " "errors.")
+    ] = False,
 ) -> None:
     """klgen: custom Keras layers that are correct by construction.
 
@@ -81,7 +90,16 @@ def main(
     _state["debug"] = debug
 
 
-COMMAND_MODULES = ("generate", "info", "sync", "check", "lint", "init", "verify", "templates")
+COMMAND_MODULES = (
+    "generate",
+    "info",
+    "sync",
+    "check",
+    "lint",
+    "init",
+    "verify",
+    "templates",
+)
 
 
 def _register() -> None:

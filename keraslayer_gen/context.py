@@ -101,7 +101,10 @@ def _number(value: float, base: str) -> str:
 
 def _raise(name: str, expected: str) -> str:
     """A Keras-worded `ValueError`: one string piece per clause, each fitting its line."""
-    pieces = [f"Invalid value for argument `{name}`. ", *_chunks(f"Expected {expected}. ", 56)]
+    pieces = [
+        f"Invalid value for argument `{name}`. ",
+        *_chunks(f"Expected {expected}. ", 56),
+    ]
     body = "\n".join(f'    "{_escape(p)}"' for p in pieces)
     return f'raise ValueError(\n{body}\n    f"Received: {name}={{{name}}}"\n)'
 
@@ -121,7 +124,12 @@ def _chunks(text: str, width: int) -> list[str]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "{{").replace("}", "}}")
+    return (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("{", "{{")
+        .replace("}", "}}")
+    )
 
 
 def _checks(name: str, arg: Arg) -> list[str]:
@@ -131,8 +139,10 @@ def _checks(name: str, arg: Arg) -> list[str]:
     if arg.choices is not None:
         options = ", ".join(repr(c) for c in arg.choices)
         cond = f"{name} not in ({options}{',' if len(arg.choices) == 1 else ''})"
-        checks.append(f"if {guard}{cond}:\n    "
-                      + _raise(name, f"one of {options}").replace("\n", "\n    "))
+        checks.append(
+            f"if {guard}{cond}:\n    "
+            + _raise(name, f"one of {options}").replace("\n", "\n    ")
+        )
     if arg.range is not None and (bounds := parse_range(arg.range)):
         lo, lo_closed, hi, hi_closed = bounds
         parts = []
@@ -142,15 +152,20 @@ def _checks(name: str, arg: Arg) -> list[str]:
         if hi is not None:
             parts.append(f" {'<=' if hi_closed else '<'} {_number(hi, base)}")
         cond = f"not {''.join(parts)}" if not guard else f"not ({''.join(parts)})"
-        checks.append(f"if {guard}{cond}:\n    "
-                      + _raise(name, f"a value in the interval {arg.range}")
-                      .replace("\n", "\n    "))
+        checks.append(
+            f"if {guard}{cond}:\n    "
+            + _raise(name, f"a value in the interval {arg.range}").replace(
+                "\n", "\n    "
+            )
+        )
     for key, op, word in (("min", "<", ">="), ("max", ">", "<=")):
         bound = getattr(arg, key)
         if bound is not None:
             value = _number(bound, base)
-            checks.append(f"if {guard}{name} {op} {value}:\n    "
-                          + _raise(name, f"a value {word} {value}").replace("\n", "\n    "))
+            checks.append(
+                f"if {guard}{name} {op} {value}:\n    "
+                + _raise(name, f"a value {word} {value}").replace("\n", "\n    ")
+            )
     return checks
 
 
@@ -162,11 +177,20 @@ def _arg_view(name: str, arg: Arg) -> ArgView:
         assign = f"keras.{module}.get({name})"
         config = f"keras.{module}.serialize(self.{name})"
     elif base in ("shape", "ints"):
-        assign = f"tuple({name})" + (f" if {name} is not None else None" if arg.nullable else "")
+        assign = f"tuple({name})" + (
+            f" if {name} is not None else None" if arg.nullable else ""
+        )
     return ArgView(
-        name=name, type=arg.type, base_type=base, nullable=arg.nullable, required=arg.required,
-        default="" if arg.required else _literal(arg.default, base), assign=assign,
-        config=config, checks=_checks(name, arg), doc=arg.doc,
+        name=name,
+        type=arg.type,
+        base_type=base,
+        nullable=arg.nullable,
+        required=arg.required,
+        default="" if arg.required else _literal(arg.default, base),
+        assign=assign,
+        config=config,
+        checks=_checks(name, arg),
+        doc=arg.doc,
     )
 
 
@@ -179,8 +203,11 @@ class _SelfArgs(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id in self.args and isinstance(node.ctx, ast.Load):
             return ast.copy_location(
-                ast.Attribute(value=ast.Name("self", ast.Load()), attr=node.id, ctx=ast.Load()),
-                node)
+                ast.Attribute(
+                    value=ast.Name("self", ast.Load()), attr=node.id, ctx=ast.Load()
+                ),
+                node,
+            )
         return node
 
 
@@ -212,19 +239,28 @@ def _weight_view(name: str, spec: LayerSpec) -> WeightView:
         autocast = False
     if autocast is not None:
         kwargs.append(("autocast", repr(autocast)))
-    return WeightView(name=name, when=f"self.{weight.when}" if weight.when else None,
-                      kwargs=kwargs, trainable=weight.trainable)
+    return WeightView(
+        name=name,
+        when=f"self.{weight.when}" if weight.when else None,
+        kwargs=kwargs,
+        trainable=weight.trainable,
+    )
 
 
 def _input_spec(spec: LayerSpec) -> str | None:
     s = spec.input_spec
     if s is None:
         return None
-    parts = [f"{key}={getattr(s, key)}" for key in ("ndim", "min_ndim", "max_ndim")
-             if getattr(s, key) is not None]
+    parts = [
+        f"{key}={getattr(s, key)}"
+        for key in ("ndim", "min_ndim", "max_ndim")
+        if getattr(s, key) is not None
+    ]
     if s.axes:
-        items = ", ".join(f"{axis}: {dim if isinstance(dim, int) else dim}"
-                          for axis, dim in s.axes.items())
+        items = ", ".join(
+            f"{axis}: {dim if isinstance(dim, int) else dim}"
+            for axis, dim in s.axes.items()
+        )
         parts.append(f"axes={{{items}}}")
     return f"keras.InputSpec({', '.join(parts)})"
 
@@ -238,13 +274,23 @@ def _body(code: str | None, region: str, regions: dict[str, str]) -> str | Regio
 _OPS = re.compile(r"\bops\.")
 
 
-def build_context(spec: LayerSpec, *, target: str, version: str, import_path: str,
-                  package: str, source: str, regions: dict[str, str] | None = None,
-                  bodies: Any = None) -> LayerContext:
+def build_context(
+    spec: LayerSpec,
+    *,
+    target: str,
+    version: str,
+    import_path: str,
+    package: str,
+    source: str,
+    regions: dict[str, str] | None = None,
+    bodies: Any = None,
+) -> LayerContext:
     """The template context of `spec` for `target`; `regions` carries user code over."""
     regions = regions or {}
     call = bodies.call if bodies is not None else spec.call
-    state = bodies.state if bodies is not None and bodies.state is not None else spec.state
+    state = (
+        bodies.state if bodies is not None and bodies.state is not None else spec.state
+    )
     compute_mask = bodies.compute_mask if bodies is not None else spec.compute_mask
     mask_in_call = spec.masking in ("consume", "custom")
     if spec.training:
@@ -254,22 +300,38 @@ def build_context(spec: LayerSpec, *, target: str, version: str, import_path: st
     else:
         call_body = _body(call.body if call else None, "call", regions)
         training_body = inference_body = None
-    code = [c.code if isinstance(c, Region) else c
-            for c in (call_body, training_body, inference_body) if c is not None]
+    code = [
+        c.code if isinstance(c, Region) else c
+        for c in (call_body, training_body, inference_body)
+        if c is not None
+    ]
     code += [*state.values(), compute_mask or "", spec.build or ""]
     uses_ops = spec.float32_internal or any(_OPS.search(c) for c in code)
     return LayerContext(
-        template_api=TEMPLATE_API, klgen_version=version, target=target, spec=spec,
-        class_name=spec.name, module_name=spec.module_name, import_path=import_path,
-        package=package, source=source, module_docstring=module_docstring(spec),
+        template_api=TEMPLATE_API,
+        klgen_version=version,
+        target=target,
+        spec=spec,
+        class_name=spec.name,
+        module_name=spec.module_name,
+        import_path=import_path,
+        package=package,
+        source=source,
+        module_docstring=module_docstring(spec),
         class_docstring=class_docstring(spec, mask_in_call=mask_in_call),
         args=[_arg_view(n, a) for n, a in spec.args.items()],
         weights=[_weight_view(n, spec) for n in spec.weights],
-        seed_generator=spec.seed_generator, supports_masking=spec.masking != "none",
-        mask_in_call=mask_in_call, input_spec=_input_spec(spec),
-        build_body=spec.build.strip("\n") if spec.build else None, training=spec.training,
-        call_body=call_body, training_body=training_body, inference_body=inference_body,
-        state=list(state.items()), float32_internal=spec.float32_internal,
+        seed_generator=spec.seed_generator,
+        supports_masking=spec.masking != "none",
+        mask_in_call=mask_in_call,
+        input_spec=_input_spec(spec),
+        build_body=spec.build.strip("\n") if spec.build else None,
+        training=spec.training,
+        call_body=call_body,
+        training_body=training_body,
+        inference_body=inference_body,
+        state=list(state.items()),
+        float32_internal=spec.float32_internal,
         compute_mask=compute_mask.strip("\n") if compute_mask else None,
         consume_mask=spec.masking == "consume",
         output_shape=None if spec.output_shape == "same" else spec.output_shape,

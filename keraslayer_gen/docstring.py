@@ -27,14 +27,25 @@ def _wrap(text: str, indent: str, hanging: str | None = None) -> list[str]:
         if out:
             out.append("")
         lines = block.splitlines()
-        if any(line.startswith((" ", "\t")) or _LIST_ITEM.match(line) for line in lines):
-            out.extend((indent if i == 0 else hanging) + line.rstrip()
-                       for i, line in enumerate(lines))
+        if any(
+            line.startswith((" ", "\t")) or _LIST_ITEM.match(line) for line in lines
+        ):
+            out.extend(
+                (indent if i == 0 else hanging) + line.rstrip()
+                for i, line in enumerate(lines)
+            )
             continue
         first_indent = indent if not out else hanging
-        out.extend(textwrap.wrap(" ".join(line.strip() for line in lines), WIDTH,
-                                 initial_indent=first_indent, subsequent_indent=hanging,
-                                 break_long_words=False, break_on_hyphens=False))
+        out.extend(
+            textwrap.wrap(
+                " ".join(line.strip() for line in lines),
+                WIDTH,
+                initial_indent=first_indent,
+                subsequent_indent=hanging,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
     return out
 
 
@@ -44,7 +55,9 @@ def _default_text(value: object) -> str:
     return f"`{value!r}`" if isinstance(value, str) else f"`{value}`"
 
 
-def class_docstring(spec: LayerSpec, *, mask_in_call: bool, indent: str = "    ") -> str:
+def class_docstring(
+    spec: LayerSpec, *, mask_in_call: bool, indent: str = "    "
+) -> str:
     """The docstring's lines, indented for a class body, without the quotes."""
     body = indent
     item = indent + "    "
@@ -61,32 +74,43 @@ def class_docstring(spec: LayerSpec, *, mask_in_call: bool, indent: str = "    "
             if not arg.required:
                 doc += f" Defaults to {_default_text(arg.default)}."
             lines += _wrap(f"{name}: {doc}", item, more)
-        lines += _wrap("**kwargs: Base layer keyword arguments, such as `name` and `dtype`.",
-                       item, more)
+        lines += _wrap(
+            "**kwargs: Base layer keyword arguments, such as `name` and `dtype`.",
+            item,
+            more,
+        )
     lines += ["", f"{body}Call arguments:", f"{item}inputs: Input tensor."]
     if spec.training:
-        lines += _wrap("training: Python boolean indicating whether the layer should behave "
-                       "in training mode or in inference mode.", item, more)
+        lines += _wrap(
+            "training: Python boolean indicating whether the layer should behave "
+            "in training mode or in inference mode.",
+            item,
+            more,
+        )
     if mask_in_call:
         what = {
             "consume": "Boolean tensor of shape `inputs.shape[:-1]`, `True` for the entries "
-                       "to use. The output has no mask.",
+            "to use. The output has no mask.",
             "custom": "Boolean tensor of shape `inputs.shape[:-1]`, `True` for the entries "
-                      "to use, or `None`.",
+            "to use, or `None`.",
         }[spec.masking]
         lines += _wrap(f"mask: {what}", item, more)
     lines += ["", f"{body}Input shape:"]
     if spec.input_spec is not None and spec.input_spec.ndim is not None:
-        lines.append(f"{item}{spec.input_spec.ndim}D tensor with shape "
-                     f"`(batch_size, ...)`.")
+        lines.append(
+            f"{item}{spec.input_spec.ndim}D tensor with shape " f"`(batch_size, ...)`."
+        )
     else:
         lines.append(f"{item}Arbitrary.")
     lines += ["", f"{body}Output shape:"]
     if spec.output_shape == "same":
         lines.append(f"{item}Same shape as input.")
     else:
-        lines += _wrap(f"`{spec.output_shape}`, where `input_shape` is the shape of `inputs`.",
-                       item, item)
+        lines += _wrap(
+            f"`{spec.output_shape}`, where `input_shape` is the shape of `inputs`.",
+            item,
+            item,
+        )
     if spec.masking == "propagate":
         lines += _wrap("The input mask, if any, is passed on unchanged.", item, item)
     if spec.references:

@@ -17,8 +17,10 @@ import re
 USER_REGION_DEFAULT = "outputs = inputs"
 BEGIN = "# klgen: begin user region `{id}`"
 END = "# klgen: end user region `{id}`"
-_MARKER = re.compile(r"^(?P<indent>[ \t]*)# klgen: (?P<kind>begin|end) user region `(?P<id>[\w-]+)`[ \t]*$",
-                     re.MULTILINE)
+_MARKER = re.compile(
+    r"^(?P<indent>[ \t]*)# klgen: (?P<kind>begin|end) user region `(?P<id>[\w-]+)`[ \t]*$",
+    re.MULTILINE,
+)
 DIGEST_PREFIX = "# klgen-digest: "
 _DIGEST_LINE = re.compile(r"^# klgen-digest:[ 0-9a-f]*\n", re.MULTILINE)
 
@@ -37,12 +39,15 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
         line = text.count("\n", 0, match.start()) + 1
         if kind == "begin":
             if open_id is not None:
-                raise RegionError(f"line {line}: region `{rid}` begins inside region "
-                                  f"`{open_id}`")
+                raise RegionError(
+                    f"line {line}: region `{rid}` begins inside region " f"`{open_id}`"
+                )
             open_id, start = rid, match.end() + 1
         else:
             if open_id != rid:
-                raise RegionError(f"line {line}: end of region `{rid}` without its begin")
+                raise RegionError(
+                    f"line {line}: end of region `{rid}` without its begin"
+                )
             spans.append((rid, start, match.start()))
             open_id = None
     if open_id is not None:

@@ -28,7 +28,9 @@ def builtin_templates() -> Path:
 
 def _indent_code(code: str, indent: str) -> str:
     """Indent every non-blank line; the Jinja `indent` filter would indent blank ones too."""
-    return "\n".join(indent + line if line.strip() else "" for line in code.splitlines())
+    return "\n".join(
+        indent + line if line.strip() else "" for line in code.splitlines()
+    )
 
 
 def _pyrepr(value: object) -> str:
@@ -63,8 +65,9 @@ class Rendered:
     text: str
 
 
-def render_file(ctx: LayerContext, kind: str, regions: dict[str, str],
-                overlay: str | None = None) -> Rendered:
+def render_file(
+    ctx: LayerContext, kind: str, regions: dict[str, str], overlay: str | None = None
+) -> Rendered:
     """Render, format with black, splice the user's regions back, stamp the digest."""
     name = f"{TARGET_DIRS[ctx.target]}/{'layer' if kind == 'layer' else 'test_layer'}.py.jinja"
     template = environment(overlay).get_template(name)
@@ -74,9 +77,14 @@ def render_file(ctx: LayerContext, kind: str, regions: dict[str, str],
     return Rendered(kind, stamp(text))
 
 
-def render_layer_files(ctx: LayerContext, layer_regions: dict[str, str],
-                       test_regions: dict[str, str],
-                       overlay: str | None = None) -> tuple[Rendered, Rendered]:
+def render_layer_files(
+    ctx: LayerContext,
+    layer_regions: dict[str, str],
+    test_regions: dict[str, str],
+    overlay: str | None = None,
+) -> tuple[Rendered, Rendered]:
     ctx.test_region = Region("tests", test_regions.get("tests", ""))
-    return (render_file(ctx, "layer", layer_regions, overlay),
-            render_file(ctx, "test", test_regions, overlay))
+    return (
+        render_file(ctx, "layer", layer_regions, overlay),
+        render_file(ctx, "test", test_regions, overlay),
+    )

@@ -23,12 +23,18 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 
 
 def _dict(dumper: yaml.SafeDumper, value: dict[Any, Any]) -> yaml.Node:
-    flat = all(not isinstance(v, dict) and not (isinstance(v, str) and "\n" in v)
-               and not (isinstance(v, list) and any(isinstance(i, (dict, list)) for i in v))
-               for v in value.values())
+    flat = all(
+        not isinstance(v, dict)
+        and not (isinstance(v, str) and "\n" in v)
+        and not (isinstance(v, list) and any(isinstance(i, (dict, list)) for i in v))
+        for v in value.values()
+    )
     short = len(repr(value)) < 100
-    return dumper.represent_mapping("tag:yaml.org,2002:map", value.items(),
-                                    flow_style=bool(value) and flat and short)
+    return dumper.represent_mapping(
+        "tag:yaml.org,2002:map",
+        value.items(),
+        flow_style=bool(value) and flat and short,
+    )
 
 
 _Dumper.add_representer(str, _str)
@@ -41,6 +47,12 @@ def spec_data(spec: LayerSpec) -> dict[str, Any]:
 
 
 def dump_spec_yaml(spec: LayerSpec) -> str:
-    body = yaml.dump(spec_data(spec), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     width=88, default_flow_style=False)
+    body = yaml.dump(
+        spec_data(spec),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=88,
+        default_flow_style=False,
+    )
     return HEADER + body

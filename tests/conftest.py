@@ -10,10 +10,22 @@ import pytest
 HAS_KERAS = importlib.util.find_spec("keras") is not None
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_configure(config: pytest.Config) -> None:
+    # Keep klgen's formatting cache out of the user's home during tests.
+    if "KLGEN_CACHE_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["KLGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="klgen-test-cache-")
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     if HAS_KERAS:
         return
-    skip = pytest.mark.skip(reason="Keras is not installed (pip install 'keraslayer-gen[all]')")
+    skip = pytest.mark.skip(
+        reason="Keras is not installed (pip install 'keraslayer-gen[all]')"
+    )
     for item in items:
         if "backend" in item.keywords or "harness" in item.keywords:
             item.add_marker(skip)

@@ -33,15 +33,27 @@ def test_goldens_are_a_black_fixed_point(target: str) -> None:
         assert "\r" not in text and text.endswith("\n")
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and not (
-    Path(sys.executable).parent / "ruff").exists(), reason="ruff is not installed")
+@pytest.mark.skipif(
+    shutil.which("ruff") is None
+    and not (Path(sys.executable).parent / "ruff").exists(),
+    reason="ruff is not installed",
+)
 def test_generated_code_is_ruff_clean() -> None:
     """Ruff's default rules plus bugbear, pyupgrade and whitespace, with no config."""
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     paths = [str(folder(t)) for t in TARGETS if folder(t).exists()]
     result = subprocess.run(
-        [ruff, "check", "--isolated", "--no-cache", "--extend-select", "B,UP,W", *paths],
-        capture_output=True, text=True,
+        [
+            ruff,
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--extend-select",
+            "B,UP,W",
+            *paths,
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -24,7 +24,10 @@ def test_extract_dedents_region_code() -> None:
 def test_splice_reindents_and_keeps_user_code_verbatim() -> None:
     user = "x = inputs * 2  # my comment\n\nif x is None:\n    x = 1\noutputs = x"
     spliced = regions.splice(FILE, {"call": user})
-    assert "        x = inputs * 2  # my comment\n\n        if x is None:\n            x = 1\n" in spliced
+    assert (
+        "        x = inputs * 2  # my comment\n\n        if x is None:\n            x = 1\n"
+        in spliced
+    )
     assert regions.extract(spliced) == {"call": user}
 
 
@@ -42,8 +45,10 @@ def test_digest_ignores_regions_but_not_the_rest() -> None:
     [
         ("# klgen: begin user region `a`\n", "has no end marker"),
         ("# klgen: end user region `a`\n", "without its begin"),
-        ("# klgen: begin user region `a`\n# klgen: begin user region `b`\n",
-         "begins inside region `a`"),
+        (
+            "# klgen: begin user region `a`\n# klgen: begin user region `b`\n",
+            "begins inside region `a`",
+        ),
     ],
 )
 def test_broken_markers_are_reported(text: str, message: str) -> None:

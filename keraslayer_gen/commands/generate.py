@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -28,79 +28,251 @@ def _read_body(path: Path | None, flag: str) -> str | None:
 
 
 def new(
-    name: Annotated[Optional[str], typer.Argument(help="Class name (PascalCase) of a layer "
-                                                  "described by flags.", show_default=False)] = None,
-    spec: Annotated[Optional[Path], typer.Option("--spec", help="Generate from this "
-                    "`*.klgen.yaml` spec.", rich_help_panel="Source")] = None,
-    example: Annotated[Optional[str], typer.Option("--example", help="Generate a bundled "
-                       "example (see `klgen examples`).", rich_help_panel="Source")] = None,
-    arg: Annotated[Optional[list[str]], typer.Option("--arg", help="`NAME:TYPE[=DEFAULT]"
-                   "[;min=..;max=..;range=..;choices=[..];doc=..]`, repeatable.",
-                   rich_help_panel=_LAYER)] = None,
-    weight: Annotated[Optional[list[str]], typer.Option("--weight", help="`NAME:[SHAPE]"
-                      "[;initializer=..;trainable=false;aggregation=..;when=ARG..]`, "
-                      "repeatable.", rich_help_panel=_LAYER)] = None,
-    state: Annotated[Optional[list[str]], typer.Option("--state", help="`WEIGHT=EXPRESSION`: "
-                     "assigned after the training body, in training only.",
-                     rich_help_panel=_LAYER)] = None,
-    masking: Annotated[Optional[str], typer.Option("--masking", help="none | propagate | "
-                       "consume | custom.", rich_help_panel=_LAYER)] = None,
-    training: Annotated[Optional[bool], typer.Option("--training/--no-training",
-                        help="Separate training and inference bodies.",
-                        rich_help_panel=_LAYER)] = None,
-    seed_generator: Annotated[Optional[str], typer.Option("--seed-generator", help="The "
-                              "`int | None` argument that seeds keras.random.",
-                              rich_help_panel=_LAYER)] = None,
-    output_shape: Annotated[Optional[str], typer.Option("--output-shape", help="`same`, or an "
-                            "expression over `input_shape` and `self`.",
-                            rich_help_panel=_LAYER)] = None,
-    summary: Annotated[Optional[str], typer.Option("--summary", help="One-line docstring "
-                       "summary.", rich_help_panel=_LAYER)] = None,
-    description: Annotated[Optional[str], typer.Option("--description", help="Docstring "
-                           "paragraphs.", rich_help_panel=_LAYER)] = None,
-    reference: Annotated[Optional[list[str]], typer.Option("--reference", help="A reference "
-                         "for the docstring, repeatable.", rich_help_panel=_LAYER)] = None,
-    module: Annotated[Optional[str], typer.Option("--module", help="Module name (default: "
-                      "snake_case of NAME).", rich_help_panel=_LAYER)] = None,
-    package: Annotated[Optional[str], typer.Option("--package", help="Package of "
-                       "register_keras_serializable.", rich_help_panel=_LAYER)] = None,
-    float32_internal: Annotated[Optional[bool], typer.Option(
-        "--float32-internal/--no-float32-internal", help="Compute in float32, return the "
-        "compute dtype (normalisation layers).", rich_help_panel=_LAYER)] = None,
-    allow_shadowing: Annotated[Optional[bool], typer.Option("--allow-shadowing", help="Allow a "
-                               "name that is also a keras.layers name.",
-                               rich_help_panel=_LAYER)] = None,
-    body: Annotated[Optional[Path], typer.Option("--body", help="File with the `call` body "
-                    "(assigns `outputs`).", rich_help_panel=_LAYER)] = None,
-    training_body: Annotated[Optional[Path], typer.Option("--training-body", help="File with "
-                             "the training body.", rich_help_panel=_LAYER)] = None,
-    inference_body: Annotated[Optional[Path], typer.Option("--inference-body", help="File "
-                              "with the inference body.", rich_help_panel=_LAYER)] = None,
-    compute_mask_body: Annotated[Optional[Path], typer.Option("--compute-mask-body",
-                                 help="File with the compute_mask body (assigns "
-                                 "`output_mask`).", rich_help_panel=_LAYER)] = None,
-    build_body: Annotated[Optional[Path], typer.Option("--build-body", help="File with "
-                          "statements run at the start of build.",
-                          rich_help_panel=_LAYER)] = None,
-    example_input: Annotated[Optional[list[str]], typer.Option("--example-input",
-                             help="`4,10,8[;init={..};mask=true;dtype=..]`, repeatable "
-                             "(default: 2,5,8).", rich_help_panel=_LAYER)] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="`PATH=YAML`: any spec "
-                    "field, e.g. `input_spec.min_ndim=2`.", rich_help_panel=_LAYER)] = None,
-    target: Annotated[Optional[str], typer.Option("--target", help="keras3 (default) or "
-                      "tf-keras.", rich_help_panel=_OUTPUT)] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write into this folder "
-                   "instead of the repository layout.", rich_help_panel=_OUTPUT)] = None,
-    save_spec: Annotated[Optional[Path], typer.Option("--save-spec", help="Also write the "
-                         "spec to this path.", rich_help_panel=_OUTPUT)] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would happen; write "
-                       "nothing.", rich_help_panel=_OUTPUT)] = False,
-    diff: Annotated[bool, typer.Option("--diff", help="Show unified diffs against the disk.",
-                    rich_help_panel=_OUTPUT)] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite files that differ.",
-                     rich_help_panel=_OUTPUT)] = False,
-    stdout: Annotated[bool, typer.Option("--stdout", help="Print the generated layer; write "
-                      "nothing.", rich_help_panel=_OUTPUT)] = False,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="Class name (PascalCase) of a layer " "described by flags.",
+            show_default=False,
+        ),
+    ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="Generate from this " "`*.klgen.yaml` spec.",
+            rich_help_panel="Source",
+        ),
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(
+            "--example",
+            help="Generate a bundled " "example (see `klgen examples`).",
+            rich_help_panel="Source",
+        ),
+    ] = None,
+    arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arg",
+            help="`NAME:TYPE[=DEFAULT]"
+            "[;min=..;max=..;range=..;choices=[..];doc=..]`, repeatable.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    weight: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--weight",
+            help="`NAME:[SHAPE]"
+            "[;initializer=..;trainable=false;aggregation=..;when=ARG..]`, "
+            "repeatable.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state",
+            help="`WEIGHT=EXPRESSION`: "
+            "assigned after the training body, in training only.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    masking: Annotated[
+        str | None,
+        typer.Option(
+            "--masking",
+            help="none | propagate | " "consume | custom.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    training: Annotated[
+        bool | None,
+        typer.Option(
+            "--training/--no-training",
+            help="Separate training and inference bodies.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    seed_generator: Annotated[
+        str | None,
+        typer.Option(
+            "--seed-generator",
+            help="The " "`int | None` argument that seeds keras.random.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    output_shape: Annotated[
+        str | None,
+        typer.Option(
+            "--output-shape",
+            help="`same`, or an " "expression over `input_shape` and `self`.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    summary: Annotated[
+        str | None,
+        typer.Option(
+            "--summary", help="One-line docstring " "summary.", rich_help_panel=_LAYER
+        ),
+    ] = None,
+    description: Annotated[
+        str | None,
+        typer.Option(
+            "--description", help="Docstring " "paragraphs.", rich_help_panel=_LAYER
+        ),
+    ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference",
+            help="A reference " "for the docstring, repeatable.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    module: Annotated[
+        str | None,
+        typer.Option(
+            "--module",
+            help="Module name (default: " "snake_case of NAME).",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    package: Annotated[
+        str | None,
+        typer.Option(
+            "--package",
+            help="Package of " "register_keras_serializable.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    float32_internal: Annotated[
+        bool | None,
+        typer.Option(
+            "--float32-internal/--no-float32-internal",
+            help="Compute in float32, return the "
+            "compute dtype (normalisation layers).",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    allow_shadowing: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-shadowing",
+            help="Allow a " "name that is also a keras.layers name.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    body: Annotated[
+        Path | None,
+        typer.Option(
+            "--body",
+            help="File with the `call` body " "(assigns `outputs`).",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    training_body: Annotated[
+        Path | None,
+        typer.Option(
+            "--training-body",
+            help="File with " "the training body.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    inference_body: Annotated[
+        Path | None,
+        typer.Option(
+            "--inference-body",
+            help="File " "with the inference body.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    compute_mask_body: Annotated[
+        Path | None,
+        typer.Option(
+            "--compute-mask-body",
+            help="File with the compute_mask body (assigns " "`output_mask`).",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    build_body: Annotated[
+        Path | None,
+        typer.Option(
+            "--build-body",
+            help="File with " "statements run at the start of build.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    example_input: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--example-input",
+            help="`4,10,8[;init={..};mask=true;dtype=..]`, repeatable "
+            "(default: 2,5,8).",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="`PATH=YAML`: any spec " "field, e.g. `input_spec.min_ndim=2`.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="keras3 (default) or " "tf-keras.", rich_help_panel=_OUTPUT
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write into this folder " "instead of the repository layout.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = None,
+    save_spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-spec",
+            help="Also write the " "spec to this path.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print what would happen; write " "nothing.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option(
+            "--diff",
+            help="Show unified diffs against the disk.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Overwrite files that differ.", rich_help_panel=_OUTPUT
+        ),
+    ] = False,
+    stdout: Annotated[
+        bool,
+        typer.Option(
+            "--stdout",
+            help="Print the generated layer; write " "nothing.",
+            rich_help_panel=_OUTPUT,
+        ),
+    ] = False,
 ) -> None:
     """Generate a layer and its test.
 
@@ -119,46 +291,91 @@ def new(
         raise KlgenError(f"--target {target}: expected keras3 or tf-keras")
     sources = [s for s in (name, spec, example) if s is not None]
     if len(sources) != 1:
-        raise KlgenError("give exactly one of: a layer NAME with flags, --spec FILE, or "
-                         "--example NAME (see `klgen new --help`)")
+        raise KlgenError(
+            "give exactly one of: a layer NAME with flags, --spec FILE, or "
+            "--example NAME (see `klgen new --help`)"
+        )
     layer_flags: dict[str, Any] = dict(
-        args=arg, weights=weight, state=state, examples=example_input, sets=set_,
-        references=reference, masking=masking, training=training,
-        seed_generator=seed_generator, output_shape=output_shape, summary=summary,
-        description=description, module=module, package=package,
-        float32_internal=float32_internal, allow_shadowing=allow_shadowing,
+        args=arg,
+        weights=weight,
+        state=state,
+        examples=example_input,
+        sets=set_,
+        references=reference,
+        masking=masking,
+        training=training,
+        seed_generator=seed_generator,
+        output_shape=output_shape,
+        summary=summary,
+        description=description,
+        module=module,
+        package=package,
+        float32_internal=float32_internal,
+        allow_shadowing=allow_shadowing,
     )
-    bodies = {key: _read_body(path, flag) for key, path, flag in (
-        ("body", body, "--body"), ("training", training_body, "--training-body"),
-        ("inference", inference_body, "--inference-body"),
-        ("compute_mask", compute_mask_body, "--compute-mask-body"),
-        ("build", build_body, "--build-body"))}
+    bodies = {
+        key: _read_body(path, flag)
+        for key, path, flag in (
+            ("body", body, "--body"),
+            ("training", training_body, "--training-body"),
+            ("inference", inference_body, "--inference-body"),
+            ("compute_mask", compute_mask_body, "--compute-mask-body"),
+            ("build", build_body, "--build-body"),
+        )
+    }
     bodies = {k: v for k, v in bodies.items() if v is not None}
     if name is None:
-        used = [f"--{k.replace('_', '-').rstrip('s')}" for k, v in layer_flags.items() if v]
+        used = [
+            f"--{k.replace('_', '-').rstrip('s')}" for k, v in layer_flags.items() if v
+        ]
         used += [f"--{k.replace('_', '-')}-body" for k in bodies]
         if used:
-            raise KlgenError(f"{', '.join(sorted(used))}: layer flags describe a new layer "
-                             "and cannot be combined with --spec or --example; edit the spec "
-                             "instead")
+            raise KlgenError(
+                f"{', '.join(sorted(used))}: layer flags describe a new layer "
+                "and cannot be combined with --spec or --example; edit the spec "
+                "instead"
+            )
     layout = out_layout(out) if out is not None else load_layout(Path.cwd())
     if out is None:
         for line in layout.inferred:
-            typer.echo(f"klgen: no [tool.klgen] {line.split(' = ')[0]} in pyproject.toml; "
-                       f"inferred {line}", err=True)
+            typer.echo(
+                f"klgen: no [tool.klgen] {line.split(' = ')[0]} in pyproject.toml; "
+                f"inferred {line}",
+                err=True,
+            )
     if spec is not None:
         source = api.load_spec(spec)
     elif example is not None:
         source = api.load_example(example)
     else:
-        data = flags_to_data(Flags(name=name or "", bodies=bodies, **{
-            k: (v or []) if k in ("args", "weights", "state", "examples", "sets",
-                                 "references") else v for k, v in layer_flags.items()}))
+        data = flags_to_data(
+            Flags(
+                name=name or "",
+                bodies=bodies,
+                **{
+                    k: (
+                        (v or [])
+                        if k
+                        in (
+                            "args",
+                            "weights",
+                            "state",
+                            "examples",
+                            "sets",
+                            "references",
+                        )
+                        else v
+                    )
+                    for k, v in layer_flags.items()
+                },
+            )
+        )
         source = api.SpecSource(load_spec_data(data, "command line"))
     if save_spec is None and out is None and source.path is None:
         save_spec = layout.spec_dir() / f"{source.spec.module_name}.klgen.yaml"
-    plan = api.plan_layer(source, layout, target=target, mode="new", force=force,
-                          save_spec=save_spec)
+    plan = api.plan_layer(
+        source, layout, target=target, mode="new", force=force, save_spec=save_spec
+    )
     if stdout:
         typer.echo(plan.changes[0].text, nl=False)
         return

@@ -20,8 +20,9 @@ def render_all(target: str) -> dict[str, str]:
         source = api.load_example(name)
         if target != source.spec.target and target not in source.spec.targets:
             continue
-        plan = api.plan_layer(source, out_layout(Path("/nonexistent-klgen-golden")),
-                              target=target)
+        plan = api.plan_layer(
+            source, out_layout(Path("/nonexistent-klgen-golden")), target=target
+        )
         for change in plan.changes:
             files[change.path.name] = change.text
     return files
@@ -42,7 +43,9 @@ def main() -> int:
         out.mkdir()
         for name, text in sorted(files.items()):
             (out / name).write_text(text, encoding="utf-8", newline="\n")
-        print(f"{target}: wrote {len(files)} golden files to {out.relative_to(Path.cwd())}")
+        print(
+            f"{target}: wrote {len(files)} golden files to {out.relative_to(Path.cwd())}"
+        )
     return 0
 
 

@@ -54,15 +54,20 @@ def test_masked_average_pooling_equals_numpy_masked_mean(load_layer):
     y = _np(layer(x, mask=ops.convert_to_tensor(mask)))
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
     noisy = np.where(mask[..., None], x, 1e4).astype("float32")
-    np.testing.assert_allclose(_np(layer(noisy, mask=ops.convert_to_tensor(mask))), y,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _np(layer(noisy, mask=ops.convert_to_tensor(mask))), y, rtol=1e-5, atol=1e-6
+    )
     assert layer.compute_mask(x, ops.convert_to_tensor(mask)) is None
     np.testing.assert_allclose(_np(layer(x)), x.mean(axis=1), rtol=1e-5, atol=1e-6)
 
 
-def test_decaying_dropout_counts_training_calls_and_is_identity_at_inference(load_layer):
+def test_decaying_dropout_counts_training_calls_and_is_identity_at_inference(
+    load_layer,
+):
     DecayingDropout = load_layer("decaying-dropout")
-    layer = DecayingDropout(initial_keep_rate=0.6, decay_interval=2, decay_rate=0.5, seed=3)
+    layer = DecayingDropout(
+        initial_keep_rate=0.6, decay_interval=2, decay_rate=0.5, seed=3
+    )
     x = np.ones((64, 32), dtype="float32")
     for _ in range(5):
         layer(x, training=True)
@@ -89,9 +94,12 @@ def test_moving_statistics_follow_the_closed_form(load_layer):
     mean, var = x.mean(axis=0), x.var(axis=0)
     decay = momentum**steps
     np.testing.assert_allclose(_np(layer.moving_mean), mean * (1 - decay), rtol=1e-4)
-    np.testing.assert_allclose(_np(layer.moving_variance), decay + var * (1 - decay),
-                               rtol=1e-4)
-    np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-3), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        _np(layer.moving_variance), decay + var * (1 - decay), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        y, (x - mean) / np.sqrt(var + 1e-3), rtol=1e-4, atol=1e-4
+    )
     before = _np(layer.moving_mean).copy()
     inferred = _np(layer(x, training=False))
     np.testing.assert_array_equal(_np(layer.moving_mean), before)
@@ -104,13 +112,16 @@ def test_dense_matches_matmul_plus_bias(load_layer):
     x = np.random.default_rng(5).normal(size=(4, 8)).astype("float32")
     layer = Dense(3, bias_initializer="ones")
     y = _np(layer(x))
-    np.testing.assert_allclose(y, x @ _np(layer.kernel) + _np(layer.bias), rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        y, x @ _np(layer.kernel) + _np(layer.bias), rtol=1e-5, atol=1e-5
+    )
     assert [w.name for w in layer.weights] == ["kernel", "bias"]
     no_bias = Dense(3, use_bias=False, activation="tanh")
     y = _np(no_bias(x))
     assert no_bias.bias is None and len(no_bias.weights) == 1
-    np.testing.assert_allclose(y, np.tanh(x @ _np(no_bias.kernel)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        y, np.tanh(x @ _np(no_bias.kernel)), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_padding_mask_equals_any_not_equal(load_layer):
@@ -127,7 +138,9 @@ def test_padding_mask_equals_any_not_equal(load_layer):
     model = keras.Sequential([keras.Input((6, 4)), PaddingMask()])
     np.testing.assert_array_equal(_np(model.layers[-1].compute_mask(x)), mask)
     strict = PaddingMask(mode="all")
-    np.testing.assert_array_equal(_np(strict.compute_mask(x)), np.all(x != 0.0, axis=-1))
+    np.testing.assert_array_equal(
+        _np(strict.compute_mask(x)), np.all(x != 0.0, axis=-1)
+    )
     y = _np(strict(x))
     np.testing.assert_array_equal(y[1, 1], 0.0)
     with pytest.raises(ValueError, match="Expected one of 'any', 'all'"):
