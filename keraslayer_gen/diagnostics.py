@@ -16,7 +16,9 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        where = self.source if self.line <= 0 else f"{self.source}:{self.line}:{self.col}"
+        where = (
+            self.source if self.line <= 0 else f"{self.source}:{self.line}:{self.col}"
+        )
         field = f" {self.path}:" if self.path else ""
         return f"{where}:{field} {self.message}"
 

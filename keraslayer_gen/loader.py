@@ -1,4 +1,4 @@
-"""YAML text -> `LayerSpec`, with every problem located at `file:line:col: path: message`."""
+"""YAML text -> `LayerSpec`, every problem located: `file:line:col: path: message`."""
 
 from __future__ import annotations
 
@@ -27,31 +27,71 @@ class Located:
 
     source: str
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    #: Where the key of each mapping entry stands: an unknown or misnamed field, or an
+    #: entry that is wrong as a whole, is reported at its key rather than at its value.
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     #: For scalars: the line of their first character of content (block scalars start on
     #: the line after their `|` indicator), so a body's line N maps to the spec's line.
     content_lines: dict[Path_, int] = field(default_factory=dict)
+    #: For scalars: the YAML style (`|`, `>`, `'`, `"`, or `""` for plain).
+    styles: dict[Path_, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    #: Flags only: which command-line flag gave the value at a path (longest prefix
+    #: wins), so that a problem names the flag to fix as well as the field.
+    origins: dict[Path_, str] = field(default_factory=dict)
 
-    def at(self, path: Iterable[str | int], message: str, *, line_offset: int = 0,
-           col: int | None = None) -> Diagnostic:
-        """A diagnostic at `path`, or at its nearest located ancestor."""
+    def at(
+        self,
+        path: Iterable[str | int],
+        message: str,
+        *,
+        line_offset: int = 0,
+        col: int | None = None,
+        key: bool = False,
+        near: Iterable[str | int] | None = None,
+    ) -> Diagnostic:
+        """A diagnostic about `path`, placed at `near` (default: `path` itself) or at
+        its nearest located ancestor; `key=True` places it at the entry's key."""
         path = tuple(path)
-        if not self.positions:  # flags: no file, no lines
-            return Diagnostic(self.source, 0, 0, _dotted(path), message)
-        probe = path
+        probe = tuple(near) if near is not None else path
+        if not self.positions:  # flags: no YAML; name the flag (or body file) instead
+            origin = self._origin(probe)
+            if (line_offset or col is not None) and origin.startswith(_BODY_FLAGS):
+                # a place in code read from a file: `--body FILE:LINE:COL`
+                line, column = line_offset + 1, col or 1
+                return Diagnostic(origin, line, column, _dotted(path), message)
+            return Diagnostic(origin, 0, 0, _dotted(path), message)
         while probe and probe not in self.positions:
             probe = probe[:-1]
         line, column = self.positions.get(probe, (1, 1))
+        if key and probe in self.key_positions:
+            line, column = self.key_positions[probe]
         if line_offset or col is not None:
             line = self.content_lines.get(probe, line) + line_offset
             column = col if col is not None else column
         return Diagnostic(self.source, line, column, _dotted(path), message)
 
+    def _origin(self, path: Path_) -> str:
+        probe = path
+        while probe:
+            if probe in self.origins:
+                return self.origins[probe]
+            probe = probe[:-1]
+        return self.origins.get((), self.source)
+
+
+#: The flags that read code from a file: a problem in that code is `FILE:LINE:COL`.
+_BODY_FLAGS = ("--body ", "--training-body ", "--inference-body ", "--build-body ",
+               "--compute-mask-body ")
+
 
 def _dotted(path: Iterable[str | int]) -> str:
+    """`("examples", 0, "init")` -> `examples[0].init`."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        out += (
+            f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        )
     return out
 
 
@@ -69,8 +109,12 @@ def load_spec_text(text: str | bytes, source: str = "<spec>") -> LayerSpec:
 
 
 def load_spec_data(data: dict[str, Any], source: str = "command line") -> LayerSpec:
-    """Validate spec data that did not come from a file (flags, the Python API)."""
-    located = Located(source)
+    """Validate spec data that did not come from a file (flags, the Python API).
+
+    Data made by `flags.flags_to_data` remembers the flag behind each field, and a
+    problem is reported against that flag (`--arg 'rate:flaot': args.rate.type: ...`).
+    """
+    located = Located(source, origins=dict(getattr(data, "origins", {})))
     spec = _validate_structure(data, located)
     from .rules import check_spec
 
@@ -85,11 +129,23 @@ def load_spec_file(path: Path, display: str | None = None) -> LayerSpec:
     try:
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
-            raise SpecError([Diagnostic(source, 1, 1, "", f"the spec is {size:,} bytes; a "
-                                        f"spec may be at most {MAX_SPEC_BYTES:,} bytes")])
+            raise SpecError(
+                [
+                    Diagnostic(
+                        source,
+                        1,
+                        1,
+                        "",
+                        f"the spec is {size:,} bytes; a "
+                        f"spec may be at most {MAX_SPEC_BYTES:,} bytes",
+                    )
+                ]
+            )
         raw = path.read_bytes()
     except OSError as exc:
-        raise SpecError([Diagnostic(source, 0, 0, "", f"cannot read the spec: {exc.strerror}")])
+        raise SpecError(
+            [Diagnostic(source, 0, 0, "", f"cannot read the spec: {exc.strerror}")]
+        ) from None
     return load_spec_text(raw, source)
 
 
@@ -97,58 +153,141 @@ def _parse_yaml(text: str | bytes, located: Located) -> Any:
     source = located.source
     if isinstance(text, bytes):
         if len(text) > MAX_SPEC_BYTES:
-            raise SpecError([Diagnostic(source, 1, 1, "", f"the spec is {len(text):,} bytes; "
-                                        f"a spec may be at most {MAX_SPEC_BYTES:,} bytes")])
+            raise SpecError(
+                [
+                    Diagnostic(
+                        source,
+                        1,
+                        1,
+                        "",
+                        f"the spec is {len(text):,} bytes; "
+                        f"a spec may be at most {MAX_SPEC_BYTES:,} bytes",
+                    )
+                ]
+            )
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = text[: exc.start].count(b"\n") + 1
-            raise SpecError([Diagnostic(source, line, 1, "", "the spec is not UTF-8 text "
-                                        f"(byte 0x{text[exc.start]:02x} at offset {exc.start})")])
+            col = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise SpecError(
+                [
+                    Diagnostic(
+                        source,
+                        line,
+                        col,
+                        "",
+                        "the spec is not UTF-8 text "
+                        f"(byte 0x{text[exc.start]:02x} at offset {exc.start}); "
+                        "save it as UTF-8",
+                    )
+                ]
+            ) from None
     text = text.lstrip("\ufeff")
     located.lines = text.splitlines()
-    if not text.strip():
-        raise SpecError([Diagnostic(source, 1, 1, "", "the spec is empty; start from "
-                                    "`klgen new --example dense --save-spec FILE`")])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or str(exc)
-        raise SpecError([Diagnostic(source, line, col, "", f"YAML syntax error: {what}")])
+        raise SpecError([_syntax_error(exc, source)]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([Diagnostic(source, 1, 1, "", f"YAML error: {exc}")])
+        raise SpecError([Diagnostic(source, 1, 1, "", f"YAML error: {exc}")]) from None
     if node is None:
-        raise SpecError([Diagnostic(source, 1, 1, "", "the spec is empty")])
+        raise SpecError(
+            [
+                Diagnostic(
+                    source,
+                    1,
+                    1,
+                    "",
+                    "the spec is empty; start from "
+                    "`klgen new --example dense --save-spec FILE`",
+                )
+            ]
+        )
     problems: list[Diagnostic] = []
     data = _construct(node, (), located, problems, [0])
     if problems:
         raise SpecError(problems)
     if not isinstance(data, dict):
-        raise SpecError([located.at((), "the spec must be a mapping of fields "
-                                    f"(`klgen: {FORMAT_VERSION}`, `name`, ...), not a "
-                                    f"{type(data).__name__}")])
+        raise SpecError(
+            [
+                located.at(
+                    (),
+                    "the spec must be a mapping of fields "
+                    f"(`klgen: {FORMAT_VERSION}`, `name`, ...), not a "
+                    f"{type(data).__name__}",
+                )
+            ]
+        )
     version = data.get("klgen")
     if "klgen" not in data:
-        raise SpecError([located.at((), f"missing `klgen: {FORMAT_VERSION}`, the spec "
-                                    "format version")])
-    if version != FORMAT_VERSION:
-        raise SpecError([located.at(("klgen",), f"unknown spec format {version!r}; this "
-                                    f"klgen reads format {FORMAT_VERSION}")])
+        raise SpecError(
+            [
+                located.at(
+                    ("klgen",),
+                    "missing the spec format version; add "
+                    f"`klgen: {FORMAT_VERSION}` as the first line",
+                )
+            ]
+        )
+    # `type` too: YAML's `true` and `1.0` compare equal to 1 but are not a version.
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise SpecError(
+            [
+                located.at(
+                    ("klgen",),
+                    f"unknown spec format {show_value(version)}; this "
+                    f"klgen reads format {FORMAT_VERSION} "
+                    f"(`klgen: {FORMAT_VERSION}`)",
+                )
+            ]
+        )
     return data
 
 
-def _construct(node: yaml.Node, path: Path_, located: Located, problems: list[Diagnostic],
-               count: list[int]) -> Any:
-    """Build plain data from a node, recording positions; aliases are walked, bounded."""
+def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> Diagnostic:
+    """A YAML syntax error at its mark, with the construct it interrupted."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    what = exc.problem or str(exc)
+    context = exc.context_mark
+    if (
+        exc.context
+        and context is not None
+        and (context.line, context.column) != (line - 1, col - 1)
+    ):
+        what += (
+            f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+        )
+    if "flow" in (exc.context or "") and any(c in (exc.problem or "") for c in "[]{}"):
+        what += (
+            "; inside `[...]` or `{...}`, quote a value that contains brackets, e.g. "
+            '`"input_shape[-1]"`'
+        )
+    return Diagnostic(source, line, col, "", f"YAML syntax error: {what}")
+
+
+def _construct(
+    node: yaml.Node,
+    path: Path_,
+    located: Located,
+    problems: list[Diagnostic],
+    count: list[int],
+) -> Any:
+    """Plain data from a node, recording positions; aliases are walked, bounded."""
     count[0] += 1
     if count[0] > MAX_NODES:
         if count[0] == MAX_NODES + 1:
-            problems.append(Diagnostic(located.source, node.start_mark.line + 1,
-                                       node.start_mark.column + 1, _dotted(path),
-                                       f"the spec expands to more than {MAX_NODES:,} values "
-                                       "(YAML aliases?); a spec is a page, not a data set"))
+            problems.append(
+                Diagnostic(
+                    located.source,
+                    node.start_mark.line + 1,
+                    node.start_mark.column + 1,
+                    _dotted(path),
+                    f"the spec expands to more than {MAX_NODES:,} values "
+                    "(YAML aliases?); a spec is a page, not a data set",
+                )
+            )
         return None
     located.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
@@ -156,42 +295,108 @@ def _construct(node: yaml.Node, path: Path_, located: Located, problems: list[Di
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                problems.append(located.at(path, "YAML merge keys (`<<`) are not supported "
-                                           "in a spec; write the fields out"))
+                problems.append(
+                    Diagnostic(
+                        located.source,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        _dotted(path),
+                        "YAML merge keys (`<<`) are not supported in a "
+                        "spec; write the fields out",
+                    )
+                )
                 continue
-            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            key_at = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if not isinstance(key_node, yaml.ScalarNode):
+                kind = (
+                    "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+                )
+                problems.append(
+                    Diagnostic(
+                        located.source,
+                        *key_at,
+                        _dotted(path),
+                        f"keys must be plain names, not {kind}",
+                    )
+                )
+                continue
+            try:
+                key = _scalar(key_node)
+            except _TagError as exc:
+                problems.append(
+                    Diagnostic(located.source, *key_at, _dotted(path), str(exc))
+                )
+                continue
             if not isinstance(key, (str, int)) or isinstance(key, bool):
-                problems.append(Diagnostic(located.source, key_node.start_mark.line + 1,
-                                           key_node.start_mark.column + 1, _dotted(path),
-                                           "keys must be plain names"))
+                problems.append(
+                    Diagnostic(
+                        located.source,
+                        *key_at,
+                        _dotted(path),
+                        f"keys must be plain names, not {_kind(key)}",
+                    )
+                )
                 continue
             if key in seen:
-                problems.append(Diagnostic(located.source, key_node.start_mark.line + 1,
-                                           key_node.start_mark.column + 1,
-                                           _dotted((*path, key)),
-                                           f"duplicate key `{key}` (first at line {seen[key]})"))
+                problems.append(
+                    Diagnostic(
+                        located.source,
+                        *key_at,
+                        _dotted((*path, key)),
+                        f"duplicate key `{key}` (first at line {seen[key]})",
+                    )
+                )
                 continue
             seen[key] = key_node.start_mark.line + 1
+            located.key_positions[(*path, key)] = key_at
             out[key] = _construct(value_node, (*path, key), located, problems, count)
-            located.positions.setdefault((*path, key), (key_node.start_mark.line + 1,
-                                                        key_node.start_mark.column + 1))
+            located.positions.setdefault((*path, key), key_at)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), located, problems, count)
-                for i, item in enumerate(node.value)]
+        return [
+            _construct(item, (*path, i), located, problems, count)
+            for i, item in enumerate(node.value)
+        ]
     first = node.start_mark.line + 1
     if node.style in ("|", ">"):
         first += 1
     located.content_lines[path] = first
-    return _scalar(node)
+    located.styles[path] = node.style or ""
+    try:
+        return _scalar(node)
+    except _TagError as exc:
+        problems.append(located.at(path, str(exc)))
+        return None
+
+
+class _TagError(ValueError):
+    """A YAML tag a spec may not use (`!!python/object`, custom tags)."""
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     """The value of a scalar node, by the tag the composer resolved (safe tags only)."""
     try:
         return yaml.SafeLoader("").construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
-        raise yaml.MarkedYAMLError(problem=str(exc.problem), problem_mark=node.start_mark)
+    except yaml.constructor.ConstructorError:
+        raise _TagError(
+            f"the YAML tag `{node.tag}` is not allowed in a spec; a spec holds "
+            "plain strings, numbers, booleans, lists and mappings"
+        ) from None
+    except ValueError as exc:  # e.g. a `!!timestamp` or `!!int` that does not parse
+        raise _TagError(
+            f"the value `{node.value}` does not fit its YAML tag "
+            f"`{node.tag}`: {exc}"
+        ) from None
+
+
+def _kind(value: Any) -> str:
+    return {
+        type(None): "null",
+        bool: "a boolean",
+        float: "a number",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def _validate_structure(data: dict[str, Any], located: Located) -> LayerSpec:
@@ -205,27 +410,68 @@ def _translate(err: Any, located: Located) -> Diagnostic:
     """A pydantic error, in words for people."""
     loc = tuple(err["loc"])
     kind = err["type"]
+    if "[key]" in loc:  # a mapping key of the wrong type, e.g. `args: {1: ...}`
+        at = loc[: loc.index("[key]")]
+        return located.at(
+            at, f"`{at[-1]}` is not a name; keys here are names", key=True
+        )
     if kind == "extra_forbidden":
         key = loc[-1]
         fields = _fields_at(loc[:-1])
         hint = did_you_mean(str(key), fields) if fields else ""
         known = f"; known fields: {', '.join(fields)}" if fields and not hint else ""
-        return located.at(loc, f"unknown field `{key}`{hint}{known}")
+        return located.at(loc, f"unknown field `{key}`{hint}{known}", key=True)
     if kind == "missing":
-        return located.at(loc[:-1], f"missing required field `{loc[-1]}`")
+        return located.at(
+            loc, "missing; this field is required", near=loc[:-1], key=True
+        )
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         value = err.get("input")
-        hint = did_you_mean(str(value), [e.strip(" '") for e in expected.replace(" or ", ",").split(",")])
+        hint = did_you_mean(
+            str(value),
+            [e.strip(" '") for e in expected.replace(" or ", ",").split(",")],
+        )
         return located.at(loc, f"{value!r} is not one of {expected}{hint}")
     if kind == "too_short" and loc and loc[-1] == "examples":
-        return located.at(loc, "give at least one example input, e.g. "
-                          "`examples: [{input_shape: [2, 8]}]`")
+        return located.at(
+            loc,
+            "give at least one example input, e.g. "
+            "`examples: [{input_shape: [2, 8]}]`",
+        )
     message = err["msg"]
     value = err.get("input")
+    for kinds, expected in _EXPECTED:
+        if kind in kinds:
+            return located.at(loc, f"expected {expected}, got {show_value(value)}")
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        message = f"{message[:1].lower()}{message[1:]}, got {value!r}"
+        message = f"{message[:1].lower()}{message[1:]}, got {show_value(value)}"
     return located.at(loc, message)
+
+
+#: pydantic error types -> what the field expects, in the spec's (YAML's) words.
+_EXPECTED = (
+    (("dict_type", "model_type", "model_attributes_type"), "a mapping"),
+    (("list_type", "tuple_type"), "a list"),
+    (("string_type",), "a string"),
+    (("bool_type", "bool_parsing"), "true or false"),
+    (("int_type", "int_parsing", "int_from_float"), "an integer"),
+    (("float_type", "float_parsing"), "a number"),
+)
+
+
+def show_value(value: Any) -> str:
+    """A value as a spec's author writes it: YAML words (`null`, `true`), flow style."""
+    if value is None:
+        return "null (an empty value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        text = yaml.safe_dump(
+            value, default_flow_style=True, sort_keys=False, width=10**9
+        ).strip()
+        return text if len(text) <= 60 else text[:57] + "..."
+    return repr(value)
 
 
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:

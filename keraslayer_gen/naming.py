@@ -10,51 +10,50 @@ import re
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
-#: Attributes and methods of `keras.layers.Layer` that an argument, a weight or a seed
-#: generator must not overwrite: assigning them breaks the layer in subtle ways.
-LAYER_ATTRIBUTES = frozenset(
-    """
-    activity_regularizer add_loss add_metric add_update add_variable add_weight build
-    built call compute_dtype compute_mask compute_output_shape compute_output_spec count_params
-    dtype dtype_policy dynamic from_config get_build_config get_config get_weights
-    inbound_nodes input input_dtype input_spec losses metrics name non_trainable_variables
-    non_trainable_weights outbound_nodes output path quantize quantization_mode
-    rematerialized_call seed_generators set_weights stateless_call submodules
-    supports_masking trainable trainable_variables trainable_weights variable_dtype variables
-    weights
-    """.split()
-)
+#: Attributes and methods of `keras.layers.Layer` that an argument, a weight or a
+#: seed generator must not overwrite: assigning them breaks the layer in subtle ways.
+LAYER_ATTRIBUTES = frozenset("""
+    activity_regularizer add_loss add_metric add_update add_variable add_weight
+    build built call compute_dtype compute_mask compute_output_shape
+    compute_output_spec count_params dtype dtype_policy dynamic from_config
+    get_build_config get_config get_weights inbound_nodes input input_dtype
+    input_spec losses metrics name non_trainable_variables non_trainable_weights
+    outbound_nodes output path quantize quantization_mode rematerialized_call
+    seed_generators set_weights stateless_call submodules supports_masking trainable
+    trainable_variables trainable_weights variable_dtype variables weights
+    """.split())
 
 #: Names a spec's code sees that are not arguments or weights.
 BODY_SCOPE = frozenset({"inputs", "mask", "training", "self", "ops", "keras"})
 
-#: `keras.layers` names, for the shadowing check; kept here so that the generation path
-#: never imports Keras. Refreshed by `python -m tests.regen_keras_names` when Keras grows.
-KERAS_LAYER_NAMES = frozenset(
-    """
-    Activation ActivityRegularization Add AdditiveAttention AlphaDropout Attention Average
-    AveragePooling1D AveragePooling2D AveragePooling3D AvgPool1D AvgPool2D AvgPool3D
-    BatchNormalization Bidirectional CategoryEncoding CenterCrop Concatenate Conv1D
-    Conv1DTranspose Conv2D Conv2DTranspose Conv3D Conv3DTranspose ConvLSTM1D ConvLSTM2D
-    ConvLSTM3D Convolution1D Convolution1DTranspose Convolution2D Convolution2DTranspose
-    Convolution3D Convolution3DTranspose Cropping1D Cropping2D Cropping3D Dense
-    DepthwiseConv1D DepthwiseConv2D Discretization Dot Dropout ELU EinsumDense Embedding
-    Flatten FlaxLayer GaussianDropout GaussianNoise GlobalAveragePooling1D
-    GlobalAveragePooling2D GlobalAveragePooling3D GlobalAvgPool1D GlobalAvgPool2D
-    GlobalAvgPool3D GlobalMaxPool1D GlobalMaxPool2D GlobalMaxPool3D GlobalMaxPooling1D
-    GlobalMaxPooling2D GlobalMaxPooling3D GroupNormalization GroupQueryAttention GRU GRUCell
-    HashedCrossing Hashing Identity Input InputLayer InputSpec IntegerLookup JaxLayer Lambda
-    Layer LayerNormalization LeakyReLU LSTM LSTMCell Masking Maximum MaxPool1D MaxPool2D
-    MaxPool3D MaxPooling1D MaxPooling2D MaxPooling3D Minimum MultiHeadAttention Multiply
-    Normalization Permute PReLU RandomBrightness RandomContrast RandomCrop RandomFlip
-    RandomRotation RandomTranslation RandomZoom ReLU RepeatVector Rescaling Reshape Resizing
-    RMSNormalization RNN SeparableConv1D SeparableConv2D SeparableConvolution1D
-    SeparableConvolution2D SimpleRNN SimpleRNNCell Softmax SpatialDropout1D SpatialDropout2D
-    SpatialDropout3D SpectralNormalization StackedRNNCells StringLookup Subtract TextVectorization
-    TFSMLayer TimeDistributed TorchModuleWrapper UnitNormalization UpSampling1D UpSampling2D
-    UpSampling3D Wrapper ZeroPadding1D ZeroPadding2D ZeroPadding3D
-    """.split()
-)
+#: `keras.layers` names, for the shadowing check; kept here so that the generation
+#: path never imports Keras. Refresh them from `dir(keras.layers)` when Keras grows.
+KERAS_LAYER_NAMES = frozenset("""
+    Activation ActivityRegularization Add AdditiveAttention AlphaDropout Attention
+    Average AveragePooling1D AveragePooling2D AveragePooling3D AvgPool1D AvgPool2D
+    AvgPool3D BatchNormalization Bidirectional CategoryEncoding CenterCrop
+    Concatenate Conv1D Conv1DTranspose Conv2D Conv2DTranspose Conv3D Conv3DTranspose
+    ConvLSTM1D ConvLSTM2D ConvLSTM3D Convolution1D Convolution1DTranspose
+    Convolution2D Convolution2DTranspose Convolution3D Convolution3DTranspose
+    Cropping1D Cropping2D Cropping3D Dense DepthwiseConv1D DepthwiseConv2D
+    Discretization Dot Dropout ELU EinsumDense Embedding Flatten FlaxLayer
+    GaussianDropout GaussianNoise GlobalAveragePooling1D GlobalAveragePooling2D
+    GlobalAveragePooling3D GlobalAvgPool1D GlobalAvgPool2D GlobalAvgPool3D
+    GlobalMaxPool1D GlobalMaxPool2D GlobalMaxPool3D GlobalMaxPooling1D
+    GlobalMaxPooling2D GlobalMaxPooling3D GroupNormalization GroupQueryAttention GRU
+    GRUCell HashedCrossing Hashing Identity Input InputLayer InputSpec IntegerLookup
+    JaxLayer Lambda Layer LayerNormalization LeakyReLU LSTM LSTMCell Masking Maximum
+    MaxPool1D MaxPool2D MaxPool3D MaxPooling1D MaxPooling2D MaxPooling3D Minimum
+    MultiHeadAttention Multiply Normalization Permute PReLU RandomBrightness
+    RandomContrast RandomCrop RandomFlip RandomRotation RandomTranslation RandomZoom
+    ReLU RepeatVector Rescaling Reshape Resizing RMSNormalization RNN
+    SeparableConv1D SeparableConv2D SeparableConvolution1D SeparableConvolution2D
+    SimpleRNN SimpleRNNCell Softmax SpatialDropout1D SpatialDropout2D
+    SpatialDropout3D SpectralNormalization StackedRNNCells StringLookup Subtract
+    TextVectorization TFSMLayer TimeDistributed TorchModuleWrapper UnitNormalization
+    UpSampling1D UpSampling2D UpSampling3D Wrapper ZeroPadding1D ZeroPadding2D
+    ZeroPadding3D
+    """.split())
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -68,7 +67,9 @@ def snake_case(name: str) -> str:
 
 def pascal_case(name: str) -> str:
     """`decaying-dropout` or `decaying_dropout` -> `DecayingDropout`."""
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_\s]+", name) if part)
+    return "".join(
+        part[:1].upper() + part[1:] for part in re.split(r"[-_\s]+", name) if part
+    )
 
 
 def is_pascal(name: str) -> bool:

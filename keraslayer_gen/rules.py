@@ -1,4 +1,4 @@
-"""Cross-field rules of a spec: names, types, defaults, expressions and bodies, all at once."""
+"""Cross-field rules of a spec: names, types, defaults, code; all problems at once."""
 
 from __future__ import annotations
 
@@ -18,7 +18,14 @@ from .naming import (
     is_pascal,
     is_snake,
 )
-from .spec import ARG_TYPES, KERAS_OBJECT_MODULES, TARGETS, Arg, LayerSpec, parse_arg_type
+from .spec import (
+    ARG_TYPES,
+    KERAS_OBJECT_MODULES,
+    TARGETS,
+    Arg,
+    LayerSpec,
+    parse_arg_type,
+)
 
 if TYPE_CHECKING:
     from .loader import Located
@@ -70,9 +77,15 @@ class _Checker:
         self.spec = spec
         self.located = located
         self.problems: list[Diagnostic] = []
+        #: The code parsed at each path, to map a column of the code to the spec's.
+        self.codes: dict[Path_, str] = {}
 
-    def error(self, path: Path_, message: str) -> None:
-        self.problems.append(self.located.at(path, message))
+    def error(
+        self, path: Path_, message: str, *, key: bool = False, near: Path_ | None = None
+    ) -> None:
+        """A problem of the field at `path`, placed at its value (or its key with `key`,
+        or at the field `near` when the problem is that `path` is missing)."""
+        self.problems.append(self.located.at(path, message, key=key, near=near))
 
     def run(self) -> list[Diagnostic]:
         self._names()
@@ -88,72 +101,112 @@ class _Checker:
         self._input_spec()
         return self.problems
 
-    # -- names --------------------------------------------------------------------------
+    # -- names -------------------------------------------------------------------------
     def _names(self) -> None:
         spec = self.spec
         if not is_pascal(spec.name):
-            self.error(("name",), f"`{spec.name}` is not a PascalCase class name, "
-                       "e.g. `DecayingDropout`")
+            self.error(
+                ("name",),
+                f"`{spec.name}` is not a PascalCase class name, "
+                "e.g. `DecayingDropout`",
+            )
         elif problem := identifier_problem(spec.name):
             self.error(("name",), problem)
         elif spec.name in KERAS_LAYER_NAMES and not spec.allow_shadowing:
-            self.error(("name",), f"`{spec.name}` shadows `keras.layers.{spec.name}`; "
-                       "rename the layer or set `allow_shadowing: true`")
+            self.error(
+                ("name",),
+                f"`{spec.name}` shadows `keras.layers.{spec.name}`; "
+                "rename the layer or set `allow_shadowing: true`",
+            )
         if spec.module is not None:
             if not is_snake(spec.module):
-                self.error(("module",), f"`{spec.module}` is not a snake_case module name")
+                self.error(
+                    ("module",), f"`{spec.module}` is not a snake_case module name"
+                )
             elif problem := identifier_problem(spec.module):
                 self.error(("module",), problem)
-        if spec.package is not None and not re.match(r"^[A-Za-z0-9_.\-]+$", spec.package):
-            self.error(("package",), f"`{spec.package}` is not a package name "
-                       "(letters, digits, `_`, `.`, `-`)")
+        if spec.package is not None and not re.match(
+            r"^[A-Za-z0-9_.\-]+$", spec.package
+        ):
+            self.error(
+                ("package",),
+                f"`{spec.package}` is not a package name "
+                "(letters, digits, `_`, `.`, `-`)",
+            )
         for kind, names in (("args", spec.args), ("weights", spec.weights)):
             for name in names:
                 path = (kind, name)
                 if not is_snake(name):
-                    self.error(path, f"`{name}` is not a snake_case name")
+                    self.error(path, f"`{name}` is not a snake_case name", key=True)
                 elif problem := identifier_problem(name):
-                    self.error(path, problem)
+                    self.error(path, problem, key=True)
                 elif name in LAYER_ATTRIBUTES:
-                    self.error(path, f"`{name}` is an attribute of `keras.layers.Layer`; "
-                               "using it breaks the layer, choose another name")
+                    self.error(
+                        path,
+                        f"`{name}` is an attribute of `keras.layers.Layer`; "
+                        "using it breaks the layer, choose another name",
+                        key=True,
+                    )
                 elif name in BODY_SCOPE or name == "kwargs":
-                    self.error(path, f"`{name}` is a name of the generated `call`; "
-                               "choose another name")
+                    self.error(
+                        path,
+                        f"`{name}` is a name of the generated `call`; "
+                        "choose another name",
+                        key=True,
+                    )
         for name in spec.weights:
             if name in spec.args:
-                self.error(("weights", name), f"weight `{name}` has the name of an "
-                           "argument; both would be `self." + name + "`")
+                self.error(
+                    ("weights", name),
+                    f"weight `{name}` has the name of an "
+                    f"argument; both would be `self.{name}`",
+                    key=True,
+                )
         for target in spec.targets:
             if target == spec.target:
-                self.error(("targets", target), f"`{target}` is the spec's own target; its "
-                           "bodies belong in `call`, `state` and `compute_mask`")
+                self.error(
+                    ("targets", target),
+                    f"`{target}` is the spec's own target; its "
+                    "bodies belong in `call`, `state` and `compute_mask`",
+                    key=True,
+                )
 
-    # -- args ---------------------------------------------------------------------------
+    # -- args --------------------------------------------------------------------------
     def _arg(self, name: str, arg: Arg) -> None:
         path = ("args", name)
         try:
             base, nullable = parse_arg_type(arg.type)
         except ValueError:
             word = arg.type.replace("| None", "").replace("|None", "").strip()
-            self.error((*path, "type"), f"unknown type `{arg.type}`{did_you_mean(word, ARG_TYPES)}"
-                       f"; types are {', '.join(ARG_TYPES)}, each optionally `| None`")
+            self.error(
+                (*path, "type"),
+                f"unknown type `{arg.type}`{did_you_mean(word, ARG_TYPES)}"
+                f"; types are {', '.join(ARG_TYPES)}, each optionally `| None`",
+            )
             return
         numeric = base in ("int", "float")
         for key in ("min", "max", "range"):
             if getattr(arg, key) is not None and not numeric:
-                self.error((*path, key), f"`{key}` applies to int and float arguments, "
-                           f"not {base}")
+                self.error(
+                    (*path, key),
+                    f"`{key}` applies to int and float arguments, " f"not {base}",
+                )
         bounds = None
         if arg.range is not None and numeric:
             bounds = parse_range(arg.range)
             if bounds is None:
-                self.error((*path, "range"), f"`{arg.range}` is not an interval such as "
-                           "`(0, 1]` or `[1, inf)`")
+                self.error(
+                    (*path, "range"),
+                    f"`{arg.range}` is not an interval such as "
+                    "`(0, 1]` or `[1, inf)`",
+                )
         if arg.choices is not None:
             if base not in ("int", "float", "str"):
-                self.error((*path, "choices"), f"`choices` applies to int, float and str "
-                           f"arguments, not {base}")
+                self.error(
+                    (*path, "choices"),
+                    f"`choices` applies to int, float and str "
+                    f"arguments, not {base}",
+                )
             elif not arg.choices:
                 self.error((*path, "choices"), "`choices` is empty")
             else:
@@ -174,12 +227,16 @@ class _Checker:
             if not arg.required:
                 seen_default = seen_default or name
             elif seen_default:
-                self.error(("args", name), f"required argument `{name}` (no `default`) "
-                           f"must come before `{seen_default}`, which has a default")
+                self.error(
+                    ("args", name),
+                    f"required argument `{name}` (no `default`) "
+                    f"must come before `{seen_default}`, which has a default",
+                    key=True,
+                )
 
-    # -- build and weights --------------------------------------------------------------
+    # -- build and weights -------------------------------------------------------------
     def _build(self) -> None:
-        """The `build` body: validates `input_shape`; its names may shape the weights."""
+        """The `build` body: validates `input_shape`; its names may shape weights."""
         self.build_locals: set[str] = set()
         code = self.spec.build
         if code is None:
@@ -190,8 +247,12 @@ class _Checker:
         self.build_locals = _stored_names(tree)
         for node in ast.walk(tree):
             if isinstance(node, (ast.Return, ast.Import, ast.ImportFrom, ast.Global)):
-                self._at_node(("build",), node, "the `build` body may validate and compute "
-                              "names, but not return or import")
+                self._at_node(
+                    ("build",),
+                    node,
+                    "the `build` body may validate and compute "
+                    "names, but not return or import",
+                )
         scope = {"input_shape", "self", "ops", "keras"} | self.build_locals
         self._names_in(tree, ("build",), scope)
 
@@ -204,32 +265,52 @@ class _Checker:
                     if dim < 0:
                         self.error((*path, "shape", i), f"dimension {dim} is negative")
                     continue
-                self._expression(dim, (*path, "shape", i),
-                                 allowed={"input_shape", "self", *self.build_locals},
-                                 args_as_names=True)
+                self._expression(
+                    dim,
+                    (*path, "shape", i),
+                    allowed={"input_shape", "self", *self.build_locals},
+                    args_as_names=True,
+                )
             for kind in ("initializer", "regularizer", "constraint"):
                 value = getattr(weight, kind)
                 if value is None:
                     continue
                 if value in args:
                     if args[value].base_type != kind:
-                        self.error((*path, kind), f"argument `{value}` is a "
-                                   f"{args[value].base_type}, not an {kind}")
+                        self.error(
+                            (*path, kind),
+                            f"argument `{value}` is a "
+                            f"{args[value].base_type}, not an {kind}",
+                        )
                 elif value not in KERAS_IDENTIFIERS[kind]:
                     kinds = [a for a, s in args.items() if s.base_type == kind]
                     hint = did_you_mean(value, [*kinds, *KERAS_IDENTIFIERS[kind]])
-                    self.error((*path, kind), f"`{value}` is neither an {kind} argument nor "
-                               f"a Keras {kind}{hint}")
+                    self.error(
+                        (*path, kind),
+                        f"`{value}` is neither an {kind} argument nor "
+                        f"a Keras {kind}{hint}",
+                    )
             if weight.when is not None:
                 if weight.when not in args:
-                    self.error((*path, "when"), f"`when` names argument `{weight.when}`, "
-                               f"which does not exist{did_you_mean(weight.when, args)}")
-                elif args[weight.when].base_type != "bool" or args[weight.when].nullable:
-                    self.error((*path, "when"), f"`when` needs a bool argument; "
-                               f"`{weight.when}` is {args[weight.when].type}")
+                    self.error(
+                        (*path, "when"),
+                        f"`when` names argument `{weight.when}`, "
+                        f"which does not exist{did_you_mean(weight.when, args)}",
+                    )
+                elif (
+                    args[weight.when].base_type != "bool" or args[weight.when].nullable
+                ):
+                    self.error(
+                        (*path, "when"),
+                        f"`when` needs a bool argument; "
+                        f"`{weight.when}` is {args[weight.when].type}",
+                    )
             if weight.dtype is not None and weight.dtype not in DTYPES:
-                self.error((*path, "dtype"), f"unknown dtype `{weight.dtype}`"
-                           f"{did_you_mean(weight.dtype, DTYPES)}")
+                self.error(
+                    (*path, "dtype"),
+                    f"unknown dtype `{weight.dtype}`"
+                    f"{did_you_mean(weight.dtype, DTYPES)}",
+                )
 
     def _seed_generator(self) -> None:
         name = self.spec.seed_generator
@@ -237,56 +318,107 @@ class _Checker:
             return
         arg = self.spec.args.get(name)
         if arg is None:
-            self.error(("seed_generator",), f"`seed_generator` names argument `{name}`, "
-                       f"which does not exist{did_you_mean(name, self.spec.args)}")
+            self.error(
+                ("seed_generator",),
+                f"`seed_generator` names argument `{name}`, "
+                f"which does not exist{did_you_mean(name, self.spec.args)}",
+            )
         elif arg.base_type != "int" or not arg.nullable:
-            self.error(("seed_generator",), f"`seed_generator` needs an `int | None` "
-                       f"argument; `{name}` is {arg.type}")
+            self.error(
+                ("seed_generator",),
+                f"`seed_generator` needs an `int | None` "
+                f"argument; `{name}` is {arg.type}",
+            )
 
-    # -- bodies -------------------------------------------------------------------------
+    # -- bodies ------------------------------------------------------------------------
     def _bodies(self) -> None:
         spec = self.spec
         call = spec.call
         if spec.training:
             if call is not None:
                 if call.body is not None:
-                    self.error(("call", "body"), "with `training: true`, give `training` "
-                               "and `inference` bodies instead of `body`")
+                    self.error(
+                        ("call", "body"),
+                        "with `training: true`, give `training` "
+                        "and `inference` bodies instead of `body`",
+                    )
                 for key in ("training", "inference"):
                     if getattr(call, key) is None:
-                        self.error(("call",), f"with `training: true`, `call` needs both a "
-                                   f"`training` and an `inference` body; `{key}` is missing")
+                        self.error(
+                            ("call",),
+                            f"with `training: true`, `call` needs both a "
+                            f"`training` and an `inference` body; `{key}` is missing",
+                            key=True,
+                        )
         elif call is not None:
             for key in ("training", "inference"):
                 if getattr(call, key) is not None:
-                    self.error(("call", key), f"`{key}` bodies need `training: true`; "
-                               "a layer without training behaviour has one `body`")
+                    self.error(
+                        ("call", key),
+                        f"`{key}` bodies need `training: true`; "
+                        "a layer without training behaviour has one `body`",
+                        key=True,
+                    )
             if call.body is None and call.training is None and call.inference is None:
-                self.error(("call",), "`call` is empty; give a `body`, or leave `call` out "
-                           "to write the body in the generated file")
+                self.error(
+                    ("call",),
+                    "`call` is empty; give a `body`, or leave `call` out "
+                    "to write the body in the generated file",
+                    key=True,
+                )
         if call is None and spec.output_shape != "same":
-            self.error(("call",), "`output_shape` is not `same`, so the spec must give the "
-                       "`call` body that computes it")
+            self.error(
+                ("call",),
+                "`output_shape` is not `same`, so the spec must give the "
+                "`call` body that computes it",
+                near=("output_shape",),
+                key=True,
+            )
         if spec.masking == "custom" and spec.compute_mask is None:
-            self.error(("compute_mask",), "`masking: custom` needs a `compute_mask` body "
-                       "that assigns `output_mask`")
+            self.error(
+                ("compute_mask",),
+                "`masking: custom` needs a `compute_mask` body "
+                "that assigns `output_mask`",
+                near=("masking",),
+                key=True,
+            )
         if spec.masking != "custom" and spec.compute_mask is not None:
-            self.error(("compute_mask",), "a `compute_mask` body needs `masking: custom`")
+            self.error(
+                ("compute_mask",),
+                "a `compute_mask` body needs `masking: custom`",
+                key=True,
+            )
+        for path in self._code_paths():
+            if self.located.styles.get(path) == ">":
+                self.error(
+                    path,
+                    "code must be a literal block (`|`); a folded block (`>`) "
+                    "joins its lines",
+                )
         self.call_locals: set[str] = set()
         if call is not None:
             for key in ("body", "training", "inference"):
                 code = getattr(call, key)
                 if code is not None:
-                    names = self._body(code, ("call", key), must_assign="outputs",
-                                       training_body=(key == "training"))
+                    names = self._body(
+                        code,
+                        ("call", key),
+                        must_assign="outputs",
+                        training_body=(key == "training"),
+                    )
                     if key != "inference":
                         self.call_locals |= names
         if spec.compute_mask is not None:
-            self._body(spec.compute_mask, ("compute_mask",), must_assign="output_mask",
-                       extra_scope={"mask", "inputs"})
+            self._body(
+                spec.compute_mask,
+                ("compute_mask",),
+                must_assign="output_mask",
+                extra_scope={"mask", "inputs"},
+            )
         if spec.output_shape != "same":
-            self._expression(spec.output_shape, ("output_shape",),
-                             allowed={"input_shape", "self"})
+            self._expression(
+                spec.output_shape, ("output_shape",), allowed={"input_shape", "self"}
+            )
         for target, bodies in spec.targets.items():
             if bodies.call is not None:
                 for key in ("body", "training", "inference"):
@@ -297,34 +429,76 @@ class _Checker:
                 self._parse(bodies.compute_mask, ("targets", target, "compute_mask"))
             for weight, expr in (bodies.state or {}).items():
                 if weight not in spec.state:
-                    self.error(("targets", target, "state", weight), f"`{weight}` is not "
-                               "in the spec's `state`")
+                    self.error(
+                        ("targets", target, "state", weight),
+                        f"`{weight}` is not " "in the spec's `state`",
+                        key=True,
+                    )
                 self._parse(expr, ("targets", target, "state", weight), mode="eval")
 
+    def _code_paths(self) -> list[Path_]:
+        """Where the spec holds code (bodies, expressions), for the block-style rule."""
+        spec = self.spec
+        paths: list[Path_] = [("build",), ("compute_mask",), ("output_shape",)]
+        paths += [("call", key) for key in ("body", "training", "inference")]
+        paths += [("state", name) for name in spec.state]
+        for target, bodies in spec.targets.items():
+            paths += [
+                ("targets", target, "call", key)
+                for key in ("body", "training", "inference")
+            ]
+            paths += [("targets", target, "compute_mask")]
+            paths += [("targets", target, "state", name) for name in bodies.state or {}]
+        return paths
+
     def _parse(self, code: str, path: Path_, mode: str = "exec") -> ast.AST | None:
+        self.codes[path] = code
+        if self.located.styles.get(path) == ">":
+            return None  # folded: its lines are joined; reported once by `_bodies`
         try:
             return ast.parse(code, mode=mode)
         except SyntaxError as exc:
             lineno = exc.lineno or 1
-            col = self._column(path, lineno, exc.offset or 1)
+            # SyntaxError.offset counts characters, 1-based.
+            col = self._column(path, lineno, (exc.offset or 1) - 1)
             what = "expression" if mode == "eval" else "body"
-            self.problems.append(self.located.at(path, f"syntax error in the {what}: "
-                                                 f"{exc.msg}", line_offset=lineno - 1, col=col))
+            self.problems.append(
+                self.located.at(
+                    path,
+                    f"syntax error in the {what}: " f"{exc.msg}",
+                    line_offset=lineno - 1,
+                    col=col,
+                )
+            )
             return None
 
-    def _column(self, path: Path_, lineno: int, offset: int) -> int:
-        """The spec column of a body's column: the block's indentation plus the offset."""
+    def _column(self, path: Path_, lineno: int, index: int) -> int:
+        """The spec column (1-based) of character `index` (0-based) of line `lineno` of
+        the code at `path`."""
+        code_lines = self.codes.get(path, "").splitlines() or [""]
+        code_line = code_lines[min(lineno, len(code_lines)) - 1]
         first = self.located.content_lines.get(path)
         lines = self.located.lines
         if first is None or first - 1 + lineno - 1 >= len(lines):
-            return offset
-        text = lines[first - 1 + lineno - 1]
-        if self.located.positions.get(path, (0, 0))[0] == first:  # flow or plain scalar
-            return self.located.positions[path][1] + offset - 1
-        return len(text) - len(text.lstrip(" ")) + offset
+            return index + 1
+        if self.located.styles.get(path) in ("|", ">"):
+            # A literal block is its spec lines minus the block's indentation.
+            text = lines[first - 1 + lineno - 1]
+            return max(len(text) - len(code_line) + index + 1, 1)
+        line, column = self.located.positions[path]
+        if lineno == 1 and line == first:  # a one-line scalar: after its quote, if any
+            quoted = self.located.styles.get(path) in ("'", '"')
+            return column + int(quoted) + index
+        return max(index + 1, 1)
 
-    def _body(self, code: str, path: Path_, must_assign: str, training_body: bool = False,
-              extra_scope: Iterable[str] = ()) -> set[str]:
+    def _body(
+        self,
+        code: str,
+        path: Path_,
+        must_assign: str,
+        training_body: bool = False,
+        extra_scope: Iterable[str] = (),
+    ) -> set[str]:
         tree = self._parse(code, path)
         if tree is None:
             return set()
@@ -338,28 +512,51 @@ class _Checker:
             scope.add("mask")
         for node in ast.walk(tree):
             if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)):
-                self._at_node(path, node, f"`{type(node).__name__.lower()}` is not allowed "
-                              f"in a body; assign `{must_assign}` instead")
-            elif isinstance(node, (ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom)):
-                self._at_node(path, node, "imports and global statements are not allowed "
-                              "in a body; `keras` and `ops` are in scope")
+                self._at_node(
+                    path,
+                    node,
+                    f"`{type(node).__name__.lower()}` is not allowed "
+                    f"in a body; assign `{must_assign}` instead",
+                )
+            elif isinstance(
+                node, (ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom)
+            ):
+                self._at_node(
+                    path,
+                    node,
+                    "imports and global statements are not allowed "
+                    "in a body; `keras` and `ops` are in scope",
+                )
             elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                targets = (
+                    node.targets if isinstance(node, ast.Assign) else [node.target]
+                )
                 for target in targets:
-                    if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                            and target.value.id == "self"):
-                        self._at_node(path, node, f"`self.{target.attr} = ...` in a body "
-                                      "keeps Python state that is neither traced nor "
-                                      "replicated; declare a non-trainable weight and "
-                                      "update it through `state`")
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == "self"
+                    ):
+                        self._at_node(
+                            path,
+                            node,
+                            f"`self.{target.attr} = ...` in a body "
+                            "keeps Python state that is neither traced nor "
+                            "replicated; declare a non-trainable weight and "
+                            "update it through `state`",
+                        )
         self._names_in(tree, path, scope | stored)
         if _uses_random(tree) and self.spec.seed_generator is None:
-            self.error(path, "the body uses `keras.random`; name an `int | None` argument "
-                       "in `seed_generator` and pass `seed=self.seed_generator`")
+            self.error(
+                path,
+                "the body uses `keras.random`; name an `int | None` argument "
+                "in `seed_generator` and pass `seed=self.seed_generator`",
+            )
         return stored
 
-    def _expression(self, code: str, path: Path_, allowed: set[str],
-                    args_as_names: bool = False) -> None:
+    def _expression(
+        self, code: str, path: Path_, allowed: set[str], args_as_names: bool = False
+    ) -> None:
         tree = self._parse(code, path, mode="eval")
         if tree is not None:
             scope = allowed | (set(self.spec.args) if args_as_names else set())
@@ -376,43 +573,83 @@ class _Checker:
                     continue
                 reported.add(node.id)
                 if node.id == "mask" and "mask" not in scope:
-                    self._at_node(path, node, "`mask` is only in scope with `masking: "
-                                  "consume` or `masking: custom`")
+                    self._at_node(
+                        path,
+                        node,
+                        "`mask` is only in scope with `masking: "
+                        "consume` or `masking: custom`",
+                    )
                 elif node.id == "training" and "training" not in scope:
-                    self._at_node(path, node, "`training` is only in scope with "
-                                  "`training: true`")
+                    self._at_node(
+                        path,
+                        node,
+                        "`training` is only in scope with " "`training: true`",
+                    )
                 else:
-                    self._at_node(path, node, f"unknown name `{node.id}`"
-                                  f"{did_you_mean(node.id, scope)}; in scope: "
-                                  f"{', '.join(sorted(scope))}")
-            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                  and node.value.id == "self" and node.attr not in known_self
-                  and not node.attr.startswith("_") and node.attr not in reported):
+                    self._at_node(
+                        path,
+                        node,
+                        f"unknown name `{node.id}`"
+                        f"{did_you_mean(node.id, scope)}; in scope: "
+                        f"{', '.join(sorted(scope))}",
+                    )
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+                and isinstance(node.ctx, ast.Load)
+                and node.attr not in known_self
+                and not node.attr.startswith("_")
+                and node.attr not in reported
+            ):
                 reported.add(node.attr)
-                self._at_node(path, node, f"unknown attribute `self.{node.attr}`"
-                              f"{did_you_mean(node.attr, known_self - LAYER_ATTRIBUTES)}; "
-                              "the layer has its args, weights and `keras.layers.Layer`'s")
+                self._at_node(
+                    path,
+                    node,
+                    f"unknown attribute `self.{node.attr}`"
+                    f"{did_you_mean(node.attr, known_self - LAYER_ATTRIBUTES)}; "
+                    "the layer has its args, weights and `keras.layers.Layer`'s",
+                )
 
     def _at_node(self, path: Path_, node: ast.AST, message: str) -> None:
         lineno = getattr(node, "lineno", 1)
-        col = self._column(path, lineno, getattr(node, "col_offset", 0) + 1)
-        self.problems.append(self.located.at(path, message, line_offset=lineno - 1, col=col))
+        # `col_offset` counts UTF-8 bytes; the spec's columns count characters.
+        code_lines = self.codes.get(path, "").splitlines() or [""]
+        code_line = code_lines[min(lineno, len(code_lines)) - 1].encode("utf-8")
+        index = len(
+            code_line[: getattr(node, "col_offset", 0)].decode("utf-8", "ignore")
+        )
+        col = self._column(path, lineno, index)
+        self.problems.append(
+            self.located.at(path, message, line_offset=lineno - 1, col=col)
+        )
 
-    # -- state --------------------------------------------------------------------------
+    # -- state -------------------------------------------------------------------------
     def _state(self) -> None:
         spec = self.spec
         if spec.state and not spec.training:
-            self.error(("state",), "`state` updates happen only in training; set "
-                       "`training: true`")
+            self.error(
+                ("state",),
+                "`state` updates happen only in training; set " "`training: true`",
+                key=True,
+            )
         for name, expr in spec.state.items():
             path = ("state", name)
             weight = spec.weights.get(name)
             if weight is None:
-                self.error(path, f"`{name}` is not a weight{did_you_mean(name, spec.weights)}")
+                self.error(
+                    path,
+                    f"`{name}` is not a weight{did_you_mean(name, spec.weights)}",
+                    key=True,
+                )
                 continue
             if weight.trainable:
-                self.error(path, f"weight `{name}` is trainable; state is updated by "
-                           "assignment, so declare it `trainable: false`")
+                self.error(
+                    path,
+                    f"weight `{name}` is trainable; state is updated by "
+                    "assignment, so declare it `trainable: false`",
+                    key=True,
+                )
             scope = {"inputs", "self", "ops", "keras", *self.call_locals}
             if spec.training:
                 scope.add("training")
@@ -424,46 +661,66 @@ class _Checker:
             if tree is not None:
                 self._names_in(tree, path, scope)
 
-    # -- examples and input_spec --------------------------------------------------------
+    # -- examples and input_spec -------------------------------------------------------
     def _examples(self) -> None:
         spec = self.spec
         for i, example in enumerate(spec.examples):
             path: Path_ = ("examples", i)
             if any(d <= 0 for d in example.input_shape):
-                self.error((*path, "input_shape"), "dimensions must be positive, including "
-                           "the batch dimension first")
+                self.error(
+                    (*path, "input_shape"),
+                    "dimensions must be positive, including "
+                    "the batch dimension first",
+                )
             for key, value in example.init.items():
                 arg = spec.args.get(key)
                 if arg is None:
-                    self.error((*path, "init", key), f"`{key}` is not an argument"
-                               f"{did_you_mean(key, spec.args)}")
+                    self.error(
+                        (*path, "init", key),
+                        f"`{key}` is not an argument" f"{did_you_mean(key, spec.args)}",
+                        key=True,
+                    )
                     continue
                 try:
                     base, nullable = parse_arg_type(arg.type)
                 except ValueError:
                     continue
                 problem = value_problem(base, nullable, value) or constraint_problem(
-                    arg, value, parse_range(arg.range) if arg.range else None)
+                    arg, value, parse_range(arg.range) if arg.range else None
+                )
                 if problem:
                     self.error((*path, "init", key), problem)
             for name, arg in spec.args.items():
                 if arg.required and name not in example.init:
-                    self.error((*path, "init"), f"required argument `{name}` has no value; "
-                               f"add it to `init`")
+                    self.error(
+                        (*path, "init"),
+                        f"required argument `{name}` has no value; "
+                        f"add it to `init`",
+                    )
             if example.mask and spec.masking == "none":
-                self.error((*path, "mask"), "`mask: true` needs a layer that supports masks "
-                           "(`masking` other than `none`)")
+                self.error(
+                    (*path, "mask"),
+                    "`mask: true` needs a layer that supports masks "
+                    "(`masking` other than `none`)",
+                )
             if example.dtype not in DTYPES:
-                self.error((*path, "dtype"), f"unknown dtype `{example.dtype}`"
-                           f"{did_you_mean(example.dtype, DTYPES)}")
+                self.error(
+                    (*path, "dtype"),
+                    f"unknown dtype `{example.dtype}`"
+                    f"{did_you_mean(example.dtype, DTYPES)}",
+                )
             if spec.input_spec is not None:
                 rank = len(example.input_shape)
                 s = spec.input_spec
-                if ((s.ndim is not None and rank != s.ndim)
-                        or (s.min_ndim is not None and rank < s.min_ndim)
-                        or (s.max_ndim is not None and rank > s.max_ndim)):
-                    self.error((*path, "input_shape"), f"rank {rank} does not fit "
-                               "`input_spec`")
+                if (
+                    (s.ndim is not None and rank != s.ndim)
+                    or (s.min_ndim is not None and rank < s.min_ndim)
+                    or (s.max_ndim is not None and rank > s.max_ndim)
+                ):
+                    self.error(
+                        (*path, "input_shape"),
+                        f"rank {rank} does not fit " "`input_spec`",
+                    )
 
     def _input_spec(self) -> None:
         s = self.spec.input_spec
@@ -474,37 +731,52 @@ class _Checker:
             if value is not None and value < 0:
                 self.error(("input_spec", key), f"`{key}` must be 0 or more")
         if s.ndim is not None and (s.min_ndim is not None or s.max_ndim is not None):
-            self.error(("input_spec",), "give `ndim`, or `min_ndim`/`max_ndim`, not both")
+            self.error(
+                ("input_spec",), "give `ndim`, or `min_ndim`/`max_ndim`, not both"
+            )
         for axis, dim in (s.axes or {}).items():
             if isinstance(dim, str) and dim not in self.spec.args:
-                self.error(("input_spec", "axes", axis), f"`{dim}` is not an argument"
-                           f"{did_you_mean(dim, self.spec.args)}")
+                self.error(
+                    ("input_spec", "axes", axis),
+                    f"`{dim}` is not an argument"
+                    f"{did_you_mean(dim, self.spec.args)}",
+                )
 
 
 def value_problem(base: str, nullable: bool, value: Any) -> str | None:
-    """Why `value` is not a value of an argument of type `base` (`| None` when nullable)."""
+    """Why `value` is not a value of an argument of type `base` (nullable: `| None`)."""
     if value is None:
-        return None if nullable else f"null is not a {base}; declare the type `{base} | None`"
+        return (
+            None
+            if nullable
+            else f"null is not a {base}; declare the type `{base} | None`"
+        )
     ok = {
         "int": isinstance(value, int) and not isinstance(value, bool),
         "float": isinstance(value, (int, float)) and not isinstance(value, bool),
         "bool": isinstance(value, bool),
         "str": isinstance(value, str),
-        "shape": isinstance(value, list) and all(
+        "shape": isinstance(value, list)
+        and all(
             v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
-            for v in value),
-        "ints": isinstance(value, list) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value),
+            for v in value
+        ),
+        "ints": isinstance(value, list)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
     }.get(base)
     if base in KERAS_OBJECT_MODULES:
         if not isinstance(value, str):
             return f"a default {base} is a Keras identifier string, got {value!r}"
         if value not in KERAS_IDENTIFIERS[base]:
-            return (f"`{value}` is not a Keras {base}"
-                    f"{did_you_mean(value, KERAS_IDENTIFIERS[base])}")
+            return (
+                f"`{value}` is not a Keras {base}"
+                f"{did_you_mean(value, KERAS_IDENTIFIERS[base])}"
+            )
         return None
     if not ok:
-        what = {"shape": "a list of ints or nulls", "ints": "a list of ints"}.get(base, base)
+        what = {"shape": "a list of ints or nulls", "ints": "a list of ints"}.get(
+            base, base
+        )
         return f"{value!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what}"
     return None
 
@@ -544,11 +816,19 @@ def _stored_names(tree: ast.AST) -> set[str]:
 
 def _uses_random(tree: ast.AST) -> bool:
     return any(
-        isinstance(node, ast.Attribute) and node.attr == "random"
-        and isinstance(node.value, ast.Name) and node.value.id == "keras"
+        isinstance(node, ast.Attribute)
+        and node.attr == "random"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "keras"
         for node in ast.walk(tree)
     )
 
 
-__all__ = ["check_spec", "parse_range", "value_problem", "constraint_problem",
-           "KERAS_IDENTIFIERS", "TARGETS"]
+__all__ = [
+    "check_spec",
+    "parse_range",
+    "value_problem",
+    "constraint_problem",
+    "KERAS_IDENTIFIERS",
+    "TARGETS",
+]
