@@ -64,19 +64,29 @@ def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
 
 def _returns(body: list[ast.stmt]) -> list[ast.expr]:
     """The values of the `return` statements (a bare `return` returns no dict)."""
-    return [s.value for s in _statements(body) if isinstance(s, ast.Return)
-            and s.value is not None]
+    return [
+        s.value
+        for s in _statements(body)
+        if isinstance(s, ast.Return) and s.value is not None
+    ]
 
 
 def _is_super_get_config(node: ast.AST) -> bool:
     """`super().get_config()`, `super(Cls, self).get_config()`, `Base.get_config(self)`."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get_config"):
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get_config"
+    ):
         return False
     owner = node.func.value
     if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name):
         return owner.func.id == "super"
-    return bool(node.args) and isinstance(node.args[0], ast.Name) and node.args[0].id == "self"
+    return (
+        bool(node.args)
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id == "self"
+    )
 
 
 class _Reader:
@@ -130,20 +140,29 @@ class _Reader:
                 self.env[name] = None
 
     def _remove(self, target: ast.expr) -> None:
-        if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-                and isinstance(target.slice, ast.Constant)
-                and isinstance(target.slice.value, str)):
+        if (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and isinstance(target.slice, ast.Constant)
+            and isinstance(target.slice.value, str)
+        ):
             self.removed.add(target.slice.value)
 
     def _method_call(self, call: ast.Call) -> None:
         func = call.func
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.value.id in self.env):
+        if not (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.env
+        ):
             return
         name = func.value.id
         if func.attr == "update":
             keys: Keys | None = Keys({k.arg for k in call.keywords if k.arg})
-            for value in [*call.args, *(k.value for k in call.keywords if k.arg is None)]:
+            for value in [
+                *call.args,
+                *(k.value for k in call.keywords if k.arg is None),
+            ]:
                 more = self._try(value)
                 keys = None if more is None or keys is None else keys.merge(more)
             self._add(name, keys)
@@ -194,9 +213,13 @@ class _Reader:
         if _is_super_get_config(node):
             return Keys(has_base=True)
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.BitOr)):
-            return self._need(self._need(Keys(), self.value(node.left)), self.value(node.right))
+            return self._need(
+                self._need(Keys(), self.value(node.left)), self.value(node.right)
+            )
         if isinstance(node, ast.IfExp):
-            return self._need(self._need(Keys(), self.value(node.body)), self.value(node.orelse))
+            return self._need(
+                self._need(Keys(), self.value(node.body)), self.value(node.orelse)
+            )
         if isinstance(node, ast.Call):
             return self._call(node)
         raise _Dynamic
@@ -205,13 +228,23 @@ class _Reader:
         func = node.func
         if isinstance(func, ast.Name) and func.id in ("dict", "list"):
             keys = Keys({k.arg for k in node.keywords if k.arg})
-            for value in [*node.args, *(k.value for k in node.keywords if k.arg is None)]:
+            for value in [
+                *node.args,
+                *(k.value for k in node.keywords if k.arg is None),
+            ]:
                 keys = self._need(keys, self.value(value))
             return keys
-        if isinstance(func, ast.Attribute) and func.attr in ("items", "copy") and not node.args:
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("items", "copy")
+            and not node.args
+        ):
             return self.value(func.value)
-        if (isinstance(func, ast.Attribute) and func.attr == "deepcopy"
-                and len(node.args) == 1):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "deepcopy"
+            and len(node.args) == 1
+        ):
             return self.value(node.args[0])
         raise _Dynamic
 
@@ -228,4 +261,12 @@ def _is_known_call(call: ast.Call) -> bool:
     if isinstance(func, ast.Name):
         return func.id in ("dict", "list", "len", "isinstance", "sorted", "tuple")
     return isinstance(func, ast.Attribute) and func.attr in (
-        "update", "setdefault", "pop", "items", "copy", "deepcopy", "get", "keys")
+        "update",
+        "setdefault",
+        "pop",
+        "items",
+        "copy",
+        "deepcopy",
+        "get",
+        "keys",
+    )

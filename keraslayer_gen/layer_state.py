@@ -5,15 +5,42 @@ from __future__ import annotations
 
 import ast
 
-from .lint import STATE_HYGIENE, Checker, Function, lineage, position, scope_walk, self_attr
+from .lint import (
+    STATE_HYGIENE,
+    Checker,
+    Function,
+    lineage,
+    position,
+    scope_walk,
+    self_attr,
+)
 
-RANDOM_FUNCTIONS = frozenset({"normal", "uniform", "truncated_normal", "dropout", "shuffle",
-                              "categorical", "randint", "gamma", "binomial", "beta"})
+RANDOM_FUNCTIONS = frozenset(
+    {
+        "normal",
+        "uniform",
+        "truncated_normal",
+        "dropout",
+        "shuffle",
+        "categorical",
+        "randint",
+        "gamma",
+        "binomial",
+        "beta",
+    }
+)
 BUILD_METHODS = ("__init__", "build")
-RUNTIME_METHODS = ("call", "compute_mask", "compute_output_shape", "compute_output_spec",
-                   "get_config")
+RUNTIME_METHODS = (
+    "call",
+    "compute_mask",
+    "compute_output_shape",
+    "compute_output_spec",
+    "get_config",
+)
 FRAMEWORKS = {"tensorflow": "tf", "jax": "jax", "jaxlib": "jax", "torch": "torch"}
-_SEED_FIX = "pass seed=self.seed_generator, a keras.random.SeedGenerator created in __init__"
+_SEED_FIX = (
+    "pass seed=self.seed_generator, a keras.random.SeedGenerator created in __init__"
+)
 Path = tuple[tuple[int, str], ...]  # the if/else and try arms that lead to a node
 
 
@@ -46,14 +73,21 @@ class StateChecker(Checker):
         allowed = self._reachable(BUILD_METHODS)
         runtime = self._reachable(RUNTIME_METHODS) - allowed
         for method_name, function in self.layer.methods.items():
-            calls = [n for n in scope_walk(function) if isinstance(n, ast.Call)
-                     and self_attr(n.func) == "add_weight"]
+            calls = [
+                n
+                for n in scope_walk(function)
+                if isinstance(n, ast.Call) and self_attr(n.func) == "add_weight"
+            ]
             if method_name in runtime:
                 for call in calls:
-                    self.report(STATE_HYGIENE, call, f"`{self.layer.name}.{method_name}` "
-                                "creates a weight; create weights in build() so they exist "
-                                "before the first call and are tracked, saved and "
-                                "distributed")
+                    self.report(
+                        STATE_HYGIENE,
+                        call,
+                        f"`{self.layer.name}.{method_name}` "
+                        "creates a weight; create weights in build() so they exist "
+                        "before the first call and are tracked, saved and "
+                        "distributed",
+                    )
             self._weight_arguments(function, calls)
 
     def _weight_arguments(self, function: Function, calls: list[ast.Call]) -> None:
@@ -62,28 +96,50 @@ class StateChecker(Checker):
         loops = _loop_bodies(function)
         for call in sorted(calls, key=position):
             if call.args:
-                self.report(STATE_HYGIENE, call, f"`{name}`: add_weight with positional "
-                            "arguments (their order differs between Keras versions); pass "
-                            "name=, shape=, initializer=... as keywords")
+                self.report(
+                    STATE_HYGIENE,
+                    call,
+                    f"`{name}`: add_weight with positional "
+                    "arguments (their order differs between Keras versions); pass "
+                    "name=, shape=, initializer=... as keywords",
+                )
             literal = next((k.value for k in call.keywords if k.arg == "name"), None)
             if literal is None:
                 if not call.args:
-                    self.report(STATE_HYGIENE, call, f"`{name}`: add_weight without name=; "
-                                "give every weight a literal, unique name=\"...\"")
+                    self.report(
+                        STATE_HYGIENE,
+                        call,
+                        f"`{name}`: add_weight without name=; "
+                        'give every weight a literal, unique name="..."',
+                    )
                 continue
-            if not (isinstance(literal, ast.Constant) and isinstance(literal.value, str)):
-                self.report(STATE_HYGIENE, literal, f"`{name}`: add_weight name= is not a "
-                            "literal string; use a literal, unique name=\"...\"")
+            if not (
+                isinstance(literal, ast.Constant) and isinstance(literal.value, str)
+            ):
+                self.report(
+                    STATE_HYGIENE,
+                    literal,
+                    f"`{name}`: add_weight name= is not a "
+                    'literal string; use a literal, unique name="..."',
+                )
                 continue
             branches = _branches(function, call)
             previous = seen.get(literal.value)
             if previous is not None and not _exclusive(previous, branches):
-                self.report(STATE_HYGIENE, literal, f"`{name}`: two weights named "
-                            f"\"{literal.value}\"; give each weight a unique name=")
+                self.report(
+                    STATE_HYGIENE,
+                    literal,
+                    f"`{name}`: two weights named "
+                    f'"{literal.value}"; give each weight a unique name=',
+                )
             elif id(call) in loops:
-                self.report(STATE_HYGIENE, literal, f"`{name}`: add_weight "
-                            f"name=\"{literal.value}\" inside a loop gives every weight the "
-                            "same name; make the names unique")
+                self.report(
+                    STATE_HYGIENE,
+                    literal,
+                    f"`{name}`: add_weight "
+                    f'name="{literal.value}" inside a loop gives every weight the '
+                    "same name; make the names unique",
+                )
             seen.setdefault(literal.value, branches)
 
     def _seed_attributes(self) -> tuple[set[str], set[str]]:
@@ -95,15 +151,18 @@ class StateChecker(Checker):
                 for node in scope_walk(function):
                     if not isinstance(node, (ast.Assign, ast.AnnAssign)):
                         continue
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    targets = (
+                        node.targets if isinstance(node, ast.Assign) else [node.target]
+                    )
                     for target in targets:
                         attr = self_attr(target)
                         if attr is None:
                             continue
                         assigned.add(attr)
                         value = node.value
-                        if isinstance(value, ast.Call) and (self.module.canonical(
-                                value.func) or "").endswith(".SeedGenerator"):
+                        if isinstance(value, ast.Call) and (
+                            self.module.canonical(value.func) or ""
+                        ).endswith(".SeedGenerator"):
                             seeds.add(attr)
         return seeds, assigned
 
@@ -115,34 +174,52 @@ class StateChecker(Checker):
                     continue
                 target = self.module.canonical(node.func) or ""
                 prefix, _, func = target.rpartition(".")
-                if prefix in ("keras.random", "keras.backend.random") and \
-                        func in RANDOM_FUNCTIONS:
+                if (
+                    prefix in ("keras.random", "keras.backend.random")
+                    and func in RANDOM_FUNCTIONS
+                ):
                     self._seed_argument(node, f"{prefix}.{func}", seeds, assigned)
 
-    def _seed_argument(self, call: ast.Call, label: str, seeds: set[str],
-                       assigned: set[str]) -> None:
+    def _seed_argument(
+        self, call: ast.Call, label: str, seeds: set[str], assigned: set[str]
+    ) -> None:
         name = self.layer.name
         seed = next((k.value for k in call.keywords if k.arg == "seed"), None)
         if seed is None:
             if any(self_attr(a) in seeds for a in call.args):
                 return
-            self.report(STATE_HYGIENE, call, f"`{name}`: {label}() without seed= draws from "
-                        f"the global generator, which is not traceable or reproducible; "
-                        f"{_SEED_FIX}")
+            self.report(
+                STATE_HYGIENE,
+                call,
+                f"`{name}`: {label}() without seed= draws from "
+                f"the global generator, which is not traceable or reproducible; "
+                f"{_SEED_FIX}",
+            )
         elif isinstance(seed, ast.Constant):
-            self.report(STATE_HYGIENE, seed, f"`{name}`: {label}(seed={seed.value!r}) "
-                        f"draws the same numbers on every call; {_SEED_FIX}")
+            self.report(
+                STATE_HYGIENE,
+                seed,
+                f"`{name}`: {label}(seed={seed.value!r}) "
+                f"draws the same numbers on every call; {_SEED_FIX}",
+            )
         else:
             attr = self_attr(seed)
             if attr is not None and attr not in seeds and attr in assigned:
-                self.report(STATE_HYGIENE, seed, f"`{name}`: {label}(seed=self.{attr}) but "
-                            f"self.{attr} is not a keras.random.SeedGenerator; {_SEED_FIX}")
+                self.report(
+                    STATE_HYGIENE,
+                    seed,
+                    f"`{name}`: {label}(seed=self.{attr}) but "
+                    f"self.{attr} is not a keras.random.SeedGenerator; {_SEED_FIX}",
+                )
 
     def _call_assignments(self) -> None:
         call = self.layer.methods.get("call")
         if call is None:
             return
         for node in scope_walk(call):
+            value = getattr(node, "value", None)
+            if isinstance(value, ast.Call) and self_attr(value.func) == "add_weight":
+                continue  # reported as a weight created outside build()
             if isinstance(node, ast.Assign):
                 targets = node.targets
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
@@ -154,11 +231,15 @@ class StateChecker(Checker):
                 for element in elements:
                     attr = self_attr(element)
                     if attr is not None:
-                        self.report(STATE_HYGIENE, element, f"`{self.layer.name}.call` "
-                                    f"assigns self.{attr}; Python state set in call is "
-                                    "neither traced nor replicated: keep it in a "
-                                    "non-trainable weight updated with .assign(), or set "
-                                    "it in build()")
+                        self.report(
+                            STATE_HYGIENE,
+                            element,
+                            f"`{self.layer.name}.call` "
+                            f"assigns self.{attr}; Python state set in call is "
+                            "neither traced nor replicated: keep it in a "
+                            "non-trainable weight updated with .assign(), or set "
+                            "it in build()",
+                        )
 
     def _frameworks(self) -> None:
         first: dict[str, ast.AST] = {}
@@ -175,10 +256,14 @@ class StateChecker(Checker):
                 if root in FRAMEWORKS and root not in first:
                     first[root] = node
         for root, node in sorted(first.items(), key=lambda item: position(item[1])):
-            self.report(STATE_HYGIENE, node, f"`{self.layer.name}` uses {root} "
-                        f"(`{FRAMEWORKS[root]}.`), so it runs on one backend only; use "
-                        "keras.ops and keras.random (or target tf-keras for a tf.keras "
-                        "layer)")
+            self.report(
+                STATE_HYGIENE,
+                node,
+                f"`{self.layer.name}` uses {root} "
+                f"(`{FRAMEWORKS[root]}.`), so it runs on one backend only; use "
+                "keras.ops and keras.random (or target tf-keras for a tf.keras "
+                "layer)",
+            )
 
 
 def _loop_bodies(function: Function) -> set[int]:
@@ -192,20 +277,33 @@ def _loop_bodies(function: Function) -> set[int]:
 
 def _branches(function: Function, target: ast.AST) -> Path:
     """The if/else (and try/except) arms that lead to `target`, outermost first."""
+
     def search(node: ast.AST, path: Path) -> Path | None:
         if node is target:
             return path
         arms: list[tuple[str, list[ast.AST]]]
         if isinstance(node, ast.If):
-            arms = [("test", [node.test]), ("body", [*node.body]),
-                    ("orelse", [*node.orelse])]
+            arms = [
+                ("test", [node.test]),
+                ("body", [*node.body]),
+                ("orelse", [*node.orelse]),
+            ]
         elif isinstance(node, ast.IfExp):
-            arms = [("test", [node.test]), ("body", [node.body]), ("orelse", [node.orelse])]
+            arms = [
+                ("test", [node.test]),
+                ("body", [node.body]),
+                ("orelse", [node.orelse]),
+            ]
         elif isinstance(node, ast.Try):
-            arms = [("try", [*node.body]),
-                    *((f"except{i}", list[ast.AST](h.body))
-                      for i, h in enumerate(node.handlers)),
-                    ("try-else", [*node.orelse]), ("finally", [*node.finalbody])]
+            arms = [
+                ("try", [*node.body]),
+                *(
+                    (f"except{i}", list[ast.AST](h.body))
+                    for i, h in enumerate(node.handlers)
+                ),
+                ("try-else", [*node.orelse]),
+                ("finally", [*node.finalbody]),
+            ]
         else:
             arms = [("", list(ast.iter_child_nodes(node)))]
         for arm, children in arms:

@@ -16,20 +16,40 @@ from pathlib import Path
 
 from .diagnostics import KlgenError
 
-STRUCTURE, CONFIG_COMPLETE, STATE_HYGIENE = "structure", "config-complete", "state-hygiene"
+STRUCTURE, CONFIG_COMPLETE, STATE_HYGIENE = (
+    "structure",
+    "config-complete",
+    "state-hygiene",
+)
 CHECKS = (STRUCTURE, CONFIG_COMPLETE, STATE_HYGIENE)
 
 # Base classes, after `_canonical`, that make a class a Keras layer.
-LAYER_BASES = frozenset({
-    "keras.layers.Layer", "keras.Layer", "keras.layers.layer.Layer",
-    "keras.engine.base_layer.Layer", "keras.engine.base_layer_v1.Layer",
-})
+LAYER_BASES = frozenset(
+    {
+        "keras.layers.Layer",
+        "keras.Layer",
+        "keras.layers.layer.Layer",
+        "keras.engine.base_layer.Layer",
+        "keras.engine.base_layer_v1.Layer",
+    }
+)
 # What a name means when the file never imports it (snippets, notebooks pasted into files).
-_DEFAULT_ALIASES = {"keras": "keras", "tf": "tensorflow", "tf_keras": "tf_keras",
-                    "layers": "keras.layers", "jax": "jax", "torch": "torch"}
-_CANONICAL_PREFIXES = (("tensorflow.python.keras", "keras"), ("tensorflow.keras", "keras"),
-                       ("tf_keras", "keras"), ("keras._tf_keras.keras", "keras"),
-                       ("keras.src", "keras"), ("keras.api", "keras"))
+_DEFAULT_ALIASES = {
+    "keras": "keras",
+    "tf": "tensorflow",
+    "tf_keras": "tf_keras",
+    "layers": "keras.layers",
+    "jax": "jax",
+    "torch": "torch",
+}
+_CANONICAL_PREFIXES = (
+    ("tensorflow.python.keras", "keras"),
+    ("tensorflow.keras", "keras"),
+    ("tf_keras", "keras"),
+    ("keras._tf_keras.keras", "keras"),
+    ("keras.src", "keras"),
+    ("keras.api", "keras"),
+)
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 _IGNORE = re.compile(r"#\s*klgen:\s*ignore(?:\[(?P<ids>[\w\s,-]+)\])?")
 
@@ -112,8 +132,11 @@ class Checker:
 
     def report(self, check: str, node: ast.AST, message: str) -> None:
         line, col = position(node)
-        self.issues.append(LintIssue(check, self.module.filename, line, col + 1,
-                                     self.layer.name, message))
+        self.issues.append(
+            LintIssue(
+                check, self.module.filename, line, col + 1, self.layer.name, message
+            )
+        )
 
 
 def scope_walk(node: ast.AST) -> Iterator[ast.AST]:
@@ -122,8 +145,9 @@ def scope_walk(node: ast.AST) -> Iterator[ast.AST]:
     while todo:
         child = todo.pop()
         yield child
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-                                  ast.ClassDef)):
+        if not isinstance(
+            child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+        ):
             todo.extend(ast.iter_child_nodes(child))
 
 
@@ -153,7 +177,7 @@ def lineage(layer: LayerClass) -> list[LayerClass]:
 def _canonical(name: str) -> str:
     for prefix, replacement in _CANONICAL_PREFIXES:
         if name == prefix or name.startswith(prefix + "."):
-            name = replacement + name[len(prefix):]
+            name = replacement + name[len(prefix) :]
     return name
 
 
@@ -170,14 +194,17 @@ def _aliases(tree: ast.Module) -> dict[str, str]:
         elif isinstance(node, ast.ImportFrom):
             module = "." * node.level + (node.module or "")
             for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{module}.{alias.name}".lstrip(".")
+                aliases[alias.asname or alias.name] = f"{module}.{alias.name}".lstrip(
+                    "."
+                )
     return aliases
 
 
 def _is_tf_keras(module: Module) -> bool:
     for full in module.aliases.values():
-        if full.split(".")[0] == "tf_keras" or full.startswith(("tensorflow.keras",
-                                                               "tensorflow.python.keras")):
+        if full.split(".")[0] == "tf_keras" or full.startswith(
+            ("tensorflow.keras", "tensorflow.python.keras")
+        ):
             return True
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Attribute) and node.attr == "keras":
@@ -216,8 +243,10 @@ def parse_module(text: str, filename: str) -> Module:
     try:
         tree = ast.parse(text, filename=filename)
     except SyntaxError as exc:
-        raise LintError(f"{filename}:{exc.lineno or 0}:{exc.offset or 0}: cannot parse: "
-                        f"{exc.msg}; fix the syntax error first") from None
+        raise LintError(
+            f"{filename}:{exc.lineno or 0}:{exc.offset or 0}: cannot parse: "
+            f"{exc.msg}; fix the syntax error first"
+        ) from None
     module = Module(tree, filename, _aliases(tree), False)
     module.tf_keras = _is_tf_keras(module)
     return module

@@ -9,7 +9,7 @@ import pytest
 
 from keraslayer_gen.lint import CHECKS, LintError, LintIssue, lint_file, lint_source
 
-GOOD = '''
+GOOD = """
 import keras
 from keras import ops
 
@@ -37,7 +37,7 @@ class Scale(keras.layers.Layer):
     def get_config(self):
         config = {"factor": self.factor, "rate": self.rate, "seed": self.seed}
         return {**super().get_config(), **config}
-'''
+"""
 
 
 def lint(code: str) -> list[LintIssue]:
@@ -56,10 +56,16 @@ def test_a_correct_layer_has_no_issues() -> None:
 
 
 def test_issue_is_a_frozen_located_record() -> None:
-    issue = one(GOOD.replace('@keras.saving.register_keras_serializable(package="demo")\n',
-                             ""), "structure")
-    assert (issue.filename, issue.line, issue.col, issue.class_name) == ("layer.py", 6, 1,
-                                                                        "Scale")
+    issue = one(
+        GOOD.replace('@keras.saving.register_keras_serializable(package="demo")\n', ""),
+        "structure",
+    )
+    assert (issue.filename, issue.line, issue.col, issue.class_name) == (
+        "layer.py",
+        6,
+        1,
+        "Scale",
+    )
     assert str(issue).startswith("layer.py:6:1: structure: `Scale` is not registered")
     assert "register_keras_serializable" in issue.message
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -67,39 +73,91 @@ def test_issue_is_a_frozen_located_record() -> None:
     assert set(CHECKS) == {"structure", "config-complete", "state-hygiene"}
 
 
-@pytest.mark.parametrize(("old", "new", "check", "words"), [
-    ("factor=2.0, rate=0.1, seed=None, **kwargs):\n        super().__init__(**kwargs)",
-     "factor=2.0, rate=0.1, seed=None):\n        super().__init__()",
-     "structure", "add **kwargs"),
-    ("super().__init__(**kwargs)", "super().__init__(name='x')", "structure",
-     "super().__init__(**kwargs)"),
-    ("        super().__init__(**kwargs)\n        self.factor = factor\n",
-     "        self.factor = factor\n        super().__init__(**kwargs)\n", "structure",
-     "move the super().__init__ call above"),
-    ("factor=2.0, rate", "factor=2.0, /, rate", "structure", "positional-only"),
-    ("seed=None, **kwargs", "seed=None, *args, **kwargs", "structure", "*args"),
-    ("training=None, mask", "training=True, mask", "structure", "default it to None"),
-    ("mask=None):", "mask=1):", "structure", "mask to 1"),
-    ('"rate": self.rate, ', "", "config-complete", '"rate": self.rate'),
-    ('name="count", shape=(), trainable=False', 'shape=(), trainable=False',
-     "state-hygiene", "without name="),
-    ('name="count", shape=()', 'name=f"count{1}", shape=()', "state-hygiene",
-     "not a literal string"),
-    ('name="count", shape=()', 'name="kernel", shape=()', "state-hygiene",
-     'two weights named "kernel"'),
-    ('self.add_weight(name="count", shape=(), trainable=False)',
-     'self.add_weight((), "zeros", name="count")', "state-hygiene", "positional"),
-    ("seed=self.seed_generator)", ")", "state-hygiene", "without seed="),
-    ("seed=self.seed_generator)", "seed=42)", "state-hygiene", "same numbers on every call"),
-    ("seed=self.seed_generator)", "seed=self.seed)", "state-hygiene",
-     "self.seed is not a keras.random.SeedGenerator"),
-    ("            self.count.assign(self.count + 1)\n",
-     "            self.steps = 1\n", "state-hygiene", "assigns self.steps"),
-    ("        return inputs * self.factor",
-     "        import tensorflow as tf\n        return tf.identity(inputs) * self.factor",
-     "state-hygiene", "uses tensorflow"),
-])
-def test_each_classic_bug_is_found_once(old: str, new: str, check: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "check", "words"),
+    [
+        (
+            "factor=2.0, rate=0.1, seed=None, **kwargs):\n        super().__init__(**kwargs)",
+            "factor=2.0, rate=0.1, seed=None):\n        super().__init__()",
+            "structure",
+            "add **kwargs",
+        ),
+        (
+            "super().__init__(**kwargs)",
+            "super().__init__(name='x')",
+            "structure",
+            "super().__init__(**kwargs)",
+        ),
+        (
+            "        super().__init__(**kwargs)\n        self.factor = factor\n",
+            "        self.factor = factor\n        super().__init__(**kwargs)\n",
+            "structure",
+            "move the super().__init__ call above",
+        ),
+        ("factor=2.0, rate", "factor=2.0, /, rate", "structure", "positional-only"),
+        ("seed=None, **kwargs", "seed=None, *args, **kwargs", "structure", "*args"),
+        (
+            "training=None, mask",
+            "training=True, mask",
+            "structure",
+            "default it to None",
+        ),
+        ("mask=None):", "mask=1):", "structure", "mask to 1"),
+        ('"rate": self.rate, ', "", "config-complete", '"rate": self.rate'),
+        (
+            'name="count", shape=(), trainable=False',
+            "shape=(), trainable=False",
+            "state-hygiene",
+            "without name=",
+        ),
+        (
+            'name="count", shape=()',
+            'name=f"count{1}", shape=()',
+            "state-hygiene",
+            "not a literal string",
+        ),
+        (
+            'name="count", shape=()',
+            'name="kernel", shape=()',
+            "state-hygiene",
+            'two weights named "kernel"',
+        ),
+        (
+            'self.add_weight(name="count", shape=(), trainable=False)',
+            'self.add_weight((), "zeros", name="count")',
+            "state-hygiene",
+            "positional",
+        ),
+        ("seed=self.seed_generator)", ")", "state-hygiene", "without seed="),
+        (
+            "seed=self.seed_generator)",
+            "seed=42)",
+            "state-hygiene",
+            "same numbers on every call",
+        ),
+        (
+            "seed=self.seed_generator)",
+            "seed=self.seed)",
+            "state-hygiene",
+            "self.seed is not a keras.random.SeedGenerator",
+        ),
+        (
+            "            self.count.assign(self.count + 1)\n",
+            "            self.steps = 1\n",
+            "state-hygiene",
+            "assigns self.steps",
+        ),
+        (
+            "        return inputs * self.factor",
+            "        import tensorflow as tf\n        return tf.identity(inputs) * self.factor",
+            "state-hygiene",
+            "uses tensorflow",
+        ),
+    ],
+)
+def test_each_classic_bug_is_found_once(
+    old: str, new: str, check: str, words: str
+) -> None:
     assert old in GOOD
     issue = one(GOOD.replace(old, new), check)
     assert words in issue.message
@@ -107,71 +165,95 @@ def test_each_classic_bug_is_found_once(old: str, new: str, check: str, words: s
 
 
 def test_a_weight_created_in_call_or_its_helpers() -> None:
-    code = GOOD.replace("        return inputs * self.factor",
-                        "        self._grow()\n        return inputs * self.factor")
-    code += ('\n    def _grow(self):\n'
-             '        self.extra = self.add_weight(name="extra", shape=())\n')
+    code = GOOD.replace(
+        "        return inputs * self.factor",
+        "        self._grow()\n        return inputs * self.factor",
+    )
+    code += (
+        "\n    def _grow(self):\n"
+        '        self.extra = self.add_weight(name="extra", shape=())\n'
+    )
     issue = one(code, "state-hygiene")
     assert "`Scale._grow` creates a weight; create weights in build()" in issue.message
     # Helpers that build() calls may create weights.
-    code = GOOD.replace('        self.count = self.add_weight(name="count", shape=(), '
-                        'trainable=False)',
-                        '        self.count = self.add_weight(name="count", shape=(), '
-                        'trainable=False)\n        self._more()')
-    code += '\n    def _more(self):\n        self.extra = self.add_weight(name="extra")\n'
+    code = GOOD.replace(
+        '        self.count = self.add_weight(name="count", shape=(), '
+        "trainable=False)",
+        '        self.count = self.add_weight(name="count", shape=(), '
+        "trainable=False)\n        self._more()",
+    )
+    code += (
+        '\n    def _more(self):\n        self.extra = self.add_weight(name="extra")\n'
+    )
     assert lint(code) == []
 
 
 def test_weights_in_exclusive_branches_may_share_a_name() -> None:
     code = GOOD.replace(
         '        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1],))',
-        '        if self.factor > 1:\n'
+        "        if self.factor > 1:\n"
         '            self.kernel = self.add_weight(name="kernel", shape=(1,))\n'
-        '        else:\n'
-        '            self.kernel = self.add_weight(name="kernel", shape=(2,))')
+        "        else:\n"
+        '            self.kernel = self.add_weight(name="kernel", shape=(2,))',
+    )
     assert lint(code) == []
     looped = GOOD.replace(
         '        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1],))',
-        '        for _ in range(2):\n'
-        '            self.kernel = self.add_weight(name="kernel", shape=(1,))')
+        "        for _ in range(2):\n"
+        '            self.kernel = self.add_weight(name="kernel", shape=(1,))',
+    )
     assert "inside a loop" in one(looped, "state-hygiene").message
 
 
-@pytest.mark.parametrize("get_config", [
-    # The classic shapes of a complete get_config.
-    'config = super().get_config()\n        config.update({"factor": self.factor, '
-    '"rate": self.rate})\n        config["seed"] = self.seed\n        return config',
-    'base = super().get_config()\n        return dict(base, factor=self.factor, '
-    'rate=self.rate, seed=self.seed)',
-    'config = {"factor": self.factor, "rate": self.rate, "seed": self.seed}\n'
-    '        base_config = super().get_config()\n'
-    '        return dict(list(base_config.items()) + list(config.items()))',
-    'config = super().get_config()\n        config.update(factor=self.factor)\n'
-    '        config.setdefault("rate", self.rate)\n        config |= {"seed": self.seed}\n'
-    '        return config',
-    # Too dynamic to read: the lint says nothing rather than guess.
-    'return {k: getattr(self, k) for k in ("factor", "rate", "seed")}',
-    'return self._config()',
-    'config = super().get_config()\n        self._fill(config)\n        return config',
-    'config = {}\n        for key in self._keys:\n            config[key] = getattr(self, key)\n'
-    '        return config',
-])
+@pytest.mark.parametrize(
+    "get_config",
+    [
+        # The classic shapes of a complete get_config.
+        'config = super().get_config()\n        config.update({"factor": self.factor, '
+        '"rate": self.rate})\n        config["seed"] = self.seed\n        return config',
+        "base = super().get_config()\n        return dict(base, factor=self.factor, "
+        "rate=self.rate, seed=self.seed)",
+        'config = {"factor": self.factor, "rate": self.rate, "seed": self.seed}\n'
+        "        base_config = super().get_config()\n"
+        "        return dict(list(base_config.items()) + list(config.items()))",
+        "config = super().get_config()\n        config.update(factor=self.factor)\n"
+        '        config.setdefault("rate", self.rate)\n        config |= {"seed": self.seed}\n'
+        "        return config",
+        # Too dynamic to read: the lint says nothing rather than guess.
+        'return {k: getattr(self, k) for k in ("factor", "rate", "seed")}',
+        "return self._config()",
+        "config = super().get_config()\n        self._fill(config)\n        return config",
+        "config = {}\n        for key in self._keys:\n"
+        "            config[key] = getattr(self, key)\n        return config",
+    ],
+)
 def test_get_config_patterns_without_false_alarms(get_config: str) -> None:
     start = GOOD.index("        config = {")
     code = GOOD[:start] + "        " + get_config + "\n"
     assert lint(code) == [], get_config
 
 
-@pytest.mark.parametrize(("get_config", "missing"), [
-    ('config = super().get_config()\n        config.update({"factor": self.factor})\n'
-     '        return config', "`rate`, `seed`"),
-    ('base = super().get_config()\n        return dict(base, factor=self.factor, '
-     'rate=self.rate)', "`seed`"),
-    ('config = {"factor": self.factor, "rate": self.rate, "seed": self.seed}\n'
-     '        config.pop("seed")\n        return {**super().get_config(), **config}',
-     "`seed`"),
-    ('return {"factor": self.factor}', "`rate`, `seed`"),
-])
+@pytest.mark.parametrize(
+    ("get_config", "missing"),
+    [
+        (
+            'config = super().get_config()\n        config.update({"factor": self.factor})\n'
+            "        return config",
+            "`rate`, `seed`",
+        ),
+        (
+            "base = super().get_config()\n        return dict(base, factor=self.factor, "
+            "rate=self.rate)",
+            "`seed`",
+        ),
+        (
+            'config = {"factor": self.factor, "rate": self.rate, "seed": self.seed}\n'
+            '        config.pop("seed")\n        return {**super().get_config(), **config}',
+            "`seed`",
+        ),
+        ('return {"factor": self.factor}', "`rate`, `seed`"),
+    ],
+)
 def test_get_config_missing_arguments(get_config: str, missing: str) -> None:
     start = GOOD.index("        config = {")
     code = GOOD[:start] + "        " + get_config + "\n"
@@ -187,13 +269,16 @@ def test_no_get_config_at_all() -> None:
     assert issue.line == 7  # the `class` line
 
 
-@pytest.mark.parametrize(("imports", "base"), [
-    ("import keras", "keras.Layer"),
-    ("from keras import layers", "layers.Layer"),
-    ("from keras.layers import Layer", "Layer"),
-    ("from keras import layers as L", "L.Layer"),
-    ("import keras.src.layers.layer as base", "base.Layer"),
-])
+@pytest.mark.parametrize(
+    ("imports", "base"),
+    [
+        ("import keras", "keras.Layer"),
+        ("from keras import layers", "layers.Layer"),
+        ("from keras.layers import Layer", "Layer"),
+        ("from keras import layers as L", "L.Layer"),
+        ("import keras.src.layers.layer as base", "base.Layer"),
+    ],
+)
 def test_layer_bases_are_recognised(imports: str, base: str) -> None:
     code = f"""
     {imports}
@@ -208,40 +293,54 @@ def test_layer_bases_are_recognised(imports: str, base: str) -> None:
 
 
 def test_other_classes_are_ignored() -> None:
-    assert lint("class Layer:\n    pass\n\nclass A(Layer):\n    def __init__(self, x):\n"
-                "        self.x = x\n") == []
+    assert (
+        lint(
+            "class Layer:\n    pass\n\nclass A(Layer):\n    def __init__(self, x):\n"
+            "        self.x = x\n"
+        )
+        == []
+    )
     assert lint("import keras\n\nclass Loss(keras.losses.Loss):\n    pass\n") == []
 
 
 def test_subclass_of_a_layer_in_the_same_file() -> None:
-    code = GOOD + '''
+    code = GOOD + """
 
 @keras.saving.register_keras_serializable(package="demo")
 class Scale3(Scale):
     def __init__(self, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.offset = offset
-'''
+"""
     issue = one(code, "config-complete")
     assert issue.class_name == "Scale3" and "`offset`" in issue.message
-    fixed = code + ('\n    def get_config(self):\n'
-                    '        return {**super().get_config(), "offset": self.offset}\n')
+    fixed = code + (
+        "\n    def get_config(self):\n"
+        '        return {**super().get_config(), "offset": self.offset}\n'
+    )
     assert lint(fixed) == []
 
 
 def test_tf_keras_layers_may_use_tensorflow() -> None:
-    code = '''
+    code = """
     import tensorflow as tf
 
     @tf.keras.utils.register_keras_serializable(package="demo")
     class Old(tf.keras.layers.Layer):
         def call(self, inputs):
             return tf.nn.relu(inputs)
-    '''
+    """
     assert lint(code) == []
-    assert lint(code.replace("tf.keras.layers.Layer", "tf_keras.layers.Layer").replace(
-        "import tensorflow as tf", "import tensorflow as tf\n    import tf_keras")) == []
-    jax_code = '''
+    assert (
+        lint(
+            code.replace("tf.keras.layers.Layer", "tf_keras.layers.Layer").replace(
+                "import tensorflow as tf",
+                "import tensorflow as tf\n    import tf_keras",
+            )
+        )
+        == []
+    )
+    jax_code = """
     import keras
     import jax.numpy as jnp
 
@@ -249,7 +348,7 @@ def test_tf_keras_layers_may_use_tensorflow() -> None:
     class J(keras.layers.Layer):
         def call(self, inputs):
             return jnp.tanh(inputs)
-    '''
+    """
     issue = one(jax_code, "state-hygiene")
     assert "uses jax (`jax.`)" in issue.message and issue.line == 8
 
@@ -257,21 +356,36 @@ def test_tf_keras_layers_may_use_tensorflow() -> None:
 def test_random_through_an_imported_module_and_a_positional_seed() -> None:
     code = GOOD.replace("import keras\n", "import keras\nfrom keras import random\n")
     assert lint(code.replace("keras.random.normal(", "random.normal(")) == []
-    issue = one(code.replace("keras.random.normal(", "random.normal(").replace(
-        "seed=self.seed_generator)", ")"), "state-hygiene")
+    issue = one(
+        code.replace("keras.random.normal(", "random.normal(").replace(
+            "seed=self.seed_generator)", ")"
+        ),
+        "state-hygiene",
+    )
     assert "keras.random.normal() without seed=" in issue.message
 
 
 def test_ignore_comments() -> None:
     code = GOOD.replace("training=None, mask", "training=True, mask")
-    assert lint(code.replace("mask=None):", "mask=None):  # klgen: ignore[structure]")) == []
+    assert (
+        lint(code.replace("mask=None):", "mask=None):  # klgen: ignore[structure]"))
+        == []
+    )
     assert lint(code.replace("mask=None):", "mask=None):  # klgen: ignore")) == []
-    assert len(lint(code.replace("mask=None):",
-                                 "mask=None):  # klgen: ignore[state-hygiene]"))) == 1
+    assert (
+        len(
+            lint(
+                code.replace(
+                    "mask=None):", "mask=None):  # klgen: ignore[state-hygiene]"
+                )
+            )
+        )
+        == 1
+    )
 
 
 def test_abstract_bases_need_no_registration() -> None:
-    code = '''
+    code = """
     import keras
 
     class BaseThing(keras.layers.Layer):
@@ -282,7 +396,7 @@ def test_abstract_bases_need_no_registration() -> None:
     class Pooler(keras.layers.Layer):
         def call(self, inputs):
             raise NotImplementedError
-    '''
+    """
     assert lint(code) == []
 
 

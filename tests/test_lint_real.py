@@ -26,20 +26,32 @@ def _keras_layers_dir() -> Path | None:
 
 
 KERAS_LAYERS = _keras_layers_dir()
-needs_keras_sources = pytest.mark.skipif(KERAS_LAYERS is None,
-                                         reason="Keras is not installed")
+needs_keras_sources = pytest.mark.skipif(
+    KERAS_LAYERS is None, reason="Keras is not installed"
+)
 
 # Layers a Keras maintainer wrote by hand, across the kinds of layer: weights, random
 # state, normalisation statistics, abstract bases, recurrent cells, merges, attention.
 HANDFUL = [
-    "core/dense.py", "core/einsum_dense.py", "core/embedding.py",
-    "regularization/dropout.py", "regularization/gaussian_noise.py",
-    "regularization/gaussian_dropout.py", "regularization/alpha_dropout.py",
-    "normalization/batch_normalization.py", "normalization/layer_normalization.py",
-    "normalization/group_normalization.py", "convolutional/base_conv.py",
-    "pooling/base_pooling.py", "rnn/simple_rnn.py", "rnn/lstm.py",
-    "attention/attention.py", "merging/base_merge.py", "reshaping/flatten.py",
-    "activations/prelu.py", "activations/leaky_relu.py",
+    "core/dense.py",
+    "core/einsum_dense.py",
+    "core/embedding.py",
+    "regularization/dropout.py",
+    "regularization/gaussian_noise.py",
+    "regularization/gaussian_dropout.py",
+    "regularization/alpha_dropout.py",
+    "normalization/batch_normalization.py",
+    "normalization/layer_normalization.py",
+    "normalization/group_normalization.py",
+    "convolutional/base_conv.py",
+    "pooling/base_pooling.py",
+    "rnn/simple_rnn.py",
+    "rnn/lstm.py",
+    "attention/attention.py",
+    "merging/base_merge.py",
+    "reshaping/flatten.py",
+    "activations/prelu.py",
+    "activations/leaky_relu.py",
 ]
 
 # What the lint finds in all of keras/src/layers of Keras 3.15: each is a real departure
@@ -48,8 +60,18 @@ HANDFUL = [
 # false alarm of the lint.
 KERAS_315_FINDINGS = {
     ("activations/elu.py", 7, "config-complete", "ELU"),
-    ("attention/grouped_query_attention.py", 270, "state-hygiene", "GroupedQueryAttention"),
-    ("attention/grouped_query_attention.py", 628, "config-complete", "GroupedQueryAttention"),
+    (
+        "attention/grouped_query_attention.py",
+        270,
+        "state-hygiene",
+        "GroupedQueryAttention",
+    ),
+    (
+        "attention/grouped_query_attention.py",
+        628,
+        "config-complete",
+        "GroupedQueryAttention",
+    ),
     ("attention/multi_head_attention.py", 237, "config-complete", "MultiHeadAttention"),
     ("core/input_layer.py", 24, "structure", "InputLayer"),
     ("core/input_layer.py", 134, "config-complete", "InputLayer"),
@@ -86,8 +108,10 @@ def test_keras_own_layers_have_no_false_alarms(relative: str) -> None:
 
 
 @needs_keras_sources
-@pytest.mark.skipif(KERAS_LAYERS is None or not importlib.metadata.version("keras")
-                    .startswith("3.15."), reason="the findings are those of Keras 3.15")
+@pytest.mark.skipif(
+    KERAS_LAYERS is None or not importlib.metadata.version("keras").startswith("3.15."),
+    reason="the findings are those of Keras 3.15",
+)
 def test_all_findings_in_keras_layers_are_known() -> None:
     assert KERAS_LAYERS is not None
     found = set()
@@ -96,8 +120,9 @@ def test_all_findings_in_keras_layers_are_known() -> None:
         if path.name.endswith("_test.py"):
             continue
         relative = path.relative_to(KERAS_LAYERS).as_posix()
-        classes += len(layer_classes(parse_module(path.read_text(encoding="utf-8"),
-                                                  relative)))
+        classes += len(
+            layer_classes(parse_module(path.read_text(encoding="utf-8"), relative))
+        )
         found |= {(relative, i.line, i.check, i.class_name) for i in lint_file(path)}
     assert classes > 60
     assert found == KERAS_315_FINDINGS
