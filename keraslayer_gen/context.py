@@ -1,7 +1,8 @@
 """Spec -> the context the templates receive: every decision made here, layout left to Jinja.
 
 This is template API version 1 (`TEMPLATE_API`): overlays may rely on every field of
-`LayerContext`, `ArgView` and `WeightView`.
+`LayerContext`, `ArgView` and `WeightView`. Fields are spelled for `target`: weight keywords
+and the input spec differ between Keras 3 and tf-keras (`tf_keras_idioms.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .docstring import class_docstring, module_docstring
 from .regions import USER_REGION_DEFAULT
 from .rules import parse_range
 from .spec import KERAS_OBJECT_MODULES, Arg, LayerSpec
+from .tf_keras_idioms import AGGREGATIONS, reads_name, returned, update_op
 
 TEMPLATE_API = 1
 
@@ -83,6 +85,12 @@ class LayerContext:
     uses_ops: bool
     examples: list[dict[str, Any]] = field(default_factory=list)
     test_region: Region = field(default_factory=lambda: Region("tests", ""))
+    # What the tf-keras templates need beyond the fields above.
+    updates: list[str] = field(default_factory=list)  # `add_update` ops, `state` order
+    uses_backend: bool = False  # the layer calls `K.` (the training split, or a body)
+    build_reads_shape: bool = False  # `build` or a weight shape reads `input_shape`
+    training_return: str | None = None  # a one-statement body's `outputs = <expr>`
+    inference_return: str | None = None
 
 
 def _literal(value: Any, base: str) -> str:
@@ -218,7 +226,7 @@ def _dim(dim: int | str, args: set[str]) -> str:
     return ast.unparse(tree)
 
 
-def _weight_view(name: str, spec: LayerSpec) -> WeightView:
+def _weight_view(name: str, spec: LayerSpec, target: str) -> WeightView:
     weight = spec.weights[name]
     args = set(spec.args)
     dims = [_dim(d, args) for d in weight.shape]
@@ -228,17 +236,22 @@ def _weight_view(name: str, spec: LayerSpec) -> WeightView:
         value = getattr(weight, kind)
         if value is not None:
             kwargs.append((kind, f"self.{value}" if value in args else repr(value)))
-    if not weight.trainable:
-        kwargs.append(("trainable", "False"))
+    tf_keras = target == "tf-keras"
+    if not weight.trainable or tf_keras:
+        kwargs.append(("trainable", repr(weight.trainable)))
     if weight.dtype is not None:
         kwargs.append(("dtype", repr(weight.dtype)))
     if weight.aggregation is not None:
-        kwargs.append(("aggregation", repr(weight.aggregation)))
+        value = weight.aggregation
+        kwargs.append(("aggregation", AGGREGATIONS[value] if tf_keras else repr(value)))
     autocast = weight.autocast
     if autocast is None and spec.float32_internal:
         autocast = False
     if autocast is not None:
-        kwargs.append(("autocast", repr(autocast)))
+        # tf-keras's own layers (BatchNormalization) spell it `experimental_autocast`.
+        kwargs.append(
+            ("experimental_autocast" if tf_keras else "autocast", repr(autocast))
+        )
     return WeightView(
         name=name,
         when=f"self.{weight.when}" if weight.when else None,
@@ -247,7 +260,7 @@ def _weight_view(name: str, spec: LayerSpec) -> WeightView:
     )
 
 
-def _input_spec(spec: LayerSpec) -> str | None:
+def _input_spec(spec: LayerSpec, target: str) -> str | None:
     s = spec.input_spec
     if s is None:
         return None
@@ -262,7 +275,8 @@ def _input_spec(spec: LayerSpec) -> str | None:
             for axis, dim in s.axes.items()
         )
         parts.append(f"axes={{{items}}}")
-    return f"keras.InputSpec({', '.join(parts)})"
+    cls = "keras.layers.InputSpec" if target == "tf-keras" else "keras.InputSpec"
+    return f"{cls}({', '.join(parts)})"
 
 
 def _body(code: str | None, region: str, regions: dict[str, str]) -> str | Region:
@@ -272,6 +286,7 @@ def _body(code: str | None, region: str, regions: dict[str, str]) -> str | Regio
 
 
 _OPS = re.compile(r"\bops\.")
+_BACKEND = re.compile(r"\bK\.")
 
 
 def build_context(
@@ -307,6 +322,10 @@ def build_context(
     ]
     code += [*state.values(), compute_mask or "", spec.build or ""]
     uses_ops = spec.float32_internal or any(_OPS.search(c) for c in code)
+    shape_code = [spec.build or ""]
+    shape_code += [
+        d for w in spec.weights.values() for d in w.shape if isinstance(d, str)
+    ]
     return LayerContext(
         template_api=TEMPLATE_API,
         klgen_version=version,
@@ -320,11 +339,11 @@ def build_context(
         module_docstring=module_docstring(spec),
         class_docstring=class_docstring(spec, mask_in_call=mask_in_call),
         args=[_arg_view(n, a) for n, a in spec.args.items()],
-        weights=[_weight_view(n, spec) for n in spec.weights],
+        weights=[_weight_view(n, spec, target) for n in spec.weights],
         seed_generator=spec.seed_generator,
         supports_masking=spec.masking != "none",
         mask_in_call=mask_in_call,
-        input_spec=_input_spec(spec),
+        input_spec=_input_spec(spec, target),
         build_body=spec.build.strip("\n") if spec.build else None,
         training=spec.training,
         call_body=call_body,
@@ -337,4 +356,9 @@ def build_context(
         output_shape=None if spec.output_shape == "same" else spec.output_shape,
         uses_ops=uses_ops,
         examples=[e.model_dump() for e in spec.examples],
+        updates=[update_op(weight, expr) for weight, expr in state.items()],
+        uses_backend=spec.training or any(_BACKEND.search(c) for c in code),
+        build_reads_shape=any(reads_name(c, "input_shape") for c in shape_code),
+        training_return=returned(training_body),
+        inference_return=returned(inference_body),
     )
