@@ -39,6 +39,11 @@ class Located:
     #: Flags only: which command-line flag gave the value at a path (longest prefix
     #: wins), so that a problem names the flag to fix as well as the field.
     origins: dict[Path_, str] = field(default_factory=dict)
+    #: Problems of the YAML itself (duplicate keys, tags) that do not stop validation:
+    #: they are reported together with the problems of the fields.
+    deferred: list[Diagnostic] = field(default_factory=list)
+    #: Dotted paths whose value was dropped (a refused tag); no more errors there.
+    dropped: set[str] = field(default_factory=set)
 
     def at(
         self,
@@ -81,8 +86,13 @@ class Located:
 
 
 #: The flags that read code from a file: a problem in that code is `FILE:LINE:COL`.
-_BODY_FLAGS = ("--body ", "--training-body ", "--inference-body ", "--build-body ",
-               "--compute-mask-body ")
+_BODY_FLAGS = (
+    "--body ",
+    "--training-body ",
+    "--inference-body ",
+    "--build-body ",
+    "--compute-mask-body ",
+)
 
 
 def _dotted(path: Iterable[str | int]) -> str:
@@ -99,13 +109,7 @@ def load_spec_text(text: str | bytes, source: str = "<spec>") -> LayerSpec:
     """Parse and validate one spec; raise `SpecError` with every problem found."""
     located = Located(source)
     data = _parse_yaml(text, located)
-    spec = _validate_structure(data, located)
-    from .rules import check_spec
-
-    problems = check_spec(spec, located)
-    if problems:
-        raise SpecError(problems)
-    return spec
+    return _validate(data, located)
 
 
 def load_spec_data(data: dict[str, Any], source: str = "command line") -> LayerSpec:
@@ -115,13 +119,70 @@ def load_spec_data(data: dict[str, Any], source: str = "command line") -> LayerS
     problem is reported against that flag (`--arg 'rate:flaot': args.rate.type: ...`).
     """
     located = Located(source, origins=dict(getattr(data, "origins", {})))
-    spec = _validate_structure(data, located)
+    return _validate(data, located)
+
+
+def _validate(data: dict[str, Any], located: Located) -> LayerSpec:
+    """The structure, then the rules; every problem of both at once where possible.
+
+    The rules need a well-formed spec. Unknown keys alone do not stop them: they are
+    dropped for the rules' sake (they change no field), so a typo in one place and a
+    bad body in another are reported together.
+    """
     from .rules import check_spec
 
-    problems = check_spec(spec, located)
+    problems = list(located.deferred)
+    typo_parents: set[str] = set()
+    try:
+        spec = LayerSpec.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        problems += [
+            d
+            for d in (_translate(err, located) for err in errors)
+            if not _under(d.path, located.dropped)
+        ]
+        if any(err["type"] != "extra_forbidden" for err in errors):
+            raise SpecError(problems) from None
+        # `call: {trainng: ...}` also makes `call` lack `training`; the typo says it.
+        typo_parents = {
+            _dotted(err["loc"][:-1])
+            for err in errors
+            if did_you_mean(str(err["loc"][-1]), _fields_at(tuple(err["loc"][:-1])))
+        }
+        try:
+            spec = LayerSpec.model_validate(
+                _without(data, [tuple(err["loc"]) for err in errors])
+            )
+        except ValidationError:  # pragma: no cover - dropping keys adds no error
+            raise SpecError(problems) from None
+    problems += [d for d in check_spec(spec, located) if d.path not in typo_parents]
     if problems:
         raise SpecError(problems)
     return spec
+
+
+def _without(data: Any, paths: list[tuple[Any, ...]]) -> Any:
+    """A copy of `data` without the values at `paths` (mapping keys)."""
+    if not paths:
+        return data
+    if isinstance(data, dict):
+        drop = {p[0] for p in paths if len(p) == 1}
+        return {
+            k: _without(v, [p[1:] for p in paths if len(p) > 1 and p[0] == k])
+            for k, v in data.items()
+            if k not in drop
+        }
+    if isinstance(data, list):
+        return [
+            _without(v, [p[1:] for p in paths if len(p) > 1 and p[0] == i])
+            for i, v in enumerate(data)
+        ]
+    return data
+
+
+def _under(path: str, prefixes: set[str]) -> bool:
+    return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in prefixes)
 
 
 def load_spec_file(path: Path, display: str | None = None) -> LayerSpec:
@@ -205,9 +266,11 @@ def _parse_yaml(text: str | bytes, located: Located) -> Any:
             ]
         )
     problems: list[Diagnostic] = []
-    data = _construct(node, (), located, problems, [0])
-    if problems:
+    count = [0]
+    data = _construct(node, (), located, problems, count)
+    if problems and (count[0] > MAX_NODES or not isinstance(data, dict)):
         raise SpecError(problems)
+    located.deferred = problems
     if not isinstance(data, dict):
         raise SpecError(
             [
@@ -259,7 +322,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> Diagnostic:
         what += (
             f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
         )
-    if "flow" in (exc.context or "") and any(c in (exc.problem or "") for c in "[]{}"):
+    if "flow" in (exc.context or "") and (exc.problem or "").endswith(
+        ("got '['", "got '{'")
+    ):
         what += (
             "; inside `[...]` or `{...}`, quote a value that contains brackets, e.g. "
             '`"input_shape[-1]"`'
@@ -278,18 +343,24 @@ def _construct(
     count[0] += 1
     if count[0] > MAX_NODES:
         if count[0] == MAX_NODES + 1:
+            # Reported at the top-level field that grew too big: the node itself may
+            # be an alias target far away from it.
+            where = (node.start_mark.line + 1, node.start_mark.column + 1)
             problems.append(
                 Diagnostic(
                     located.source,
-                    node.start_mark.line + 1,
-                    node.start_mark.column + 1,
-                    _dotted(path),
+                    *located.key_positions.get(path[:1], where),
+                    _dotted(path[:1]),
                     f"the spec expands to more than {MAX_NODES:,} values "
                     "(YAML aliases?); a spec is a page, not a data set",
                 )
             )
         return None
     located.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+        problems.append(located.at(path, _TagError.refused(node.tag)))
+        located.dropped.add(_dotted(path))
+        return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         seen: dict[Any, int] = {}
@@ -366,11 +437,24 @@ def _construct(
         return _scalar(node)
     except _TagError as exc:
         problems.append(located.at(path, str(exc)))
+        located.dropped.add(_dotted(path))
         return None
+
+
+#: The tags of plain YAML collections (the composer resolves untagged ones to these).
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 class _TagError(ValueError):
     """A YAML tag a spec may not use (`!!python/object`, custom tags)."""
+
+    @staticmethod
+    def refused(tag: str) -> str:
+        tag = tag.replace("tag:yaml.org,2002:", "!!")
+        return (
+            f"the YAML tag `{tag}` is not allowed in a spec; a spec holds plain "
+            "strings, numbers, booleans, lists and mappings"
+        )
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -378,14 +462,11 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     try:
         return yaml.SafeLoader("").construct_object(node, deep=True)
     except yaml.constructor.ConstructorError:
-        raise _TagError(
-            f"the YAML tag `{node.tag}` is not allowed in a spec; a spec holds "
-            "plain strings, numbers, booleans, lists and mappings"
-        ) from None
+        raise _TagError(_TagError.refused(node.tag)) from None
     except ValueError as exc:  # e.g. a `!!timestamp` or `!!int` that does not parse
         raise _TagError(
             f"the value `{node.value}` does not fit its YAML tag "
-            f"`{node.tag}`: {exc}"
+            f"`{node.tag.replace('tag:yaml.org,2002:', '!!')}`: {exc}"
         ) from None
 
 
@@ -397,13 +478,6 @@ def _kind(value: Any) -> str:
         list: "a list",
         dict: "a mapping",
     }.get(type(value), type(value).__name__)
-
-
-def _validate_structure(data: dict[str, Any], located: Located) -> LayerSpec:
-    try:
-        return LayerSpec.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError([_translate(err, located) for err in exc.errors()]) from None
 
 
 def _translate(err: Any, located: Located) -> Diagnostic:
