@@ -24,7 +24,10 @@ KNOWN_FIELDS = (
     "allow_shadowing, args, weights, seed_generator, masking, training, build, state, "
     "call, compute_mask, output_shape, float32_internal, input_spec, targets, examples"
 )
-LAYER_ATTR = "is an attribute of `keras.layers.Layer`; using it breaks the layer, choose another name"
+LAYER_ATTR = (
+    "is an attribute of `keras.layers.Layer`; using it breaks the layer, "
+    "choose another name"
+)
 TYPES = (
     "types are int, float, bool, str, shape, ints, initializer, regularizer, constraint, "
     "activation, each optionally `| None`"

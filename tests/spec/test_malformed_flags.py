@@ -1,0 +1,295 @@
+"""Malformed flag sets of `klgen new`: each is refused with exactly these messages, which
+name the flag and the spec field, exit code 2, no traceback, and nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.spec.runner import assert_refused, run_klgen
+
+LAYER_ATTR = (
+    "is an attribute of `keras.layers.Layer`; using it breaks the layer, "
+    "choose another name"
+)
+COMBINED = (
+    "layer flags describe a new layer and cannot be combined with --spec or --example; "
+    "edit the spec instead"
+)
+
+#: (id, argv after `klgen new`, files to create first, expected stderr lines)
+CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
+    (
+        "arg-without-type",
+        ["Scale", "--arg", "rate"],
+        {},
+        [
+            "--arg 'rate': expected NAME:TYPE[=DEFAULT], e.g. `rate:float=0.5` or "
+            "`seed:int|None=None`"
+        ],
+    ),
+    (
+        "arg-unknown-type",
+        ["Scale", "--arg", "rate:flaot=0.5"],
+        {},
+        [
+            "--arg 'rate:flaot=0.5': args.rate.type: unknown type `flaot` (did you mean "
+            "`float`?); types are int, float, bool, str, shape, ints, initializer, "
+            "regularizer, constraint, activation, each optionally `| None`"
+        ],
+    ),
+    (
+        "arg-default-not-of-its-type",
+        ["Scale", "--arg", "rate:float=high"],
+        {},
+        ["--arg 'rate:float=high': args.rate.default: 'high' is not a float"],
+    ),
+    (
+        "arg-default-outside-its-range",
+        ["Scale", "--arg", "rate:float=2;range=(0, 1]"],
+        {},
+        [
+            "--arg 'rate:float=2;range=(0, 1]': args.rate.default: 2 is outside the "
+            "range (0, 1]"
+        ],
+    ),
+    (
+        "arg-unknown-option",
+        ["Scale", "--arg", "rate:float=0.5;rnage=(0, 1]"],
+        {},
+        [
+            "--arg 'rate:float=0.5;rnage=(0, 1]': args.rate.rnage: unknown field `rnage` "
+            "(did you mean `range`?)"
+        ],
+    ),
+    (
+        "arg-option-without-value",
+        ["Scale", "--arg", "rate:float=0.5;doc=Drop rate; of units"],
+        {},
+        [
+            "--arg 'rate:float=0.5;doc=Drop rate; of units': ` of units` is not "
+            "KEY=VALUE (write a `;` inside a value as `\\;`)"
+        ],
+    ),
+    (
+        "arg-given-twice",
+        ["Scale", "--arg", "rate:float=0.5", "--arg", "rate:float=0.1"],
+        {},
+        ["--arg 'rate:float=0.1': args.rate: `rate` is given by two --arg flags"],
+    ),
+    (
+        "arg-layer-attribute",
+        ["Scale", "--arg", "trainable:bool=true"],
+        {},
+        [f"--arg 'trainable:bool=true': args.trainable: `trainable` {LAYER_ATTR}"],
+    ),
+    (
+        "weight-bad-shape",
+        ["Scale", "--weight", "kernel:[input_shape[-1], "],
+        {},
+        [
+            "--weight 'kernel:[input_shape[-1], ': `[input_shape[-1], ` is not a shape "
+            "such as `[input_shape[-1], units]`"
+        ],
+    ),
+    (
+        "weight-without-shape",
+        ["Scale", "--weight", "kernel"],
+        {},
+        [
+            "--weight 'kernel': expected NAME:[SHAPE][;KEY=VALUE...], e.g. "
+            "`kernel:[input_shape[-1], units]` or `count:[]`"
+        ],
+    ),
+    (
+        "weight-unknown-name-in-shape",
+        ["Scale", "--arg", "units:int=2", "--weight", "kernel:[input_shape[-1], unit]"],
+        {},
+        [
+            "--weight 'kernel:[input_shape[-1], unit]': weights.kernel.shape[1]: unknown "
+            "name `unit` (did you mean `units`?); in scope: input_shape, self, units"
+        ],
+    ),
+    (
+        "state-without-equals",
+        [
+            "Scale",
+            "--training",
+            "--weight",
+            "count:[];trainable=false",
+            "--state",
+            "count",
+        ],
+        {},
+        [
+            "--state 'count': expected WEIGHT=EXPRESSION, e.g. "
+            "`iterations=self.iterations + 1`"
+        ],
+    ),
+    (
+        "state-on-a-trainable-weight",
+        [
+            "Scale",
+            "--training",
+            "--weight",
+            "count:[]",
+            "--state",
+            "count=self.count + 1",
+        ],
+        {},
+        [
+            "--state 'count=self.count + 1': state.count: weight `count` is trainable; "
+            "state is updated by assignment, so declare it `trainable: false`"
+        ],
+    ),
+    (
+        "layer-flags-with-spec",
+        ["--spec", "s.klgen.yaml", "--arg", "rate:float=0.5", "--masking", "none"],
+        {"s.klgen.yaml": "klgen: 1\n"},
+        [f"--arg, --masking: {COMBINED}"],
+    ),
+    (
+        "no-training-flag-with-example",
+        ["--example", "decaying-dropout", "--no-training", "--example-input", "2,3"],
+        {},
+        [f"--example-input, --no-training: {COMBINED}"],
+    ),
+    (
+        "set-without-equals",
+        ["Scale", "--set", "input_spec.min_ndim"],
+        {},
+        [
+            "--set 'input_spec.min_ndim': expected PATH=VALUE, e.g. "
+            "`input_spec.min_ndim=2`"
+        ],
+    ),
+    (
+        "set-through-a-scalar",
+        ["Scale", "--set", "summary.text=Scales."],
+        {},
+        [
+            "--set 'summary.text=Scales.': summary: is not a mapping, so it has no field "
+            "`text`"
+        ],
+    ),
+    (
+        "set-unknown-field",
+        ["Scale", "--set", "input_spec.ndmi=2"],
+        {},
+        [
+            "--set 'input_spec.ndmi=2': input_spec.ndmi: unknown field `ndmi` (did you "
+            "mean `ndim`?)"
+        ],
+    ),
+    (
+        "set-empty-path-part",
+        ["Scale", "--set", "input_spec..ndim=2"],
+        {},
+        [
+            "--set 'input_spec..ndim=2': `input_spec..ndim` is not a field path such as "
+            "`input_spec.min_ndim`"
+        ],
+    ),
+    (
+        "masking-typo",
+        ["Scale", "--masking", "propgate"],
+        {},
+        [
+            "--masking 'propgate': masking: 'propgate' is not one of 'none', 'propagate', "
+            "'consume' or 'custom' (did you mean `propagate`?)"
+        ],
+    ),
+    (
+        "seed-generator-unknown-arg",
+        ["Scale", "--arg", "seed:int|None=None", "--seed-generator", "sed"],
+        {},
+        [
+            "--seed-generator 'sed': seed_generator: `seed_generator` names argument "
+            "`sed`, which does not exist (did you mean `seed`?)"
+        ],
+    ),
+    (
+        "output-shape-without-body",
+        ["Scale", "--output-shape", "input_shape[:-1]"],
+        {},
+        [
+            "--output-shape 'input_shape[:-1]': call: `output_shape` is not `same`, so "
+            "the spec must give the `call` body that computes it"
+        ],
+    ),
+    (
+        "example-input-not-a-shape",
+        ["Scale", "--example-input", "batch,3"],
+        {},
+        ["--example-input 'batch,3': `batch,3` is not a shape such as `4,10,8`"],
+    ),
+    (
+        "example-input-unknown-init-arg",
+        ["Scale", "--arg", "rate:float=0.5", "--example-input", "2,3;init={rat: 0.1}"],
+        {},
+        [
+            "--example-input '2,3;init={rat: 0.1}': examples[0].init.rat: `rat` is not "
+            "an argument (did you mean `rate`?)"
+        ],
+    ),
+    (
+        "body-file-syntax-error",
+        ["Scale", "--body", "scale.py"],
+        {"scale.py": "scaled = inputs * 2\nif scaled:\n    outputs = (scaled\n"},
+        [
+            "--body scale.py:3:15: call.body: syntax error in the body: '(' was never closed"
+        ],
+    ),
+    (
+        "body-file-unknown-attribute",
+        ["Scale", "--arg", "factor:float=2.0", "--body", "scale.py"],
+        {"scale.py": "outputs = inputs\nif True:\n    outputs = inputs * self.factr\n"},
+        [
+            "--body scale.py:3:24: call.body: unknown attribute `self.factr` (did you "
+            "mean `factor`?); the layer has its args, weights and `keras.layers.Layer`'s"
+        ],
+    ),
+    (
+        "body-file-missing",
+        ["Scale", "--body", "missing.py"],
+        {},
+        [
+            "--body missing.py: cannot read the body: [Errno 2] No such file or "
+            "directory: 'missing.py'"
+        ],
+    ),
+    (
+        "class-name-not-pascal-case",
+        ["scale_layer"],
+        {},
+        [
+            "NAME 'scale_layer': name: `scale_layer` is not a PascalCase class name, "
+            "e.g. `DecayingDropout`"
+        ],
+    ),
+    (
+        "unknown-target",
+        ["Scale", "--target", "keras2"],
+        {},
+        ["--target keras2: expected keras3 or tf-keras"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "files", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_malformed_flags_are_refused_with_the_flag_and_field(
+    tmp_path: Path, argv: list[str], files: dict[str, str], expected: list[str]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    outcome = run_klgen(tmp_path, ["new", *argv, "--out", "out"])
+    assert_refused(outcome, expected, set(files))
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [c[0] for c in CASES]
+    assert len(ids) == len(set(ids))
+    assert len(CASES) >= 8
