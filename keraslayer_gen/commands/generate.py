@@ -324,9 +324,23 @@ def new(
         )
     }
     bodies = {k: v for k, v in bodies.items() if v is not None}
+    body_files = {
+        key: str(path)
+        for key, path in (
+            ("body", body),
+            ("training", training_body),
+            ("inference", inference_body),
+            ("compute_mask", compute_mask_body),
+            ("build", build_body),
+        )
+        if path is not None
+    }
     if name is None:
+        # `is not None`: `--no-training` is a flag given, though False.
         used = [
-            f"--{k.replace('_', '-').rstrip('s')}" for k, v in layer_flags.items() if v
+            _FLAG_NAMES.get(k, f"--{'no-' if v is False else ''}{k.replace('_', '-')}")
+            for k, v in layer_flags.items()
+            if v is not None and v != []
         ]
         used += [f"--{k.replace('_', '-')}-body" for k in bodies]
         if used:
@@ -352,6 +366,8 @@ def new(
             Flags(
                 name=name or "",
                 bodies=bodies,
+                body_files=body_files,
+                target=target,
                 **{
                     k: (
                         (v or [])
@@ -384,6 +400,16 @@ def new(
         raise KlgenError(f"{len(plan.conflicts)} conflict(s); nothing was written")
     if not dry_run:
         api.write(plan)
+
+
+#: `layer_flags` keys whose flag is not `--<key>`.
+_FLAG_NAMES = {
+    "args": "--arg",
+    "weights": "--weight",
+    "examples": "--example-input",
+    "sets": "--set",
+    "references": "--reference",
+}
 
 
 def register(app: typer.Typer, handle_errors: Any) -> None:
