@@ -76,10 +76,14 @@ def _unescape(text: str) -> str:
     return text.replace("\\;", ";")
 
 
+#: Flag values that mean null, so that `--arg 'seed:int|None=None'` reads as Python.
+_NULL_WORDS = ("None", "none", "null", "~")
+
+
 def _value(text: str) -> Any:
     """A flag value: YAML (`[1, 2]`, `{a: 1}`, `true`, `0.5`); `None` is null."""
     text = text.strip()
-    if text in ("None", "none", "null", "~"):
+    if text in _NULL_WORDS:
         return None
     try:
         return yaml.safe_load(text)
@@ -384,7 +388,9 @@ def flags_to_data(flags: Flags) -> dict[str, Any]:
         data.origins[("output_shape",)] = _flag("output_shape", flags.output_shape)
     if flags.float32_internal is not None:
         data["float32_internal"] = flags.float32_internal
-        data.origins[("float32_internal",)] = _flag("float32_internal", flags.float32_internal)
+        data.origins[("float32_internal",)] = _flag(
+            "float32_internal", flags.float32_internal
+        )
     data["examples"] = [_example(e, problems) for e in flags.examples] or [
         {"input_shape": [2, 5, 8]}
     ]
@@ -483,4 +489,6 @@ def _flow(value: Any, *, escape: bool = True) -> str:
     ).strip()
     if text.endswith("\n...") or text.endswith("..."):
         text = text[:-3].strip()
+    if text in _NULL_WORDS and value is not None:  # the string "None", not null
+        text = f"'{text}'"
     return _esc(text) if escape else text
