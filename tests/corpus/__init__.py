@@ -1,0 +1,158 @@
+"""The broken-layer corpus: one classic Keras 3 layer bug per module, with its fixed twin.
+
+Each `tests/corpus/<bug>.py` holds two hand-written, self-contained layers, `Broken`
+(the bug, and nothing else wrong) and `Fixed` (the same layer done right), a `CASE`
+literal saying what the harness must report, and `symptom(cls)`, which shows the bug
+with plain Keras (a message for `Broken` where the bug manifests, `None` for `Fixed`).
+README.md has the table. `CASE` keys:
+
+- `check`: the one check id (CONTRACT.md) that must catch the bug.
+- `fix`: words the failure message of that check must contain: it names the fix.
+- `expect`: the harness expectations (`input_shape`, `init`, `masking`, `training`,
+  `state`, `trainable`, `non_trainable`, `seed_generators`, `output_shape`,
+  `stochastic`), the same for both twins: they describe the intended layer.
+- `backends` (default: all three): where the bug manifests at runtime; the harness
+  runs there.
+- `also` (default: none): other checks the bug necessarily breaks, each with why;
+  `"*"` means every runtime check. `also_backends` limits them to some backends.
+- `full`: the check is only in `--full` (`distributed`).
+- `symptom_backends` (default: `backends`): where `symptom(Broken)` shows the bug
+  with plain Keras. For a static bug that is where it breaks at runtime.
+
+Cases are read with `ast.literal_eval`, so listing them imports neither Keras nor
+the layers.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+CORPUS_DIR = Path(__file__).resolve().parent
+BACKENDS = ("tensorflow", "jax", "torch")
+STATIC_CHECKS = ("structure", "config-complete", "state-hygiene")
+RUNTIME_CHECKS = (
+    "config-roundtrip",
+    "build",
+    "shapes",
+    "training",
+    "state",
+    "gradients",
+    "masking",
+    "mixed-precision",
+    "jit-parity",
+    "save-load",
+    "distributed",
+)
+CHECKS = STATIC_CHECKS + RUNTIME_CHECKS
+EXPECT_KEYS = frozenset(
+    {
+        "input_shape",
+        "init",
+        "masking",
+        "training",
+        "state",
+        "trainable",
+        "non_trainable",
+        "seed_generators",
+        "output_shape",
+        "stochastic",
+    }
+)
+_CASE_KEYS = frozenset(
+    {
+        "check",
+        "fix",
+        "expect",
+        "backends",
+        "also",
+        "also_backends",
+        "full",
+        "symptom_backends",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corpus module: the bug, the check that must catch it, the expectations."""
+
+    name: str
+    path: Path
+    summary: str  # the first line of the module docstring
+    check: str
+    fix: tuple[str, ...]
+    expect: dict[str, Any]
+    backends: tuple[str, ...] = BACKENDS
+    also: dict[str, str] = field(default_factory=dict)
+    also_backends: tuple[str, ...] = BACKENDS
+    full: bool = False
+    symptom_backends: tuple[str, ...] = BACKENDS
+
+    @property
+    def static(self) -> bool:
+        return self.check in STATIC_CHECKS
+
+    def target(self, twin: str) -> str:
+        """The `path/to/file.py:ClassName` target of `Broken` or `Fixed`."""
+        return f"{self.path}:{twin}"
+
+    def may_fail(self, backend: str) -> set[str]:
+        """Checks other than `check` that the bug legitimately breaks on `backend`."""
+        if backend not in self.also_backends:
+            return set()
+        if "*" in self.also:
+            return set(RUNTIME_CHECKS)
+        return set(self.also)
+
+    def load(self, module_name: str | None = None) -> ModuleType:
+        """Import the module from its file (this imports Keras)."""
+        name = module_name or f"klgen_corpus_{self.name}"
+        spec = importlib.util.spec_from_file_location(name, self.path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+def _parse(path: Path) -> Case:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    doc = ast.get_docstring(tree) or ""
+    literal = None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "CASE"
+        ):
+            literal = ast.literal_eval(node.value)
+    if not isinstance(literal, dict):
+        raise ValueError(f"{path}: no CASE = {{...}} literal")
+    unknown = set(literal) - _CASE_KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown CASE keys {sorted(unknown)}")
+    return Case(
+        name=path.stem,
+        path=path,
+        summary=doc.splitlines()[0] if doc else "",
+        check=literal["check"],
+        fix=tuple(literal["fix"]),
+        expect=dict(literal["expect"]),
+        backends=tuple(literal.get("backends", BACKENDS)),
+        also=dict(literal.get("also", {})),
+        also_backends=tuple(literal.get("also_backends", BACKENDS)),
+        full=bool(literal.get("full", False)),
+        symptom_backends=tuple(
+            literal.get("symptom_backends", literal.get("backends", BACKENDS))
+        ),
+    )
+
+
+def load_cases() -> list[Case]:
+    """Every corpus module, sorted by name."""
+    return [_parse(path) for path in sorted(CORPUS_DIR.glob("[!_]*.py"))]

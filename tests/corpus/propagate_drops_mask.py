@@ -1,0 +1,83 @@
+"""Bug: an element-wise layer meant to propagate the mask never says it supports it.
+
+`supports_masking` defaults to `False`, so Keras warns "this layer does not support
+masking and will therefore destroy the mask information" and the layers after it see
+no mask: a pooling layer then averages the padded time steps in. Caught by
+`masking` (policy `propagate`). `Fixed` sets `self.supports_masking = True`.
+"""
+
+import keras
+
+PACKAGE = "klgen_corpus.propagate_drops_mask"
+
+CASE = {
+    "check": "masking",
+    "fix": ("supports_masking",),
+    "expect": {
+        "input_shape": (3, 6, 4),
+        "init": {},
+        "masking": "propagate",
+        "trainable": 1,
+    },
+}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Broken(keras.layers.Layer):
+    """Scales each feature by a learned factor, time step by time step."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(
+            name="scale", shape=(input_shape[-1],), initializer="ones"
+        )
+
+    def call(self, inputs):
+        return inputs * self.scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Fixed(keras.layers.Layer):
+    """Scales each feature by a learned factor, time step by time step."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(
+            name="scale", shape=(input_shape[-1],), initializer="ones"
+        )
+
+    def call(self, inputs):
+        return inputs * self.scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def symptom(cls):
+    """A masked average after the layer counts the padded steps."""
+    import warnings
+
+    import numpy as np
+
+    model = keras.Sequential([
+        keras.Input((6, 4)),
+        keras.layers.Masking(0.0),
+        cls(),
+        keras.layers.GlobalAveragePooling1D(),
+    ])
+    data = np.ones((2, 6, 4), "float32")
+    data[:, 3:] = 0.0  # three padded steps
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outputs = keras.ops.convert_to_numpy(model(data))
+    if not np.allclose(outputs, 1.0):
+        return f"the masked mean of ones is {outputs[0, 0]:.3f}, not 1"
+    return None
