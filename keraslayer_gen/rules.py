@@ -26,6 +26,7 @@ from .spec import (
     LayerSpec,
     parse_arg_type,
 )
+from .target_rules import TARGET_MODULES, TargetRules, listing
 
 if TYPE_CHECKING:
     from .loader import Located
@@ -72,7 +73,7 @@ def check_spec(spec: LayerSpec, located: Located) -> list[Diagnostic]:
     return _Checker(spec, located).run()
 
 
-class _Checker:
+class _Checker(TargetRules):
     def __init__(self, spec: LayerSpec, located: Located) -> None:
         self.spec = spec
         self.located = located
@@ -97,6 +98,7 @@ class _Checker:
         self._seed_generator()
         self._bodies()
         self._state()
+        self._target_bodies()
         self._examples()
         self._input_spec()
         return self.problems
@@ -253,7 +255,8 @@ class _Checker:
                     "the `build` body may validate and compute "
                     "names, but not return or import",
                 )
-        scope = {"input_shape", "self", "ops", "keras"} | self.build_locals
+        scope = {"input_shape", "self", *TARGET_MODULES[self.spec.target]}
+        scope |= self.build_locals
         self._names_in(tree, ("build",), scope)
 
     def _weights(self) -> None:
@@ -419,22 +422,6 @@ class _Checker:
             self._expression(
                 spec.output_shape, ("output_shape",), allowed={"input_shape", "self"}
             )
-        for target, bodies in spec.targets.items():
-            if bodies.call is not None:
-                for key in ("body", "training", "inference"):
-                    code = getattr(bodies.call, key)
-                    if code is not None:
-                        self._parse(code, ("targets", target, "call", key))
-            if bodies.compute_mask is not None:
-                self._parse(bodies.compute_mask, ("targets", target, "compute_mask"))
-            for weight, expr in (bodies.state or {}).items():
-                if weight not in spec.state:
-                    self.error(
-                        ("targets", target, "state", weight),
-                        f"`{weight}` is not " "in the spec's `state`",
-                        key=True,
-                    )
-                self._parse(expr, ("targets", target, "state", weight), mode="eval")
 
     def _code_paths(self) -> list[Path_]:
         """Where the spec holds code (bodies, expressions), for the block-style rule."""
@@ -498,14 +485,18 @@ class _Checker:
         must_assign: str,
         training_body: bool = False,
         extra_scope: Iterable[str] = (),
+        for_target: str | None = None,
     ) -> set[str]:
+        """Check a body written for `for_target` (by default the spec's own target)."""
+        modules = TARGET_MODULES[for_target or self.spec.target]
+        keras3 = (for_target or self.spec.target) == "keras3"
         tree = self._parse(code, path)
         if tree is None:
             return set()
         stored = _stored_names(tree)
         if must_assign not in stored:
             self.error(path, f"the body must assign `{must_assign}`")
-        scope = {"inputs", "self", "ops", "keras", *extra_scope}
+        scope = {"inputs", "self", *modules, *extra_scope}
         if self.spec.training:
             scope.add("training")
         if self.spec.masking in ("consume", "custom"):
@@ -525,7 +516,7 @@ class _Checker:
                     path,
                     node,
                     "imports and global statements are not allowed "
-                    "in a body; `keras` and `ops` are in scope",
+                    f"in a body; {listing(modules)} are in scope",
                 )
             elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
                 targets = (
@@ -546,7 +537,7 @@ class _Checker:
                             "update it through `state`",
                         )
         self._names_in(tree, path, scope | stored)
-        if _uses_random(tree) and self.spec.seed_generator is None:
+        if keras3 and _uses_random(tree) and self.spec.seed_generator is None:
             self.error(
                 path,
                 "the body uses `keras.random`; name an `int | None` argument "
@@ -650,7 +641,7 @@ class _Checker:
                     "assignment, so declare it `trainable: false`",
                     key=True,
                 )
-            scope = {"inputs", "self", "ops", "keras", *self.call_locals}
+            scope = {"inputs", "self", *TARGET_MODULES[spec.target], *self.call_locals}
             if spec.training:
                 scope.add("training")
             if spec.masking in ("consume", "custom"):
