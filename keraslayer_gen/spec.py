@@ -39,6 +39,37 @@ KERAS_OBJECT_MODULES = {
 }
 
 
+#: Identifier patterns, for editors: the JSON Schema flags a bad name as it is typed.
+#: (The rules check more: keywords, builtins, `Layer` attributes.)
+PASCAL_PATTERN = r"^[A-Z][A-Za-z0-9]*$"
+SNAKE_PATTERN = r"^[a-z_][a-z0-9_]*$"
+_TYPE_WORDS = "|".join(ARG_TYPES)
+#: What `parse_arg_type` accepts: one type, optionally `| None` (on either side).
+ARG_TYPE_PATTERN = (
+    rf"^\s*(?:(?:{_TYPE_WORDS})(?:\s*\|\s*None)?|None\s*\|\s*(?:{_TYPE_WORDS}))\s*$"
+)
+#: Interval notation of `range`, as `rules.parse_range` reads it.
+RANGE_PATTERN = r"^\s*[\[(]\s*[^,\s]*\s*,\s*[^,\s]*\s*[\])]\s*$"
+#: The dtypes a weight or an example may name.
+DTYPES = (
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+)
+
+
+def _names(pattern: str) -> dict[str, Any]:
+    """Schema extra of a mapping whose keys are names of the generated code."""
+    return {"propertyNames": {"pattern": pattern}}
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,13 +77,36 @@ class _Model(BaseModel):
 class Arg(_Model):
     """One `__init__` parameter."""
 
-    type: str
-    default: Any = None
-    min: float | None = None
-    max: float | None = None
-    range: str | None = None
-    choices: list[Any] | None = None
-    doc: str = ""
+    type: str = Field(
+        description="`int`, `float`, `bool`, `str`, `shape` (tuple of int or None), "
+        "`ints` (tuple of int), `initializer`, `regularizer`, `constraint` or "
+        "`activation`, each optionally `| None`. Keras-object types are resolved with "
+        "`keras.<kind>.get` and serialised in `get_config`.",
+        json_schema_extra={"pattern": ARG_TYPE_PATTERN},
+    )
+    default: Any = Field(
+        None,
+        description="The default value; leave it out for a required argument (required "
+        "arguments come first). `null` needs a `| None` type.",
+    )
+    min: float | None = Field(
+        None, description="Smallest allowed value (int and float arguments)."
+    )
+    max: float | None = Field(
+        None, description="Largest allowed value (int and float arguments)."
+    )
+    range: str | None = Field(
+        None,
+        description='Allowed interval in interval notation, e.g. `"(0, 1]"` or '
+        '`"[1, inf)"` (int and float arguments).',
+        json_schema_extra={"pattern": RANGE_PATTERN},
+    )
+    choices: list[Any] | None = Field(
+        None, description="The allowed values (int, float and str arguments)."
+    )
+    doc: str = Field(
+        "", description="One sentence for the `Args:` section of the docstring."
+    )
 
     @property
     def required(self) -> bool:
@@ -70,76 +124,222 @@ class Arg(_Model):
 class Weight(_Model):
     """One variable created in `build` with `add_weight`."""
 
-    shape: list[StrictInt | str]
-    initializer: str | None = None
-    regularizer: str | None = None
-    constraint: str | None = None
-    trainable: StrictBool = True
-    dtype: str | None = None
-    aggregation: Aggregation | None = None
-    autocast: StrictBool | None = None
-    when: str | None = None
-    doc: str = ""
+    shape: list[StrictInt | str] = Field(
+        description="Dimensions: ints, argument names, or expressions over `input_shape` "
+        "and `self`, e.g. `[input_shape[-1], units]`; `[]` for a scalar."
+    )
+    initializer: str | None = Field(
+        None,
+        description="A Keras initializer identifier (`zeros`, `glorot_uniform`, ...) or "
+        "the name of an `initializer` argument.",
+    )
+    regularizer: str | None = Field(
+        None,
+        description="A Keras regularizer identifier or the name of a `regularizer` "
+        "argument.",
+    )
+    constraint: str | None = Field(
+        None,
+        description="A Keras constraint identifier or the name of a `constraint` "
+        "argument.",
+    )
+    trainable: StrictBool = Field(
+        True,
+        description="Whether gradients update the weight; a weight named in `state` "
+        "must be `false`.",
+    )
+    dtype: str | None = Field(
+        None,
+        description="The variable's dtype; by default the layer's variable dtype.",
+        json_schema_extra={"enum": [*DTYPES, None]},
+    )
+    aggregation: Aggregation | None = Field(
+        None,
+        description="How replicas' values combine under a distribution strategy.",
+    )
+    autocast: StrictBool | None = Field(
+        None,
+        description="Whether the weight is cast to the compute dtype under mixed "
+        "precision.",
+    )
+    when: str | None = Field(
+        None,
+        description="A `bool` argument: the weight is created only when it is true, "
+        "and the attribute is `None` otherwise.",
+        json_schema_extra={"pattern": SNAKE_PATTERN},
+    )
+    doc: str = Field("", description="What the weight holds.")
 
 
 class CallBodies(_Model):
     """The statements of `call`: one `body`, or a `training` and an `inference` body."""
 
-    body: str | None = None
-    training: str | None = None
-    inference: str | None = None
+    body: str | None = Field(
+        None,
+        description="Python statements that assign `outputs` (with `training: false`). "
+        "In scope: `inputs`, `mask` (when the layer receives it), `self`, `ops`, "
+        "`keras`.",
+    )
+    training: str | None = Field(
+        None,
+        description="The statements of the training path (with `training: true`); "
+        "`state` is assigned after them.",
+    )
+    inference: str | None = Field(
+        None,
+        description="The statements of the inference path (with `training: true`).",
+    )
 
 
 class InputSpec(_Model):
-    ndim: StrictInt | None = None
-    min_ndim: StrictInt | None = None
-    max_ndim: StrictInt | None = None
-    axes: dict[int, str | StrictInt] | None = None
+    """`self.input_spec`: what Keras checks of the inputs before `build` and `call`."""
+
+    ndim: StrictInt | None = Field(None, description="The exact rank of the input.")
+    min_ndim: StrictInt | None = Field(None, description="The smallest rank.")
+    max_ndim: StrictInt | None = Field(None, description="The largest rank.")
+    axes: dict[int, str | StrictInt] | None = Field(
+        None,
+        description="Axis -> size: an int, or the name of an argument holding it.",
+    )
 
 
 class Example(_Model):
     """One input the generated test and the harness run the layer on."""
 
-    input_shape: list[StrictInt] = Field(min_length=1)
-    init: dict[str, Any] = Field(default_factory=dict)
-    mask: StrictBool = False
-    dtype: str = "float32"
+    input_shape: list[StrictInt] = Field(
+        min_length=1,
+        description="The full input shape, batch dimension first, e.g. `[4, 10, 8]`.",
+    )
+    init: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Arguments of the layer for this example; every required argument.",
+    )
+    mask: StrictBool = Field(
+        False, description="Also run the layer with a padding mask."
+    )
+    dtype: str = Field(
+        "float32",
+        description="The input dtype.",
+        json_schema_extra={"enum": list(DTYPES)},
+    )
 
 
 class TargetBodies(_Model):
     """Code for another target than the spec's own: bodies in that target's idiom."""
 
-    call: CallBodies | None = None
-    state: dict[str, str] | None = None
-    compute_mask: str | None = None
+    call: CallBodies | None = Field(None, description="`call` bodies for this target.")
+    state: dict[str, str] | None = Field(
+        None, description="State updates for this target, for the weights of `state`."
+    )
+    compute_mask: str | None = Field(
+        None, description="The `compute_mask` body for this target."
+    )
 
 
 class LayerSpec(_Model):
-    """A whole spec file."""
+    """A klgen layer spec, format 1: one custom Keras layer. See SPEC.md."""
 
-    klgen: Literal[1]
-    name: str
-    module: str | None = None
-    summary: str
-    description: str = ""
-    references: list[str] = Field(default_factory=list)
-    package: str | None = None
-    target: Target = "keras3"
-    allow_shadowing: StrictBool = False
-    args: dict[str, Arg] = Field(default_factory=dict)
-    weights: dict[str, Weight] = Field(default_factory=dict)
-    seed_generator: str | None = None
-    masking: Masking = "none"
-    training: StrictBool = False
-    build: str | None = None
-    state: dict[str, str] = Field(default_factory=dict)
-    call: CallBodies | None = None
-    compute_mask: str | None = None
-    output_shape: str = "same"
-    float32_internal: StrictBool = False
-    input_spec: InputSpec | None = None
-    targets: dict[Target, TargetBodies] = Field(default_factory=dict)
-    examples: list[Example] = Field(min_length=1)
+    model_config = ConfigDict(title="klgen layer spec, format 1")
+
+    klgen: Literal[1] = Field(description="The spec format version: `1`.")
+    name: str = Field(
+        description="The class name: PascalCase, not a Python keyword or builtin, not a "
+        "`keras.layers` name unless `allow_shadowing`.",
+        json_schema_extra={"pattern": PASCAL_PATTERN},
+    )
+    module: str | None = Field(
+        None,
+        description="The module name (snake_case); default: the snake_case of `name`.",
+        json_schema_extra={"pattern": SNAKE_PATTERN},
+    )
+    summary: str = Field(description="The one-line summary of the class docstring.")
+    description: str = Field(
+        "", description="Paragraphs of the class docstring, after the summary."
+    )
+    references: list[str] = Field(
+        default_factory=list, description="The docstring's `Reference:` entries."
+    )
+    package: str | None = Field(
+        None,
+        description="`register_keras_serializable(package=...)`; default: "
+        "`[tool.klgen] package`, else the project name.",
+        json_schema_extra={"pattern": r"^[A-Za-z0-9_.\-]+$"},
+    )
+    target: Target = Field(
+        "keras3",
+        description="The Keras the bodies are written for: `keras3` (default) or "
+        "`tf-keras`.",
+    )
+    allow_shadowing: StrictBool = Field(
+        False, description="Allow a `name` that is also a `keras.layers` name."
+    )
+    args: dict[str, Arg] = Field(
+        default_factory=dict,
+        description="`__init__` parameters in order (then `**kwargs`); names are "
+        "snake_case and must not shadow `Layer` attributes (`name`, `dtype`, ...).",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    weights: dict[str, Weight] = Field(
+        default_factory=dict,
+        description="Variables created in `build`, in this order.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    seed_generator: str | None = Field(
+        None,
+        description="The `int | None` argument that seeds `self.seed_generator`; "
+        "required when a body uses `keras.random`.",
+        json_schema_extra={"pattern": SNAKE_PATTERN},
+    )
+    masking: Masking = Field(
+        "none",
+        description="`none` (no masks), `propagate` (the mask passes through), "
+        "`consume` (`call` receives `mask`; the output has none), `custom` "
+        "(`compute_mask` decides).",
+    )
+    training: StrictBool = Field(
+        False,
+        description="`call` takes `training=None` and has a `training` and an "
+        "`inference` body.",
+    )
+    build: str | None = Field(
+        None,
+        description="Statements run at the start of `build` to validate `input_shape`; "
+        "the names they assign may shape weights.",
+    )
+    state: dict[str, str] = Field(
+        default_factory=dict,
+        description="Weight -> expression of its new value, assigned after the "
+        "training body, in training only; the weight must be non-trainable.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    call: CallBodies | None = Field(
+        None,
+        description="The bodies of `call`; leave it out to write the body in the "
+        "generated file's user region (only when `output_shape` is `same`).",
+    )
+    compute_mask: str | None = Field(
+        None,
+        description="Statements that assign `output_mask` (with `masking: custom`).",
+    )
+    output_shape: str = Field(
+        "same",
+        description="`same`, or an expression over `input_shape` and `self`, such as "
+        "`input_shape[:-1] + (self.units,)`.",
+    )
+    float32_internal: StrictBool = Field(
+        False,
+        description="Compute in float32 and cast the output to the compute dtype "
+        "(normalisation layers); weights get `autocast=False`.",
+    )
+    input_spec: InputSpec | None = Field(None, description="Becomes `self.input_spec`.")
+    targets: dict[Target, TargetBodies] = Field(
+        default_factory=dict,
+        description="Bodies in another target's idiom, to render the spec for it.",
+    )
+    examples: list[Example] = Field(
+        min_length=1,
+        description="Inputs the generated test and `klgen verify` run the layer on.",
+    )
 
     @property
     def module_name(self) -> str:
