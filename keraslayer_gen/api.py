@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from . import __version__
-from .context import build_context
+from .context import Region, build_context
 from .diagnostics import KlgenError
 from .loader import load_spec_file, load_spec_text
 from .naming import did_you_mean
 from .project import Layout
 from .regions import RegionError, digest, extract, recorded_digest
-from .render import render_layer_files
+from .render import render_file
 from .spec import LayerSpec
 from .spec_yaml import dump_spec_yaml
 from .writer import CONFLICT, CREATE, IDENTICAL, UPDATE, FileChange, Plan, read_text, write_all
@@ -68,8 +68,11 @@ def resolve_target(spec: LayerSpec, layout: Layout, target: str | None) -> str:
 
 def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
                mode: str = "new", force: bool = False, save_spec: Path | None = None,
-               overlay: str | None = None) -> Plan:
-    """Every file of one layer as it would be written, with its status; writes nothing."""
+               overlay: str | None = None, exports: bool = True) -> Plan:
+    """Every file of one layer as it would be written, with its status; writes nothing.
+
+    With `exports` (and a layout whose layers folder is a package), the class is also
+    exported from the package's `__init__.py`."""
     spec = source.spec
     target = resolve_target(spec, layout, target)
     bodies = None
@@ -87,19 +90,18 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
     layer_regions = _regions(old_layer, layer_path)
     test_regions = _regions(old_test, test_path)
     spec_path = save_spec or source.path
-    if spec_path is not None:
-        rel = os.path.relpath(Path(spec_path).absolute(), layer_path.parent.absolute())
-        label = Path(rel).as_posix()
-    elif source.example:
-        label = f"example:{source.example}"
-    else:
-        label = "command-line flags"
+    label = _source_label(source, spec_path, layer_path.parent)
     ctx = build_context(
         spec, target=target, version=__version__, import_path=layout.import_path(module),
         package=spec.package or layout.package, source=label, regions=layer_regions,
         bodies=bodies,
     )
-    layer, test = render_layer_files(ctx, layer_regions, test_regions, overlay)
+    ctx.test_region = Region("tests", test_regions.get("tests", ""))
+    layer = render_file(ctx, "layer", layer_regions, overlay)
+    # Each header names the spec relative to its own file, so that a test kept in another
+    # folder than its layer still leads back to the spec (`spec_of_generated`).
+    test_ctx = replace(ctx, source=_source_label(source, spec_path, test_path.parent))
+    test = render_file(test_ctx, "test", test_regions, overlay)
     plan.changes.append(_change(layer_path, layer.text, old_layer, mode, force))
     plan.changes.append(_change(test_path, test.text, old_test, mode, force))
     if save_spec is not None:
@@ -109,7 +111,23 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
         if change.status == CONFLICT:
             change.reason = "a different spec is there; use --force to replace it"
         plan.changes.append(change)
+    if exports and layout.exports:
+        from .exports import Export, plan_exports
+
+        export = Export(layout.layers_dir, layout.import_root, module, spec.name)
+        changes, notes = plan_exports([export])
+        plan.changes.extend(changes)
+        plan.notes.extend(notes)
     return plan
+
+
+def _source_label(source: SpecSource, spec_path: Path | None, folder: Path) -> str:
+    """What a generated file's header says it came from, as seen from `folder`."""
+    if spec_path is not None:
+        return Path(os.path.relpath(Path(spec_path).absolute(), folder.absolute())).as_posix()
+    if source.example:
+        return f"example:{source.example}"
+    return "command-line flags"
 
 
 def _label(source: SpecSource) -> str:
