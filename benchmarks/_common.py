@@ -66,7 +66,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     def line(cells: Sequence[str]) -> str:
         return (
-            "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+            "| "
+            + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))
+            + " |"
         )
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"

@@ -7,7 +7,9 @@ the table shows medians (wall and CPU), the ratio to the floor's median, and the
 
 "cold" gives every run an empty `KLGEN_CACHE_DIR` (black's output and compiled templates
 must be made again); "warm" reuses one cache primed by a first run. Python's own bytecode
-(`__pycache__`) is warm in both, as it is after the first run of an installed klgen.
+is warm in both, as it is after installing klgen from a wheel: the runs write and read it
+under a private `PYTHONPYCACHEPREFIX` (even where `PYTHONDONTWRITEBYTECODE` is set, which
+would otherwise make every run compile klgen's modules from source).
 
     .venv/bin/python benchmarks/cli_latency.py [--runs 15]
 """
@@ -51,13 +53,16 @@ def make_repository(root: Path, klgen: str, env: dict[str, str]) -> None:
     root.mkdir(parents=True)
     (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    subprocess.run(
+    done = subprocess.run(
         [klgen, "new", "--example", "dense"],
         cwd=root,
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"klgen new --example dense failed:\n{done.stderr}")
 
 
 def main() -> None:
@@ -70,7 +75,12 @@ def main() -> None:
     python = sys.executable
 
     work = Path(tempfile.mkdtemp(prefix="klgen-bench-"))
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("KLGEN_")}
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("KLGEN_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    base_env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     warm_cache = work / "warm-cache"
     repo = work / "repo"
     make_repository(repo, klgen, {**base_env, "KLGEN_CACHE_DIR": str(warm_cache)})
