@@ -18,9 +18,11 @@ CASE = {
     "expect": {
         "input_shape": (3, 5),
         "init": {"rate": 0.2, "seed": 3},
+        "masking": "propagate",
         "training": True,
         "stochastic": True,
         "trainable": 0,
+        "non_trainable": 0,
         "seed_generators": 1,
     },
 }
@@ -39,9 +41,10 @@ class Broken(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         if training:
-            keep = keras.random.uniform(
-                ops.shape(inputs), seed=self.seed_generator
-            ) < self.keep_rate
+            keep = (
+                keras.random.uniform(ops.shape(inputs), seed=self.seed_generator)
+                < self.keep_rate
+            )
             return ops.where(keep, inputs / self.keep_rate, ops.zeros_like(inputs))
         return inputs
 
@@ -66,9 +69,10 @@ class Fixed(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         if training:
-            keep = keras.random.uniform(
-                ops.shape(inputs), seed=self.seed_generator
-            ) < self.keep_rate
+            keep = (
+                keras.random.uniform(ops.shape(inputs), seed=self.seed_generator)
+                < self.keep_rate
+            )
             return ops.where(keep, inputs / self.keep_rate, ops.zeros_like(inputs))
         return inputs
 

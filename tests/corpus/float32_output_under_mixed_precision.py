@@ -15,7 +15,15 @@ PACKAGE = "klgen_corpus.float32_output_under_mixed_precision"
 CASE = {
     "check": "mixed-precision",
     "fix": ("compute_dtype",),
-    "expect": {"input_shape": (3, 5), "init": {"epsilon": 1e-3}, "trainable": 2},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {"epsilon": 0.001},
+        "masking": "propagate",
+        "training": False,
+        "trainable": 2,
+        "non_trainable": 0,
+        "seed_generators": 0,
+    },
 }
 
 

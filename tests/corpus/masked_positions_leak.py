@@ -18,7 +18,10 @@ CASE = {
         "input_shape": (3, 6, 4),
         "init": {},
         "masking": "consume",
+        "training": False,
         "trainable": 0,
+        "non_trainable": 0,
+        "seed_generators": 0,
         "output_shape": (3, 4),
     },
 }

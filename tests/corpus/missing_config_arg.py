@@ -18,7 +18,15 @@ CASE = {
         "config-roundtrip": "from_config(get_config()) raises: offset is required",
         "save-load": "load_model cannot rebuild the layer without offset",
     },
-    "expect": {"input_shape": (3, 5), "init": {"offset": 0.5}, "trainable": 1},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {"offset": 0.5},
+        "masking": "none",
+        "training": False,
+        "trainable": 1,
+        "non_trainable": 0,
+        "seed_generators": 0,
+    },
 }
 
 
@@ -46,9 +54,7 @@ class Broken(keras.layers.Layer):
 
     def get_config(self):
         config = {
-            "scale_initializer": keras.initializers.serialize(
-                self.scale_initializer
-            ),
+            "scale_initializer": keras.initializers.serialize(self.scale_initializer),
         }
         return {**super().get_config(), **config}
 
@@ -78,9 +84,7 @@ class Fixed(keras.layers.Layer):
     def get_config(self):
         config = {
             "offset": self.offset,
-            "scale_initializer": keras.initializers.serialize(
-                self.scale_initializer
-            ),
+            "scale_initializer": keras.initializers.serialize(self.scale_initializer),
         }
         return {**super().get_config(), **config}
 

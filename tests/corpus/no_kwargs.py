@@ -21,7 +21,15 @@ CASE = {
         "save-load": "load_model calls from_config(): TypeError",
         "mixed-precision": "the layer cannot be built with dtype='mixed_float16'",
     },
-    "expect": {"input_shape": (3, 5), "init": {"limit": 0.5}, "trainable": 0},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {"limit": 0.5},
+        "masking": "none",
+        "training": False,
+        "trainable": 0,
+        "non_trainable": 0,
+        "seed_generators": 0,
+    },
 }
 
 

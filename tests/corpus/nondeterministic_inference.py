@@ -22,9 +22,11 @@ CASE = {
     "expect": {
         "input_shape": (3, 5),
         "init": {"rate": 0.5, "seed": 3},
+        "masking": "propagate",
         "training": True,
         "stochastic": True,
         "trainable": 0,
+        "non_trainable": 0,
         "seed_generators": 1,
     },
 }

@@ -22,7 +22,15 @@ CASE = {
     "also": {
         "mixed-precision": "the output is float64, not the compute dtype",
     },
-    "expect": {"input_shape": (3, 5), "init": {}, "trainable": 0},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {},
+        "masking": "propagate",
+        "training": False,
+        "trainable": 0,
+        "non_trainable": 0,
+        "seed_generators": 0,
+    },
 }
 
 

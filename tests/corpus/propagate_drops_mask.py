@@ -17,7 +17,10 @@ CASE = {
         "input_shape": (3, 6, 4),
         "init": {},
         "masking": "propagate",
+        "training": False,
         "trainable": 1,
+        "non_trainable": 0,
+        "seed_generators": 0,
     },
 }
 
@@ -67,12 +70,14 @@ def symptom(cls):
 
     import numpy as np
 
-    model = keras.Sequential([
-        keras.Input((6, 4)),
-        keras.layers.Masking(0.0),
-        cls(),
-        keras.layers.GlobalAveragePooling1D(),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((6, 4)),
+            keras.layers.Masking(0.0),
+            cls(),
+            keras.layers.GlobalAveragePooling1D(),
+        ]
+    )
     data = np.ones((2, 6, 4), "float32")
     data[:, 3:] = 0.0  # three padded steps
     with warnings.catch_warnings():

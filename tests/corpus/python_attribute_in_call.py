@@ -18,7 +18,15 @@ CASE = {
     "check": "state-hygiene",
     "symptom_backends": ("tensorflow", "jax"),
     "fix": ("last_mean", "assign"),
-    "expect": {"input_shape": (3, 5), "init": {}, "trainable": 1},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {},
+        "masking": "none",
+        "training": False,
+        "trainable": 1,
+        "non_trainable": 0,
+        "seed_generators": 0,
+    },
 }
 
 

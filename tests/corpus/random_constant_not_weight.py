@@ -17,8 +17,16 @@ PACKAGE = "klgen_corpus.random_constant_not_weight"
 CASE = {
     "check": "save-load",
     "fix": ("weight",),
-    "expect": {"input_shape": (3, 5), "init": {"units": 8}, "trainable": 1,
-               "output_shape": (3, 8)},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {"units": 8},
+        "masking": "none",
+        "training": False,
+        "trainable": 1,
+        "non_trainable": 0,
+        "seed_generators": 0,
+        "output_shape": (3, 8),
+    },
 }
 
 

@@ -27,9 +27,11 @@ CASE = {
     "expect": {
         "input_shape": (3, 5),
         "init": {"stddev": 0.5, "seed": 3},
+        "masking": "propagate",
         "training": True,
         "stochastic": True,
         "trainable": 0,
+        "non_trainable": 0,
         "seed_generators": 1,
     },
 }
@@ -96,8 +98,9 @@ def symptom(cls):
     """A training step fails where `fit` compiles by default (JAX)."""
     import numpy as np
 
-    model = keras.Sequential([keras.Input((5,)), cls(stddev=0.5, seed=3),
-                              keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.Input((5,)), cls(stddev=0.5, seed=3), keras.layers.Dense(2)]
+    )
     model.compile(optimizer="sgd", loss="mse")
     data = np.ones((4, 5), "float32")
     try:

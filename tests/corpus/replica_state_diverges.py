@@ -21,10 +21,13 @@ CASE = {
     "expect": {
         "input_shape": (4, 5),
         "init": {"momentum": 0.5},
+        "masking": "none",
         "training": True,
+        "stochastic": False,
         "state": ("moving_mean",),
         "trainable": 1,
         "non_trainable": 1,
+        "seed_generators": 0,
     },
 }
 

@@ -18,10 +18,13 @@ CASE = {
     "expect": {
         "input_shape": (3, 5),
         "init": {"warmup_steps": 4},
+        "masking": "none",
         "training": True,
+        "stochastic": False,
         "state": ("iterations",),
         "trainable": 1,
         "non_trainable": 1,
+        "seed_generators": 0,
     },
 }
 

@@ -17,10 +17,13 @@ CASE = {
     "expect": {
         "input_shape": (3, 5),
         "init": {"momentum": 0.9},
+        "masking": "none",
         "training": True,
+        "stochastic": False,
         "state": ("moving_mean",),
         "trainable": 1,
         "non_trainable": 1,
+        "seed_generators": 0,
     },
 }
 
@@ -50,9 +53,7 @@ class Broken(keras.layers.Layer):
     def call(self, inputs, training=None):
         if training:
             mean = ops.mean(ops.cast(inputs, "float32"), axis=0)
-            new_mean = self.moving_mean * self.momentum + mean * (
-                1.0 - self.momentum
-            )
+            new_mean = self.moving_mean * self.momentum + mean * (1.0 - self.momentum)
         else:
             mean = self.moving_mean
         outputs = (inputs - ops.cast(mean, inputs.dtype)) * self.scale

@@ -20,7 +20,15 @@ CASE = {
     "also": {
         "*": "on torch the constructor raises: no runtime check can build the layer",
     },
-    "expect": {"input_shape": (3, 5), "init": {"units": 5}, "trainable": 2},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {"units": 5},
+        "masking": "none",
+        "training": False,
+        "trainable": 2,
+        "non_trainable": 0,
+        "seed_generators": 0,
+    },
 }
 
 

@@ -23,9 +23,11 @@ CASE = {
     "expect": {
         "input_shape": (3, 5),
         "init": {"stddev": 0.5, "seed": 3},
+        "masking": "propagate",
         "training": True,
         "stochastic": True,
         "trainable": 0,
+        "non_trainable": 0,
         "seed_generators": 1,
     },
 }

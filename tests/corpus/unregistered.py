@@ -18,7 +18,15 @@ CASE = {
         "config-roundtrip": "deserialize_keras_object cannot locate the class",
         "save-load": "load_model cannot locate the class",
     },
-    "expect": {"input_shape": (3, 5), "init": {"units": 4}, "trainable": 2},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {"units": 4},
+        "masking": "none",
+        "training": False,
+        "trainable": 2,
+        "non_trainable": 0,
+        "seed_generators": 0,
+    },
 }
 
 

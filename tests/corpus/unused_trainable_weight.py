@@ -14,8 +14,16 @@ PACKAGE = "klgen_corpus.unused_trainable_weight"
 CASE = {
     "check": "gradients",
     "fix": ("bias",),
-    "expect": {"input_shape": (3, 5), "init": {"units": 4}, "trainable": 2,
-               "output_shape": (3, 4)},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {"units": 4},
+        "masking": "none",
+        "training": False,
+        "trainable": 2,
+        "non_trainable": 0,
+        "seed_generators": 0,
+        "output_shape": (3, 4),
+    },
 }
 
 

@@ -17,7 +17,15 @@ CASE = {
     "also": {
         "*": "the first call raises: every runtime check that calls the layer fails",
     },
-    "expect": {"input_shape": (3, 5), "init": {}, "trainable": 1},
+    "expect": {
+        "input_shape": (3, 5),
+        "init": {},
+        "masking": "none",
+        "training": False,
+        "trainable": 1,
+        "non_trainable": 0,
+        "seed_generators": 0,
+    },
 }
 
 

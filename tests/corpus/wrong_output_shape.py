@@ -17,7 +17,11 @@ CASE = {
     "expect": {
         "input_shape": (3, 5),
         "init": {"units": 4},
+        "masking": "none",
+        "training": False,
         "trainable": 2,
+        "non_trainable": 0,
+        "seed_generators": 0,
         "output_shape": (3, 4),
     },
 }
