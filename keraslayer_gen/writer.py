@@ -96,10 +96,13 @@ def write_all(plan: Plan) -> None:
     """
     if plan.conflicts:
         raise KlgenError("refusing to write a plan with conflicts")
+    # Every target is checked before anything touches the disk: a refused path must
+    # not leave the temporary files of the others behind.
+    for change in plan.writes:
+        check_target(change.path, plan.root)
     staged: list[tuple[FileChange, Path]] = []
     try:
         for change in plan.writes:
-            check_target(change.path, plan.root)
             change.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".klgen-tmp",
                                        dir=change.path.parent)
