@@ -106,6 +106,7 @@ def write_all(plan: Plan) -> None:
             change.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".klgen-tmp",
                                        dir=change.path.parent)
+            staged.append((change, Path(tmp)))  # before writing: a failed write is cleaned
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(change.text)
                 handle.flush()
@@ -114,11 +115,11 @@ def write_all(plan: Plan) -> None:
                 os.chmod(tmp, change.path.stat().st_mode & 0o7777)
             else:
                 os.chmod(tmp, 0o666 & ~_umask())
-            staged.append((change, Path(tmp)))
     except OSError as exc:
         for _, tmp in staged:
             tmp.unlink(missing_ok=True)
-        raise KlgenError(f"cannot write {exc.filename or ''}: {exc.strerror}; nothing was "
+        # Name the file the user asked for, not the temporary file beside it.
+        raise KlgenError(f"cannot write {change.path}: {exc.strerror}; nothing was "
                          "written") from None
     done: list[FileChange] = []
     try:
