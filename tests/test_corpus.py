@@ -44,6 +44,7 @@ def test_case_is_well_formed(case: Case) -> None:
     assert case.summary.startswith("Bug: ")
     assert case.check in CHECKS
     assert case.fix and all(word.strip() for word in case.fix)
+    assert not set(case.fix) & set(case.not_fix)
     assert set(case.expect) <= EXPECT_KEYS
     assert "input_shape" in case.expect and "init" in case.expect
     assert set(case.backends) <= set(BACKENDS) and case.backends

@@ -8,9 +8,11 @@ README.md has the table. `CASE` keys:
 
 - `check`: the one check id (CONTRACT.md) that must catch the bug.
 - `fix`: words the failure message of that check must contain: it names the fix.
-- `expect`: the harness expectations (`input_shape`, `init`, `masking`, `training`,
-  `state`, `trainable`, `non_trainable`, `seed_generators`, `output_shape`,
-  `stochastic`), the same for both twins: they describe the intended layer.
+  `not_fix` (optional): words it must not contain, the advice of a misdiagnosis.
+- `expect`: the harness expectations (`input_shape` with the batch dimension, `init`,
+  `mask` (the example carries a padding mask), `masking`, `training`, `stochastic`,
+  `state`, `trainable`, `non_trainable`, `seed_generators`, `output_shape`), the same
+  for both twins: they describe the intended layer.
 - `backends` (default: all three): where the bug manifests at runtime; the harness
   runs there.
 - `also` (default: none): other checks the bug necessarily breaks, each with why;
@@ -50,30 +52,11 @@ RUNTIME_CHECKS = (
 )
 CHECKS = STATIC_CHECKS + RUNTIME_CHECKS
 EXPECT_KEYS = frozenset(
-    {
-        "input_shape",
-        "init",
-        "masking",
-        "training",
-        "state",
-        "trainable",
-        "non_trainable",
-        "seed_generators",
-        "output_shape",
-        "stochastic",
-    }
+    "input_shape init mask masking training stochastic state trainable non_trainable "
+    "seed_generators output_shape".split()
 )
 _CASE_KEYS = frozenset(
-    {
-        "check",
-        "fix",
-        "expect",
-        "backends",
-        "also",
-        "also_backends",
-        "full",
-        "symptom_backends",
-    }
+    "check fix not_fix expect backends also also_backends full symptom_backends".split()
 )
 
 
@@ -86,6 +69,7 @@ class Case:
     summary: str  # the first line of the module docstring
     check: str
     fix: tuple[str, ...]
+    not_fix: tuple[str, ...]
     expect: dict[str, Any]
     backends: tuple[str, ...] = BACKENDS
     also: dict[str, str] = field(default_factory=dict)
@@ -142,6 +126,7 @@ def _parse(path: Path) -> Case:
         summary=doc.splitlines()[0] if doc else "",
         check=literal["check"],
         fix=tuple(literal["fix"]),
+        not_fix=tuple(literal.get("not_fix", ())),
         expect=dict(literal["expect"]),
         backends=tuple(literal.get("backends", BACKENDS)),
         also=dict(literal.get("also", {})),

@@ -19,6 +19,7 @@ CASE = {
         "input_shape": (3, 5),
         "init": {"rate": 0.2, "seed": 3},
         "masking": "propagate",
+        "mask": True,
         "training": True,
         "stochastic": True,
         "trainable": 0,

@@ -19,6 +19,7 @@ CASE = {
         "input_shape": (3, 5),
         "init": {"epsilon": 0.001},
         "masking": "propagate",
+        "mask": True,
         "training": False,
         "trainable": 2,
         "non_trainable": 0,

@@ -18,6 +18,7 @@ CASE = {
         "input_shape": (3, 6, 4),
         "init": {},
         "masking": "consume",
+        "mask": True,
         "training": False,
         "trainable": 0,
         "non_trainable": 0,

@@ -26,6 +26,7 @@ CASE = {
         "input_shape": (3, 5),
         "init": {},
         "masking": "propagate",
+        "mask": True,
         "training": False,
         "trainable": 0,
         "non_trainable": 0,

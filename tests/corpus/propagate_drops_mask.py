@@ -17,6 +17,7 @@ CASE = {
         "input_shape": (3, 6, 4),
         "init": {},
         "masking": "propagate",
+        "mask": True,
         "training": False,
         "trainable": 1,
         "non_trainable": 0,

@@ -23,7 +23,6 @@ CASE = {
         "masking": "none",
         "training": False,
         "trainable": 1,
-        "non_trainable": 0,
         "seed_generators": 0,
         "output_shape": (3, 8),
     },

@@ -3,8 +3,9 @@
 The step counter that drives the warm-up is incremented outside `if training:`, so
 `predict` and every inference call advance it: the warm-up schedule depends on how
 often the model was evaluated. Caught by `state` (the counter must not change after an
-inference call or `predict`). Inference output does not read the counter, so nothing
-else changes. `Fixed` increments it in the training branch only.
+inference call or `predict`). Inference output does not read the counter, so only
+`save-load` sees it too: the original's counter moves on when it predicts.
+`Fixed` increments it in the training branch only.
 """
 
 import keras
@@ -15,6 +16,9 @@ PACKAGE = "klgen_corpus.state_at_inference"
 CASE = {
     "check": "state",
     "fix": ("iterations", "training"),
+    "also": {
+        "save-load": "predict on the original advances the counter: its state differs",
+    },
     "expect": {
         "input_shape": (3, 5),
         "init": {"warmup_steps": 4},

@@ -38,7 +38,7 @@ class Broken(keras.layers.Layer):
 
     def __init__(self, units, **kwargs):
         self.units = units
-        self.dense = keras.layers.Dense(units)
+        self.dense = keras.layers.Dense(units, dtype=kwargs.get("dtype"))
         super().__init__(**kwargs)
 
     def build(self, input_shape):
@@ -61,7 +61,7 @@ class Fixed(keras.layers.Layer):
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
         self.units = units
-        self.dense = keras.layers.Dense(units)
+        self.dense = keras.layers.Dense(units, dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.dense.build(input_shape)

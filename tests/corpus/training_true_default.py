@@ -24,6 +24,7 @@ CASE = {
         "input_shape": (3, 5),
         "init": {"stddev": 0.5, "seed": 3},
         "masking": "propagate",
+        "mask": True,
         "training": True,
         "stochastic": True,
         "trainable": 0,

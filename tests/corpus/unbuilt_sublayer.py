@@ -1,12 +1,13 @@
 """Bug: a layer with a sub-layer has no `build()`.
 
 Keras builds the sub-layer on the first `__call__` by tracing `call`, but an
-explicit `build(input_shape)` (what `model.build`, `load_model`'s
-`build_from_config` and weight-loading code do) only marks the outer layer built:
-Keras warns "the layer does not have a `build()` method implemented and it looks
-like it has unbuilt state", and the layer has no weights until it is called. Caught
-by `build` (the weights after `build()` must be those after a call; no unbuilt
-state warning). `Fixed` builds the sub-layer in `build()`.
+explicit `build(input_shape)` (what `model.build` and `load_model`'s
+`build_from_config` do) only marks the outer layer built: Keras warns "the layer
+does not have a `build()` method implemented and it looks like it has unbuilt
+state", the layer has no weights until it is called, and `load_model` fails with "A
+total of 1 objects could not be loaded ... was never built". Caught by `build` (the
+weights after `build()` must be those after a call; no unbuilt state warning); the
+failing reload is `save-load`'s. `Fixed` builds the sub-layer in `build()`.
 """
 
 import keras
@@ -16,6 +17,9 @@ PACKAGE = "klgen_corpus.unbuilt_sublayer"
 CASE = {
     "check": "build",
     "fix": ("build",),
+    "also": {
+        "save-load": "load_model builds the layer with build(): the Dense stays unbuilt",
+    },
     "expect": {
         "input_shape": (3, 5),
         "init": {"units": 4},
@@ -36,7 +40,7 @@ class Broken(keras.layers.Layer):
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
         self.units = units
-        self.dense = keras.layers.Dense(units)
+        self.dense = keras.layers.Dense(units, dtype=self.dtype_policy)
 
     def call(self, inputs):
         hidden = self.dense(inputs)
@@ -56,7 +60,7 @@ class Fixed(keras.layers.Layer):
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
         self.units = units
-        self.dense = keras.layers.Dense(units)
+        self.dense = keras.layers.Dense(units, dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.dense.build(input_shape)
