@@ -1,0 +1,123 @@
+"""Check 13, `save-load`: a fitted model saved to `.keras` reloads in a fresh process with the
+same outputs and weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..fixtures import allclose, max_difference
+from ..flavor import KERAS_MODULES
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+RELOAD_SCRIPT = Path(__file__).resolve().parent.parent / "reload.py"
+
+
+class Reloader:
+    """The fresh process, started early so that its Keras import overlaps other checks."""
+
+    def __init__(self, module: str, sys_path: list[str], workdir: Path, backend: str,
+                 keras_module: str) -> None:
+        self.log = workdir / "reload-stderr.txt"
+        env = {**os.environ, "KERAS_BACKEND": backend}
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(RELOAD_SCRIPT), module, json.dumps(sys_path), keras_module],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                env=env)
+        self.ready = False
+
+    def _read(self) -> dict[str, Any] | None:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        return json.loads(line) if line else None
+
+    def load(self, job: dict[str, str]) -> dict[str, Any]:
+        if not self.ready:
+            if self._read() is None:
+                return {"ok": False, "error": self._died()}
+            self.ready = True
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(job) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            return {"ok": False, "error": self._died()}
+        answer = self._read()
+        return answer if answer is not None else {"ok": False, "error": self._died()}
+
+    def _died(self) -> str:
+        code = self.process.wait()
+        tail = [x for x in self.log.read_text(errors="replace").splitlines() if x.strip()]
+        last = tail[-1].strip() if tail else ""
+        return f"the process exited with code {code}" + (f" ({last})" if last else "")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def start_reloader(session: Session) -> None:
+    """Start the fresh process now (called before the checks run)."""
+    if session.reloader is None:
+        session.reloader = Reloader(session.module, session.sys_path, session.workdir,
+                                    session.backend, KERAS_MODULES[session.flavor.target])
+
+
+def _hint(error: str) -> str:
+    if "Could not locate" in error:
+        return ("decorate the class with @keras.saving.register_keras_serializable(package="
+                "...)")
+    if "required positional argument" in error or "unexpected keyword" in error:
+        return "make get_config() return exactly the __init__ arguments"
+    return "make the layer rebuild from its config and weights alone"
+
+
+def check_save_load(session: Session) -> list[str]:
+    start_reloader(session)
+    notes = []
+    for fx in session.fixtures:
+        if not fx.output_is_float:
+            notes.append("the output is not floating point: saved without a fit step")
+        with session.guard(fx, "predict()"):
+            expected = fx.predict("auto")["value"]  # after the fit step, if any
+        model = fx.model
+        path = session.workdir / f"model-{fx.index}.keras"
+        with session.guard(fx, "model.save()"):
+            model.save(path)
+        weights = [(session.flavor.path(model, w), session.numpy(w)) for w in model.weights]
+        inputs = session.workdir / f"inputs-{fx.index}.npz"
+        out = session.workdir / f"reloaded-{fx.index}.npz"
+        np.savez(inputs, x=fx.x)
+        answer = session.reloader.load({"model": str(path), "inputs": str(inputs),
+                                        "out": str(out)})
+        if not answer.get("ok"):
+            error = str(answer.get("error", "")).split("\n")[0][:300]
+            raise session.fail(fx, f"load_model fails in a fresh process that imports only "
+                               f"the layer's module ({error}): {_hint(error)}")
+        with np.load(out) as data:
+            predicted = data["predicted"]
+            names = [str(n) for n in data["names"]]
+            restored = [data[f"w{i}"] for i in range(len(names))]
+        if len(weights) != len(names):
+            raise session.fail(fx, f"the reloaded model has {len(names)} weights instead of "
+                               f"{len(weights)}: create every weight in build() with a "
+                               "fixed, unique name")
+        for (name, value), again in zip(weights, restored, strict=False):
+            if value.shape != again.shape or not np.array_equal(value, again):
+                raise session.fail(fx, f"weight '{name}' differs after load_model: create it "
+                                   "with add_weight in build() so that saving tracks it")
+        if not allclose(expected, predicted):
+            raise session.fail(fx, "the reloaded model predicts differently (max difference "
+                               f"{max_difference(expected, predicted):.3g}): keep everything "
+                               "call depends on in get_config() or in weights")
+    return notes

@@ -1,0 +1,194 @@
+"""Checks 7-9, `training`, `state` and `gradients`: the two paths, state updates, learning."""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..fixtures import allclose, max_difference
+from ..session import CheckSkipped
+
+if TYPE_CHECKING:
+    from ..fixtures import Fixture
+    from ..session import Session
+
+
+def takes(session: Session, argument: str) -> bool:
+    """Whether the layer's `call` declares `argument` (Keras passes it only then)."""
+    try:
+        return argument in inspect.signature(session.layer_cls.call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def check_training(session: Session) -> list[str]:
+    expected = session.expectations.training
+    has_training = takes(session, "training")
+    if expected and not has_training:
+        raise session.fail(None, "call() has no `training` argument, so Keras never tells it "
+                           "whether it is training: add `training=None` to call")
+    depends = random = False
+    for fx in session.fixtures:
+        layer = fx.new_layer()
+        with session.guard(fx, "call() without training"):
+            default = session.numpy(fx.call(layer))
+        with session.guard(fx, "call(training=False)"):
+            inference = session.numpy(fx.call(layer, training=False))
+            again = session.numpy(fx.call(layer, training=False))
+        if not allclose(default, inference):
+            raise session.fail(fx, "a call without `training` differs from training=False: "
+                               "default `training` to None in call (a True default leaks "
+                               "training mode)")
+        if not allclose(inference, again):
+            raise session.fail(fx, "two inference calls give different outputs (max "
+                               f"difference {max_difference(inference, again):.3g}): keep "
+                               "randomness and state updates under `if training:`")
+        with session.guard(fx, "call(training=True)"):
+            first = session.numpy(fx.call(layer, training=True))
+            second = session.numpy(fx.call(layer, training=True))
+        differs = not allclose(first, inference)
+        depends = depends or differs
+        random = random or not allclose(first, second)
+        if expected is False and differs:
+            raise session.fail(fx, "the output differs between training=True and "
+                               "training=False, but the layer is declared independent of "
+                               "training: declare training (training: true) or remove the "
+                               "training branch")
+        if fx.output_is_float:
+            _fit_and_predict(session, fx)
+    if session.expectations.stochastic and not random:
+        raise session.fail(None, "two training calls give identical outputs on every "
+                           "example, but the layer is declared stochastic: draw its noise "
+                           "with keras.random.* and seed=self.seed_generator (a fixed integer "
+                           "seed repeats the same noise)")
+    if expected is None:
+        session.observe("training", has_training and depends)
+    if session.expectations.stochastic is None:
+        session.observe("stochastic", random)
+    return []
+
+
+def _fit_and_predict(session: Session, fx: Fixture) -> None:
+    fitted = fx.fitted
+    if takes(session, "training") and not any(c["training"] for c in fitted["calls"]):
+        raise session.fail(fx, "fit() never called the layer with training=True: do not "
+                           "override the training value Keras passes to call")
+    with session.guard(fx, "predict()"):
+        predicted = fx.predict("auto")
+    if any(c["training"] for c in predicted["calls"]):
+        raise session.fail(fx, "predict() called the layer with training=True: default "
+                           "`training` to None in call")
+    with session.guard(fx, "call(training=False)"):
+        eager = session.numpy(fx.model(fx.x, training=False))
+    if not allclose(predicted["value"], eager):
+        raise session.fail(fx, "predict() differs from an eager inference call (max "
+                           f"difference {max_difference(predicted['value'], eager):.3g}): "
+                           "predict must run the inference path; keep Python-side state "
+                           "out of call")
+
+
+def _changed(before: list[Any], after: list[Any]) -> dict[str, bool]:
+    return {name: not np.array_equal(b, a, equal_nan=True)
+            for (name, _, b), (_, _, a) in zip(before, after, strict=False)}
+
+
+def check_state(session: Session) -> list[str]:
+    declared = session.expectations.state
+    observed: set[str] = set()
+    stateful = False
+    for fx in session.fixtures:
+        layer = fx.new_layer()
+        with session.guard(fx, "call(training=False)"):
+            fx.call(layer, training=False)
+        names = [session.flavor.name(w) for w in layer.weights if not w.trainable]
+        if not names:
+            continue
+        stateful = True
+        for name in declared or ():
+            if name not in names:
+                raise session.fail(fx, f"the layer has no non-trainable weight '{name}' "
+                                   "(declared as state): create it in build() with "
+                                   "trainable=False")
+        start = session.snapshot(layer)
+        with session.guard(fx, "call(training=False)"):
+            fx.call(layer, training=False)
+        _inference_keeps(session, fx, start, session.snapshot(layer), "an inference call")
+        with session.guard(fx, "call(training=True)"):
+            fx.call(layer, training=True)
+        changed = _changed(start, session.snapshot(layer))
+        state = set(declared) if declared is not None else {
+            n for n in names if changed.get(n)}
+        observed |= state
+        _training_updates(session, fx, changed, names, state, "a training call")
+        if fx.output_is_float:
+            fitted = fx.fitted
+            _training_updates(session, fx, _changed(fitted["before"], fitted["after"]),
+                              names, state, "one fit step")
+            with session.guard(fx, "predict()"):
+                predicted = fx.predict("auto")
+            _inference_keeps(session, fx, predicted["before"], predicted["after"], "predict()")
+    if declared is None:
+        session.observe("state", sorted(observed))
+    if not stateful:
+        if declared:
+            raise session.fail(None, f"the layer has no non-trainable weights, but "
+                               f"{', '.join(declared)} are declared as state: create them in "
+                               "build() with trainable=False")
+        raise CheckSkipped("the layer has no non-trainable weights")
+    return []
+
+
+def _built(session: Session, fx: Fixture) -> Any:
+    layer = fx.new_layer()
+    layer.build(fx.example.input_shape)
+    return layer
+
+
+def _inference_keeps(session: Session, fx: Fixture, before: list[Any], after: list[Any],
+                     what: str) -> None:
+    for name, changed in _changed(before, after).items():
+        if changed:
+            raise session.fail(fx, f"weight '{name}' changes after {what}: update state only "
+                               "under `if training:`")
+
+
+def _training_updates(session: Session, fx: Fixture, changed: dict[str, bool],
+                      names: list[str], state: set[str], what: str) -> None:
+    for name in names:
+        if name in state and not changed.get(name):
+            raise session.fail(fx, f"state weight '{name}' does not change after {what}: "
+                               f"assign its new value in the training branch "
+                               f"(self.{name}.assign(...))")
+        if name not in state and changed.get(name):
+            raise session.fail(fx, f"non-trainable weight '{name}' changes after {what} but "
+                               "is not declared as state: declare it (state:) or stop "
+                               "assigning it")
+
+
+def check_gradients(session: Session) -> list[str]:
+    for fx in session.fixtures:
+        if not fx.output_is_float:
+            raise CheckSkipped("the output is not floating point, so no gradient flows; "
+                               "gradient checks do not apply")
+    if not any(w.trainable for fx in session.fixtures for w in _built(session, fx).weights):
+        raise CheckSkipped("the layer has no trainable weights")
+    for fx in session.fixtures:
+        fitted = fx.fitted
+        if not np.isfinite(fitted["loss"]):
+            raise session.fail(fx, f"the loss after one fit step is {fitted['loss']}: keep "
+                               "call numerically stable (e.g. add an epsilon before sqrt, "
+                               "log or division)")
+        pairs = zip(fitted["before"], fitted["after"], strict=False)
+        for (name, trainable, before), (_, _, after) in pairs:
+            if not trainable:
+                continue
+            if not np.all(np.isfinite(after)):
+                raise session.fail(fx, f"trainable weight '{name}' is not finite after one fit "
+                                   "step: keep call numerically stable")
+            if np.array_equal(before, after):
+                raise session.fail(fx, f"trainable weight '{name}' does not change after one "
+                                   "fit step, so it gets no gradient: use it in call, or "
+                                   "create it with trainable=False")
+    return []

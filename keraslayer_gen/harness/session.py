@@ -1,0 +1,179 @@
+"""Worker side: the state one backend's run shares across checks, and the check loop.
+
+Used by the worker process, and in-process by `keraslayer_gen.testing` when the caller has
+already imported Keras. Keras must be imported before this module is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .expectations import Expectations
+from .fixtures import Fixture
+from .flavor import flavor_for
+
+
+class CheckFailed(Exception):
+    """A check found the layer wrong; the message is the sentence for the report."""
+
+
+class CheckSkipped(Exception):
+    """A check does not apply; the message says why."""
+
+
+class Session:
+    """One layer on one backend: the class, its expectations, and the example fixtures."""
+
+    def __init__(self, keras: Any, layer_cls: type, expectations: Expectations, *,
+                 checks: list[str], workdir: Path, module: str, sys_path: list[str],
+                 full: bool = False, in_process: bool = False) -> None:
+        self.keras = keras
+        self.flavor = flavor_for(keras, expectations.target)
+        self.backend = self.flavor.backend
+        self.layer_cls = layer_cls
+        self.expectations = expectations
+        self.checks = checks
+        self.workdir = workdir
+        self.module = module
+        self.sys_path = sys_path
+        self.full = full
+        self.in_process = in_process
+        self.observed: dict[str, Any] = {}
+        self.fixtures = [Fixture(self, i, e) for i, e in enumerate(expectations.examples)]
+        self.reloader: Any = None
+        try:
+            self.source_file = inspect.getsourcefile(layer_cls)
+        except TypeError:
+            self.source_file = None
+
+    # -- tensors and weights -------------------------------------------------------------
+    def numpy(self, value: Any) -> np.ndarray:
+        return self.flavor.numpy(value)
+
+    def convert(self, x: np.ndarray) -> Any:
+        return self.flavor.convert(x)
+
+    def attach_mask(self, x: np.ndarray, mask: np.ndarray) -> Any:
+        """`x` as a tensor carrying `mask`, attached by a layer as `Masking` does."""
+        return self._helpers["MaskFrom"]()([self.convert(x), self.convert(mask)])
+
+    def output_mask(self, outputs: Any) -> np.ndarray | None:
+        """The mask Keras attached to `outputs`, read by a downstream layer's `call`."""
+        probe = self._helpers["MaskProbe"]()
+        probe(outputs)
+        return None if probe.seen is None else self.numpy(probe.seen)
+
+    @functools.cached_property
+    def _helpers(self) -> dict[str, type]:
+        keras, flavor = self.keras, self.flavor
+
+        class MaskFrom(keras.layers.Layer):
+            def __init__(self, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self.supports_masking = True
+
+            def call(self, inputs: Any) -> Any:
+                return flavor.copy(inputs[0])
+
+            def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+                return inputs[1]
+
+        class MaskProbe(keras.layers.Layer):
+            def __init__(self, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self.supports_masking = True
+                self.seen = None
+
+            def call(self, inputs: Any, mask: Any = None) -> Any:
+                self.seen = mask
+                return inputs
+
+        return {"MaskFrom": MaskFrom, "MaskProbe": MaskProbe}
+
+    def snapshot(self, layer: Any) -> list[tuple[str, bool, np.ndarray]]:
+        """(name, trainable, value) of every weight, in order."""
+        return [(self.flavor.name(w), bool(w.trainable), self.numpy(w).copy())
+                for w in layer.weights]
+
+    # -- reporting -----------------------------------------------------------------------
+    def prefix(self, fixture: Fixture) -> str:
+        return f"{fixture.label}: " if len(self.fixtures) > 1 else ""
+
+    def fail(self, fixture: Fixture | None, message: str) -> CheckFailed:
+        return CheckFailed((self.prefix(fixture) if fixture else "") + message)
+
+    def observe(self, key: str, value: Any) -> None:
+        self.observed[key] = value
+
+    @contextlib.contextmanager
+    def guard(self, fixture: Fixture | None, what: str) -> Iterator[None]:
+        """Turn an exception raised by the layer's code into the check's failure."""
+        try:
+            yield
+        except (CheckFailed, CheckSkipped, KeyboardInterrupt):
+            raise
+        except SystemExit as exc:
+            raise self.fail(fixture, f"the layer calls sys.exit({exc.code}) in {what}; raise "
+                            "an exception instead of ending the process") from None
+        except Exception as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            where = self.where(exc)
+            raise self.fail(fixture, f"{what} raises {type(exc).__name__}"
+                            f"{': ' + text[:300] if text else ''}{where}; fix the layer so "
+                            "that it handles this input") from None
+
+    def where(self, exc: BaseException) -> str:
+        """` (at file.py:12 in call)`: the last frame of the layer's own file."""
+        frames = traceback.extract_tb(exc.__traceback__)
+        mine = [f for f in frames if self.source_file and f.filename == self.source_file]
+        if not mine:
+            return ""
+        frame = mine[-1]
+        return f" (at {Path(frame.filename).name}:{frame.lineno} in {frame.name})"
+
+    def close(self) -> None:
+        if self.reloader is not None:
+            self.reloader.close()
+            self.reloader = None
+
+
+def run_checks(session: Session, emit: Callable[[dict[str, Any]], None]) -> None:
+    """Run the session's checks one by one, emitting `begin`/`end` events for each, then
+    `observed`. A check never stops the loop: its failure is its result."""
+    from .checks import RUNNERS
+
+    try:
+        for check in session.checks:
+            emit({"event": "begin", "check": check})
+            start = time.perf_counter()
+            status, message, notes = "pass", "", []
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    notes = RUNNERS[check](session) or []
+            except CheckFailed as exc:
+                status, message = "fail", str(exc)
+            except CheckSkipped as exc:
+                status, message = "skip", str(exc)
+            except SystemExit as exc:
+                status, message = "fail", (f"the layer calls sys.exit({exc.code}); raise an "
+                                           "exception instead of ending the process")
+            except Exception as exc:  # a bug in a check, or an error outside any guard
+                status = "fail"
+                message = (f"{type(exc).__name__}: {exc}{session.where(exc)}; the check "
+                           "could not complete on this layer")
+            emit({"event": "end", "check": check, "status": status, "message": message,
+                  "notes": notes, "seconds": round(time.perf_counter() - start, 4)})
+        emit({"event": "observed", "data": session.observed})
+    finally:
+        session.close()

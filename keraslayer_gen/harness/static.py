@@ -1,0 +1,53 @@
+"""Checks 1-3 (structure, config-complete, state-hygiene): delegated to `keraslayer_gen.lint`.
+
+They read the layer's source with `ast` in the parent process; no backend is imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+from typing import Any
+
+from .checklist import STATIC_CHECKS
+from .report import FAIL, PASS, SKIP, CheckResult
+
+
+def _lint_source() -> Any:
+    """`lint_source(text, filename)`, or None while the lint module is not there."""
+    try:
+        module = importlib.import_module("keraslayer_gen.lint")
+    except ImportError:
+        return None
+    return getattr(module, "lint_source", None)
+
+
+def run_static_checks(checks: list[str], source: Path | None,
+                      class_name: str) -> list[CheckResult]:
+    """One result per selected static check, for the class `class_name` in `source`."""
+    wanted = [c for c in STATIC_CHECKS if c in checks]
+    if not wanted:
+        return []
+    lint_source = _lint_source()
+    if lint_source is None:
+        return [CheckResult(c, None, SKIP, message="lint unavailable") for c in wanted]
+    if source is None or not source.is_file():
+        return [CheckResult(c, None, SKIP, message="the layer's source file was not found, "
+                            "so it cannot be linted") for c in wanted]
+    start = time.perf_counter()
+    text = source.read_text(encoding="utf-8", errors="replace")
+    issues = [i for i in lint_source(text, str(source))
+              if getattr(i, "class_name", None) in (class_name, None)]
+    seconds = time.perf_counter() - start
+    results = []
+    for check in wanted:
+        mine = sorted((i for i in issues if i.check == check),
+                      key=lambda i: getattr(i, "line", 0) or 0)
+        if not mine:
+            results.append(CheckResult(check, None, PASS, seconds))
+            continue
+        lines = [f"{source.name}:{i.line}: {i.message}" for i in mine]
+        message = lines[0] + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else "")
+        results.append(CheckResult(check, None, FAIL, seconds, message, notes=lines[1:]))
+    return results
