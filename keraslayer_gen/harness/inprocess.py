@@ -21,11 +21,11 @@ from .runner import BackendOutcome
 def run_in_process(layer_cls: type, expectations: Expectations, checks: list[str], *,
                    module: str | None = None, full: bool = False) -> BackendOutcome:
     """Run `checks` (runtime ids) on the current Keras backend, in this process."""
-    import keras
-
     from .checks.saving import start_reloader
+    from .flavor import import_keras
     from .session import Session, run_checks
 
+    keras = import_keras(expectations.target)
     started = time.perf_counter()
     outcome = BackendOutcome(BackendRun(keras.backend.backend(),
                                         keras_version=keras.__version__))
