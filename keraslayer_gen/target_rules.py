@@ -200,18 +200,17 @@ class TargetRules:
         """`self.seed_generator` is Keras 3's; tf-keras code seeds `tf.random` ops."""
         spec = self.spec
         prefix: Path_ = ()
-        bodies: TargetBodies | None = None
         if spec.target == "tf-keras":
-            bodies = TargetBodies(call=spec.call, compute_mask=spec.compute_mask)
+            call, compute_mask = spec.call, spec.compute_mask
         elif "tf-keras" in spec.targets:
-            prefix, bodies = ("targets", "tf-keras"), spec.targets["tf-keras"]
-        if bodies is None:
+            prefix = ("targets", "tf-keras")
+            call = spec.targets["tf-keras"].call
+            compute_mask = spec.targets["tf-keras"].compute_mask
+        else:
             return
-        codes = [((*prefix, "compute_mask"), bodies.compute_mask)]
-        if bodies.call is not None:
-            codes += [
-                ((*prefix, "call", k), getattr(bodies.call, k)) for k in _CALL_KEYS
-            ]
+        codes = [((*prefix, "compute_mask"), compute_mask)]
+        if call is not None:
+            codes += [((*prefix, "call", k), getattr(call, k)) for k in _CALL_KEYS]
         seed = f"`seed=self.{spec.seed_generator}`" if spec.seed_generator else "a seed"
         for path, code in codes:
             for node in _self_attributes(code, "seed_generator"):
