@@ -308,13 +308,14 @@ def build_context(
     )
     compute_mask = bodies.compute_mask if bodies is not None else spec.compute_mask
     mask_in_call = spec.masking in ("consume", "custom")
+    call_body: str | Region | None = None
+    training_body: str | Region | None = None
+    inference_body: str | Region | None = None
     if spec.training:
-        call_body = None
         training_body = _body(call.training if call else None, "training", regions)
         inference_body = _body(call.inference if call else None, "inference", regions)
     else:
         call_body = _body(call.body if call else None, "call", regions)
-        training_body = inference_body = None
     code = [
         c.code if isinstance(c, Region) else c
         for c in (call_body, training_body, inference_body)
