@@ -213,7 +213,39 @@ def _add_hooks(path: Path, old: str, wanted: list[dict[str, Any]]) -> str:
                 value.fa.set_flow_style()
             item[key] = value
         entry["hooks"].append(item)
+    inserted = _insert_entry(yaml, data, old, entry)
+    if inserted is not None:
+        return inserted
     repos.append(entry)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
+
+
+def _insert_entry(yaml: Any, data: Any, old: str, entry: Any) -> str | None:
+    """`old` with `entry` inserted as text at the end of its block `repos` list, in the
+    file's indentation: the comments that belong to the next key stay with it. None when
+    the list is not a block list (a dump of the whole file is the fallback)."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    repos = data.get("repos")
+    if not isinstance(repos, CommentedSeq) or repos.fa.flow_style() or not repos:
+        return None
+    out = io.StringIO()
+    yaml.dump({"repos": [entry]}, out)
+    block = out.getvalue().split("\n", 1)[1]
+    lines = old.splitlines(keepends=True)
+    keys = list(data.keys())
+    position = keys.index("repos")
+    end = data.lc.key(keys[position + 1])[0] if position + 1 < len(keys) else len(lines)
+    while end > 0 and (
+        not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+    ):
+        end -= 1
+    if end > 0 and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    text = "".join(lines[:end]) + block + "".join(lines[end:])
+    reread = yaml.load(text)
+    if len(reread.get("repos", [])) != len(repos) + 1:
+        return None
+    return text
