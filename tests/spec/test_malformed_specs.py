@@ -8,6 +8,8 @@ for code at the offending statement inside the `|` block.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -729,3 +731,36 @@ def test_case_ids_are_unique() -> None:
     ids = [c[0] for c in CASES]
     assert len(ids) == len(set(ids))
     assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize(
+    "case", ["several-rule-problems-at-once", "unsafe-yaml-tag", "not-utf-8"]
+)
+def test_the_installed_command_refuses_with_exit_2_and_no_traceback(
+    tmp_path: Path, case: str
+) -> None:
+    """The same through the real entry point in its own process, not the test runner."""
+    text, expected = next(c[1:] for c in CASES if c[0] == case)
+    (tmp_path / S).write_bytes(
+        text if isinstance(text, bytes) else text.encode("utf-8")
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keraslayer_gen.cli",
+            "new",
+            "--spec",
+            S,
+            "--out",
+            "out",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == expected
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [S]
