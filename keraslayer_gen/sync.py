@@ -118,9 +118,17 @@ def _plan_key(
     for layer_path in candidates:
         target = _target_layout(layout, layer_path, tests, source.spec.name, module)
         entry = LayerSync(label, stray=stray)
+        keras_target = None
+        if layer_path is not None and "target" not in source.spec.model_fields_set:
+            keras_target = _file_target(layer_path)
         try:
             entry.plan = api.plan_layer(
-                source, target, mode="sync", force=force, exports=False
+                source,
+                target,
+                target=keras_target,
+                mode="sync",
+                force=force,
+                exports=False,
             )
         except KlgenError as exc:
             entry.error = exc.lines()
@@ -156,6 +164,18 @@ def _target_layout(
         import_root=import_root,
         package=_registered_package(read_text(layer_path) or "") or layout.package,
     )
+
+
+def _file_target(path: Path) -> str | None:
+    """The target an existing layer was generated for (`klgen new --target` with a spec
+    that does not name one): a tf.keras file is `tf-keras`; None when unknown."""
+    from .lint import LintError, parse_module
+
+    try:
+        module = parse_module(read_text(path) or "", str(path))
+    except LintError:
+        return None
+    return "tf-keras" if module.tf_keras else "keras3"
 
 
 def _pick_test(tests: list[Path], folder: Path, tests_dir: Path) -> Path | None:

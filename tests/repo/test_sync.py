@@ -266,3 +266,22 @@ def test_sync_with_no_specs(make_repo: Callable[..., GitRepo], tmp_path: Path) -
     result = repo.klgen("sync")
     assert "klgen sync: no klgen specs found; nothing to do" in result.err
     assert repo.status() == []
+
+
+def test_a_target_given_as_a_flag_is_kept(make_repo: Callable[..., GitRepo]) -> None:
+    """`--example`/`--spec` with `--target`: the saved spec names no target, the files do."""
+    repo = make_repo({"pyproject.toml": PYPROJECT, "demo/__init__.py": ""})
+    repo.klgen("new", "--example", "dense", "--target", "tf-keras")
+    assert "import tf_keras as keras\n" in repo.read("demo/layers/dense.py")
+    assert "\ntarget:" not in repo.read("demo/layers/dense.klgen.yaml")
+    repo.commit("a tf-keras dense")
+    assert set(statuses(repo.klgen("sync")).values()) == {"identical"}
+    repo.klgen("check")
+
+
+def statuses(result: object) -> dict[str, str]:
+    out = {}
+    for line in result.out.splitlines():  # type: ignore[attr-defined]
+        status, path = line.split(maxsplit=1)
+        out[path] = status
+    return out
