@@ -10,49 +10,65 @@ import re
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
-#: Attributes and methods of `keras.layers.Layer` that an argument, a weight or a
-#: seed generator must not overwrite: assigning them breaks the layer in subtle ways.
+#: Attributes and methods of `keras.layers.Layer` (Keras 3 and tf-keras) that an
+#: argument, a weight or a seed generator must not overwrite: assigning them breaks
+#: the layer in subtle ways. `tests/spec/test_naming_keras.py` checks them against the
+#: installed Keras.
 LAYER_ATTRIBUTES = frozenset("""
     activity_regularizer add_loss add_metric add_update add_variable add_weight
-    build built call compute_dtype compute_mask compute_output_shape
-    compute_output_spec count_params dtype dtype_policy dynamic from_config
-    get_build_config get_config get_weights inbound_nodes input input_dtype
-    input_spec losses metrics name non_trainable_variables non_trainable_weights
-    outbound_nodes output path quantize quantization_mode rematerialized_call
-    seed_generators set_weights stateless_call submodules supports_masking trainable
-    trainable_variables trainable_weights variable_dtype variables weights
+    autocast build build_from_config built call call_signature_parameters
+    compute_dtype compute_mask compute_output_shape compute_output_signature
+    compute_output_spec count_params dtype dtype_policy dynamic finalize_state
+    from_config get_build_config get_config get_input_at get_input_mask_at
+    get_input_shape_at get_output_at get_output_mask_at get_output_shape_at
+    get_weights inbound_nodes input input_dtype input_mask input_shape input_spec
+    load_own_variables losses metrics metrics_variables name name_scope
+    non_trainable_variables non_trainable_weights outbound_nodes output output_mask
+    output_shape path quantization_mode quantize quantized_build quantized_call
+    rematerialized_call save_own_variables seed_generators set_weights stateful
+    stateless_call submodules supports_jit supports_masking symbolic_call trainable
+    trainable_variables trainable_weights updates variable_dtype variables weights
+    with_name_scope
     """.split())
 
 #: Names a spec's code sees that are not arguments or weights.
 BODY_SCOPE = frozenset({"inputs", "mask", "training", "self", "ops", "keras"})
 
 #: `keras.layers` names, for the shadowing check; kept here so that the generation
-#: path never imports Keras. Refresh them from `dir(keras.layers)` when Keras grows.
+#: path never imports Keras. `tests/spec/test_naming_keras.py` fails when Keras grows.
 KERAS_LAYER_NAMES = frozenset("""
-    Activation ActivityRegularization Add AdditiveAttention AlphaDropout Attention
-    Average AveragePooling1D AveragePooling2D AveragePooling3D AvgPool1D AvgPool2D
-    AvgPool3D BatchNormalization Bidirectional CategoryEncoding CenterCrop
-    Concatenate Conv1D Conv1DTranspose Conv2D Conv2DTranspose Conv3D Conv3DTranspose
-    ConvLSTM1D ConvLSTM2D ConvLSTM3D Convolution1D Convolution1DTranspose
-    Convolution2D Convolution2DTranspose Convolution3D Convolution3DTranspose
-    Cropping1D Cropping2D Cropping3D Dense DepthwiseConv1D DepthwiseConv2D
-    Discretization Dot Dropout ELU EinsumDense Embedding Flatten FlaxLayer
-    GaussianDropout GaussianNoise GlobalAveragePooling1D GlobalAveragePooling2D
-    GlobalAveragePooling3D GlobalAvgPool1D GlobalAvgPool2D GlobalAvgPool3D
-    GlobalMaxPool1D GlobalMaxPool2D GlobalMaxPool3D GlobalMaxPooling1D
-    GlobalMaxPooling2D GlobalMaxPooling3D GroupNormalization GroupQueryAttention GRU
-    GRUCell HashedCrossing Hashing Identity Input InputLayer InputSpec IntegerLookup
-    JaxLayer Lambda Layer LayerNormalization LeakyReLU LSTM LSTMCell Masking Maximum
-    MaxPool1D MaxPool2D MaxPool3D MaxPooling1D MaxPooling2D MaxPooling3D Minimum
-    MultiHeadAttention Multiply Normalization Permute PReLU RandomBrightness
-    RandomContrast RandomCrop RandomFlip RandomRotation RandomTranslation RandomZoom
-    ReLU RepeatVector Rescaling Reshape Resizing RMSNormalization RNN
+    Activation ActivityRegularization AdaptiveAveragePooling1D
+    AdaptiveAveragePooling2D AdaptiveAveragePooling3D AdaptiveMaxPooling1D
+    AdaptiveMaxPooling2D AdaptiveMaxPooling3D Add AdditiveAttention AlphaDropout
+    Attention AugMix AutoContrast Average AveragePooling1D AveragePooling2D
+    AveragePooling3D AvgPool1D AvgPool2D AvgPool3D BatchNormalization Bidirectional
+    CategoryEncoding CenterCrop Concatenate
+    ContrastLimitedAdaptiveHistogramEqualization Conv1D Conv1DTranspose Conv2D
+    Conv2DTranspose Conv3D Conv3DTranspose ConvLSTM1D ConvLSTM2D ConvLSTM3D
+    Convolution1D Convolution1DTranspose Convolution2D Convolution2DTranspose
+    Convolution3D Convolution3DTranspose Cropping1D Cropping2D Cropping3D CutMix
+    Dense DepthwiseConv1D DepthwiseConv2D Discretization Dot Dropout EinsumDense ELU
+    Embedding Equalization Flatten FlaxLayer GaussianDropout GaussianNoise
+    GlobalAveragePooling1D GlobalAveragePooling2D GlobalAveragePooling3D
+    GlobalAvgPool1D GlobalAvgPool2D GlobalAvgPool3D GlobalMaxPool1D GlobalMaxPool2D
+    GlobalMaxPool3D GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D
+    GroupNormalization GroupQueryAttention GRU GRUCell HashedCrossing Hashing
+    Identity Input InputLayer InputSpec IntegerLookup JaxLayer Lambda Layer
+    LayerNormalization LeakyReLU LSTM LSTMCell Masking Maximum MaxNumBoundingBoxes
+    MaxPool1D MaxPool2D MaxPool3D MaxPooling1D MaxPooling2D MaxPooling3D
+    MelSpectrogram Minimum MixUp MultiHeadAttention Multiply Normalization Permute
+    Pipeline PReLU RandAugment RandomBrightness RandomColorDegeneration
+    RandomColorJitter RandomContrast RandomCrop RandomElasticTransform RandomErasing
+    RandomFlip RandomGaussianBlur RandomGrayscale RandomHue RandomInvert
+    RandomPerspective RandomPosterization RandomRotation RandomSaturation
+    RandomSharpness RandomShear RandomTranslation RandomZoom ReLU RepeatVector
+    Rescaling Reshape Resizing ReversibleEmbedding RMSNormalization RNN
     SeparableConv1D SeparableConv2D SeparableConvolution1D SeparableConvolution2D
-    SimpleRNN SimpleRNNCell Softmax SpatialDropout1D SpatialDropout2D
-    SpatialDropout3D SpectralNormalization StackedRNNCells StringLookup Subtract
-    TextVectorization TFSMLayer TimeDistributed TorchModuleWrapper UnitNormalization
-    UpSampling1D UpSampling2D UpSampling3D Wrapper ZeroPadding1D ZeroPadding2D
-    ZeroPadding3D
+    SimpleRNN SimpleRNNCell Softmax Solarization SpatialDropout1D SpatialDropout2D
+    SpatialDropout3D SpectralNormalization StackedRNNCells STFTSpectrogram
+    StringLookup Subtract TextVectorization TFSMLayer TimeDistributed
+    TorchModuleWrapper UnitNormalization UpSampling1D UpSampling2D UpSampling3D
+    Wrapper ZeroPadding1D ZeroPadding2D ZeroPadding3D
     """.split())
 
 BUILTIN_NAMES = frozenset(dir(builtins))

@@ -355,6 +355,17 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         ],
     ),
     (
+        "arg-input-shape-and-autocast",
+        HEAD
+        + "args:\n  input_shape: {type: shape | None, default: null}\n"
+        + "  autocast: {type: bool, default: true}\n"
+        + EXAMPLE,
+        [
+            f"{S}:5:3: args.input_shape: `input_shape` {LAYER_ATTR}",
+            f"{S}:6:3: args.autocast: `autocast` {LAYER_ATTR}",
+        ],
+    ),
+    (
         "weight-layer-attribute",
         HEAD + "weights:\n  built: {shape: []}\n" + EXAMPLE,
         [f"{S}:5:3: weights.built: `built` {LAYER_ATTR}"],
