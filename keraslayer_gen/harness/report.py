@@ -153,6 +153,9 @@ def _render_layer(layer: LayerReport, color: bool) -> str:
     observed = _observed(layer)
     if observed:
         lines.append(f"  not declared, observed: {observed}")
+    elif layer.expectations is not None and layer.expectations.observed_fields():
+        lines.append("  not declared (and not observed by the checks that ran): "
+                     + ", ".join(layer.expectations.observed_fields()))
     problems = [r for r in layer.results if r.status == FAIL]
     skips = [r for r in layer.results if r.status == SKIP and r.message]
     for r in problems:

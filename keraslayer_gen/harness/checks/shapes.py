@@ -36,9 +36,12 @@ def _counts(session: Session, fx: Fixture, layer: Any, observed: dict[str, list[
     found = {"trainable": sum(1 for w in weights if w[2]),
              "non_trainable": sum(1 for w in weights if not w[2]),
              "seed_generators": session.flavor.seed_generators(layer)}
+    for key, _ in _COUNTS:
+        observed.setdefault(key, []).append(found[key])
+        if any(getattr(f.example, key) is None for f in session.fixtures):
+            session.observe(key, _one(observed[key]))
     for key, word in _COUNTS:
         expected = getattr(fx.example, key)
-        observed.setdefault(key, []).append(found[key])
         if expected is not None and expected != found[key]:
             names = [n.split("/")[-1] for n, _, t in weights
                      if key == "seed_generators" or t == (key == "trainable")]
@@ -101,9 +104,6 @@ def check_build(session: Session) -> list[str]:
         if _weights(session, built) != weights:
             raise session.fail(fx, "call() changes the layer's weights after build(): create "
                                "every weight in build()")
-    for key, _ in _COUNTS:
-        if any(getattr(fx.example, key) is None for fx in session.fixtures):
-            session.observe(key, _one(observed[key]))
     return []
 
 
