@@ -9,7 +9,10 @@ compiles a train step: `tf.function(jit_compile=True)` (XLA), `jax.jit` of a
 `KERAS_BACKEND` set before Keras is imported.
 
 A step time is the median over `--rounds` rounds of `--steps` steps, after warm-up; the
-rounds alternate the two layers, so load elsewhere on the machine hits both alike.
+rounds alternate the two layers, so load elsewhere on the machine hits both alike. The
+CPU-time ratio (the process's user + system time) is steadier than wall time on a shared
+machine; for JAX, the table also gives XLA's cost analysis of the two compiled steps
+(bytes accessed and flops): exact, and the reason behind a difference in time.
 
     .venv/bin/python benchmarks/generated_speed.py [--backends tensorflow,jax,torch]
 """
@@ -121,7 +124,7 @@ def _step_tensorflow(layer: Any, x: Any, r: Any) -> Any:
         loss, grads = step(inputs)
         return loss.numpy(), [g.numpy() for g in grads]
 
-    return run
+    return run, None
 
 
 def _step_jax(layer: Any, x: Any, r: Any) -> Any:
@@ -144,6 +147,10 @@ def _step_jax(layer: Any, x: Any, r: Any) -> Any:
         return jnp.sum(outputs * r), non_trainable
 
     grad_fn = jax.jit(jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True))
+    # XLA's own account of the compiled step: exact where timings are noisy.
+    compiled = grad_fn.lower(trainable, inputs, state["non_trainable"]).compile()
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
 
     def run() -> Any:
         (loss, state["non_trainable"]), (g_weights, g_inputs) = grad_fn(
@@ -152,7 +159,7 @@ def _step_jax(layer: Any, x: Any, r: Any) -> Any:
         jax.block_until_ready((loss, g_weights, g_inputs))
         return float(loss), [g_inputs, *g_weights]
 
-    return run
+    return run, {"bytes": cost["bytes accessed"], "flops": cost["flops"]}
 
 
 def _step_torch(layer: Any, x: Any, r: Any) -> Any:
@@ -172,7 +179,7 @@ def _step_torch(layer: Any, x: Any, r: Any) -> Any:
         loss, grads = compiled(inputs)
         return float(loss), list(grads)
 
-    return run
+    return run, None
 
 
 def _to_numpy(value: Any) -> Any:
@@ -193,7 +200,9 @@ def child(folder: str, names: list[str], rounds: int, steps: int) -> None:
     for name in names:
         spec = PAIRS[name]
         generated, reference, x, r = _pair(folder, spec)
-        runs = {"generated": make(generated, x, r), "keras": make(reference, x, r)}
+        made = {"generated": make(generated, x, r), "keras": make(reference, x, r)}
+        runs = {which: run for which, (run, _) in made.items()}
+        costs = {which: cost for which, (_, cost) in made.items()}
         first = {}
         for which, run in runs.items():
             loss, grads = run()  # compiles
@@ -205,22 +214,28 @@ def child(folder: str, names: list[str], rounds: int, steps: int) -> None:
         for run in runs.values():
             for _ in range(steps):  # warm-up
                 run()
-        times: dict[str, list[float]] = {"generated": [], "keras": []}
+        wall: dict[str, list[float]] = {"generated": [], "keras": []}
+        cpu: dict[str, list[float]] = {"generated": [], "keras": []}
         for i in range(rounds):
             order = list(runs) if i % 2 == 0 else list(reversed(runs))
             for which in order:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 for _ in range(steps):
                     runs[which]()
-                times[which].append((time.perf_counter() - start) / steps)
+                wall[which].append((time.perf_counter() - start) / steps)
+                cpu[which].append((time.process_time() - start_cpu) / steps)
         rows.append(
             {
                 "backend": backend,
                 "example": name,
                 "keras": spec["keras"],
                 "shape": list(spec["shape"]),
-                "generated": statistics.median(times["generated"]),
-                "reference": statistics.median(times["keras"]),
+                "generated": statistics.median(wall["generated"]),
+                "reference": statistics.median(wall["keras"]),
+                "generated_cpu": statistics.median(cpu["generated"]),
+                "reference_cpu": statistics.median(cpu["keras"]),
+                "generated_xla": costs["generated"],
+                "reference_xla": costs["keras"],
             }
         )
     print(json.dumps(rows))
@@ -278,6 +293,13 @@ def main() -> None:
     out = []
     for row in rows:
         ratio = row["generated"] / row["reference"]
+        xla = "-"
+        if row["generated_xla"]:
+            mine, theirs = row["generated_xla"], row["reference_xla"]
+            xla = (
+                f"{mine['bytes'] / theirs['bytes']:.2f}x / "
+                f"{mine['flops'] / theirs['flops']:.2f}x"
+            )
         out.append(
             [
                 row["backend"],
@@ -287,6 +309,8 @@ def main() -> None:
                 f"{row['generated'] * 1000:.2f} ms",
                 f"{row['reference'] * 1000:.2f} ms",
                 f"{ratio:.2f}x",
+                f"{row['generated_cpu'] / row['reference_cpu']:.2f}x",
+                xla,
                 "met" if ratio <= TARGET else "MISSED",
             ]
         )
@@ -300,6 +324,8 @@ def main() -> None:
                 "generated",
                 "Keras",
                 "ratio",
+                "CPU-time ratio",
+                "XLA bytes / flops",
                 f"<= {TARGET}x",
             ],
             out,
