@@ -73,6 +73,12 @@ KERAS_LAYER_NAMES = frozenset("""
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
+#: Modules the generated layer and test import: a layer module of the same name would
+#: shadow them where it is imported as a top-level module (`klgen new --out DIR`).
+IMPORTED_MODULES = frozenset(
+    {"keras", "tensorflow", "tf_keras", "numpy", "pytest", "jax", "torch"}
+)
+
 
 def snake_case(name: str) -> str:
     """`DecayingDropout` -> `decaying_dropout`; `GRUCell` -> `gru_cell`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from .diagnostics import Diagnostic
 from .naming import (
     BODY_SCOPE,
     BUILTIN_NAMES,
+    IMPORTED_MODULES,
     KERAS_LAYER_NAMES,
     LAYER_ATTRIBUTES,
     did_you_mean,
@@ -127,6 +129,25 @@ class _Checker(TargetRules):
                 )
             elif problem := identifier_problem(spec.module):
                 self.error(("module",), problem)
+            elif spec.module in IMPORTED_MODULES:
+                self.error(
+                    ("module",),
+                    f"a module named `{spec.module}` would shadow `{spec.module}`, "
+                    "which the generated code imports; choose another name",
+                )
+        elif is_pascal(spec.name):
+            module = spec.module_name  # derived: `As` -> `as`, `Keras` -> `keras`
+            if keyword.iskeyword(module) or module in IMPORTED_MODULES:
+                why = (
+                    "a Python keyword"
+                    if keyword.iskeyword(module)
+                    else "a module the generated code imports"
+                )
+                self.error(
+                    ("name",),
+                    f"`{spec.name}` gives the module name `{module}`, which is {why}; "
+                    f"set `module`, e.g. `module: {module}_layer`",
+                )
         if spec.package is not None and not re.match(
             r"^[A-Za-z0-9_.\-]+$", spec.package
         ):
@@ -154,6 +175,13 @@ class _Checker(TargetRules):
                         path,
                         f"`{name}` is a name of the generated `call`; "
                         "choose another name",
+                        key=True,
+                    )
+                elif name == "seed_generator":
+                    self.error(
+                        path,
+                        "`seed_generator` is the attribute of the layer's "
+                        "`keras.random.SeedGenerator`; choose another name",
                         key=True,
                     )
         for name in spec.weights:

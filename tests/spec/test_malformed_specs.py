@@ -366,6 +366,14 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         ],
     ),
     (
+        "arg-named-seed-generator",
+        HEAD + "args:\n  seed_generator: {type: int | None, default: null}\n" + EXAMPLE,
+        [
+            f"{S}:5:3: args.seed_generator: `seed_generator` is the attribute of the "
+            "layer's `keras.random.SeedGenerator`; choose another name"
+        ],
+    ),
+    (
         "weight-layer-attribute",
         HEAD + "weights:\n  built: {shape: []}\n" + EXAMPLE,
         [f"{S}:5:3: weights.built: `built` {LAYER_ATTR}"],
@@ -389,6 +397,22 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         [
             f"{S}:2:7: name: `Dense` shadows `keras.layers.Dense`; rename the layer or "
             "set `allow_shadowing: true`"
+        ],
+    ),
+    (
+        "class-name-gives-a-keyword-module",
+        "klgen: 1\nname: As\nsummary: Scales.\n" + EXAMPLE,
+        [
+            f"{S}:2:7: name: `As` gives the module name `as`, which is a Python "
+            "keyword; set `module`, e.g. `module: as_layer`"
+        ],
+    ),
+    (
+        "module-shadows-keras",
+        HEAD + "module: keras\n" + EXAMPLE,
+        [
+            f"{S}:4:9: module: a module named `keras` would shadow `keras`, which the "
+            "generated code imports; choose another name"
         ],
     ),
     (
