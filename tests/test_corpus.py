@@ -16,11 +16,19 @@ import os
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
 
 import pytest
 
 from keraslayer_gen.lint import lint_file
 from tests.corpus import BACKENDS, CHECKS, EXPECT_KEYS, Case, load_cases
+from tests.corpus._verify import (
+    ReportPool,
+    installed_backends,
+    legit_skip,
+    table,
+    verify_argv,
+)
 
 CASES = load_cases()
 BY_NAME = {case.name: case for case in CASES}
@@ -124,3 +132,101 @@ def test_bug_is_real_with_plain_keras(case: Case, keras_backend: str) -> None:
     else:
         # Documented as not manifesting here: keep the table in README.md honest.
         assert broken is None, f"Broken also shows its bug on {keras_backend}: {broken}"
+
+
+# -- the harness: each bug caught by its check, each twin passes ---------------------------
+
+_TWINS = {
+    "test_broken_layer_fails_exactly_its_check": "Broken",
+    "test_fixed_twin_passes_every_check": "Fixed",
+}
+
+
+def _harness_backends(case: Case, twin: str) -> list[str]:
+    """Fixed twins run everywhere; a broken layer where its bug shows at runtime (a
+    static bug's static check needs no backend, its runtime consequences do)."""
+    if twin == "Fixed":
+        wanted: tuple[str, ...] = BACKENDS
+    else:
+        wanted = case.symptom_backends if case.static else case.backends
+    return [b for b in wanted if b in installed_backends()]
+
+
+def _argv(case: Case, twin: str) -> list[str]:
+    return verify_argv(
+        case.target(twin), case.expect, _harness_backends(case, twin), full=case.full
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus_reports(request: pytest.FixtureRequest) -> Iterator[ReportPool]:
+    """Starts every selected corpus harness run at once, `JOBS` at a time."""
+    pool = ReportPool()
+    for item in request.session.items:
+        twin = _TWINS.get(getattr(item, "originalname", ""))
+        callspec = getattr(item, "callspec", None)
+        if twin and callspec is not None and item.module is request.module:
+            case = callspec.params["case"]
+            if _harness_backends(case, twin):
+                pool.submit((case.name, twin), _argv(case, twin))
+    yield pool
+    pool.close()
+
+
+@pytest.mark.harness
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_broken_layer_fails_exactly_its_check(
+    case: Case, corpus_reports: ReportPool
+) -> None:
+    backends = _harness_backends(case, "Broken")
+    if not backends:
+        pytest.skip(f"none of {', '.join(case.backends)} is installed")
+    layer = corpus_reports.get((case.name, "Broken"), _argv(case, "Broken"))
+    report = table(layer)
+    assert layer["error"] is None, layer["error"]
+    assert layer["exit_code"] == 1, report
+    assert [b["backend"] for b in layer["backends"]] == backends
+
+    caught = [r for r in layer["results"] if r["check"] == case.check]
+    where = ["static"] if case.static else backends
+    assert sorted(r["backend"] or "static" for r in caught) == sorted(where), report
+    for result in caught:
+        assert result["status"] == "fail", f"{case.check} misses the bug:\n{report}"
+        message = result["message"].lower()
+        missing = [w for w in case.fix if w.lower() not in message]
+        assert not missing, f"the message does not name the fix {missing}:\n{report}"
+        wrong = [w for w in case.not_fix if w.lower() in message]
+        assert not wrong, f"the message gives the wrong fix {wrong}:\n{report}"
+
+    for result in layer["results"]:
+        if result["check"] == case.check:
+            continue
+        backend = result["backend"]
+        if backend is not None and result["check"] in case.may_fail(backend):
+            assert result["status"] in ("fail", "skip"), report
+        else:
+            assert result["status"] == "pass" or legit_skip(
+                result
+            ), f"false alarm: {result['check']} on {backend or 'static'}:\n{report}"
+
+
+@pytest.mark.harness
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_fixed_twin_passes_every_check(case: Case, corpus_reports: ReportPool) -> None:
+    backends = _harness_backends(case, "Fixed")
+    if not backends:
+        pytest.skip("no Keras backend is installed")
+    layer = corpus_reports.get((case.name, "Fixed"), _argv(case, "Fixed"))
+    report = table(layer)
+    assert layer["error"] is None, layer["error"]
+    bad = [r for r in layer["results"] if not (r["status"] == "pass" or legit_skip(r))]
+    assert not bad, f"false alarm on the fixed twin:\n{report}"
+    assert layer["exit_code"] == 0, report
+    # The check that catches the bug really ran on the twin: a pass, not a skip.
+    ran = {
+        r["backend"] or "static"
+        for r in layer["results"]
+        if r["check"] == case.check and r["status"] == "pass"
+    }
+    expected = {"static"} if case.static else set(case.backends) & set(backends)
+    assert expected <= ran, f"{case.check} did not run on the fixed twin:\n{report}"

@@ -3,8 +3,8 @@
 `trainable` says whether the weights may be updated, not whether the model is being
 trained: the layer stays noisy at inference, so `predict` and `model(x)` give a
 different answer every time. Caught by `training` (inference must be deterministic).
-Because `predict` itself is random, the checks that compare two `predict` runs
-(`jit-parity`, `save-load`) see it too. `Fixed` reads `training`.
+Because inference itself is random, the checks that compare two inference runs
+(`masking`'s invariance, `jit-parity`, `save-load`) see it too. `Fixed` reads `training`.
 """
 
 import keras
@@ -18,6 +18,7 @@ CASE = {
     # The layer defaults training to None: advice to change the default is a misdiagnosis.
     "not_fix": ("to None",),
     "also": {
+        "masking": "two inference calls differ, so mask invariance cannot hold",
         "jit-parity": "two predict runs differ: the inference path is random",
         "save-load": "predict before and after loading differ: it is random",
     },
