@@ -153,10 +153,19 @@ class Fixture:
         return {"before": before, "after": after, "loss": history.history["loss"][-1],
                 "calls": fit_calls, "target": target}
 
+    @functools.cached_property
+    def inference(self) -> np.ndarray:
+        """The shared model called eagerly with training=False (after the fit step when the
+        output is float): what `predict` with `run_eagerly=True` computes, without the
+        data pipeline around it."""
+        if self.output_is_float:
+            self.fitted  # noqa: B018
+        return self.session.numpy(self.model(self.x, training=False))
+
     def predict(self, mode: str = "auto") -> dict[str, Any]:
         """`predict` of the shared model (after the fit step when the output is float), once
-        per mode: "auto" as fit compiled it, "jit" (`jit_compile=True`) or "eager"
-        (`run_eagerly=True`). Keeps the value, the spy's records and weights around it."""
+        per mode: "auto" as fit compiled it, or "jit" (`jit_compile=True`). Keeps the
+        value, the spy's records and the weights around it."""
         if mode in self._predictions:
             return self._predictions[mode]
         if self.output_is_float:
@@ -167,8 +176,7 @@ class Fixture:
             self._predictions["jit"] = result
             return result
         if mode != self._mode:
-            options = {"auto": {}, "jit": {"jit_compile": True},
-                       "eager": {"run_eagerly": True}}[mode]
+            options = {"auto": {}, "jit": {"jit_compile": True}}[mode]
             model.compile(optimizer=self.session.keras.optimizers.Adam(learning_rate=0.01),
                           loss="mse", **options)
             self._mode = mode

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..diagnostics import KlgenError
 from .checklist import STATIC_CHECKS
 from .report import FAIL, PASS, SKIP, CheckResult
 
@@ -37,8 +38,13 @@ def run_static_checks(checks: list[str], source: Path | None,
                             "so it cannot be linted") for c in wanted]
     start = time.perf_counter()
     text = source.read_text(encoding="utf-8", errors="replace")
-    issues = [i for i in lint_source(text, str(source))
-              if getattr(i, "class_name", None) in (class_name, None)]
+    try:
+        found = lint_source(text, str(source))
+    except KlgenError as exc:  # not valid Python
+        return [CheckResult(c, None, FAIL, message=exc.message)
+                if c == wanted[0] else CheckResult(c, None, SKIP, message="the source does "
+                                                   "not parse") for c in wanted]
+    issues = [i for i in found if getattr(i, "class_name", None) in (class_name, None)]
     seconds = time.perf_counter() - start
     results = []
     for check in wanted:

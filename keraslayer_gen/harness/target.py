@@ -167,6 +167,11 @@ def _is_layer(node: ast.ClassDef) -> bool:
 
 
 def _only_layer_class(text: str, code: str) -> str:
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        raise KlgenError(f"{text}:{exc.lineno}: not valid Python ({exc.msg}); fix it, or "
+                         f"name the class as `{text}:ClassName`") from None
     layers = [name for name, node in _classes(code).items() if _is_layer(node)]
     if len(layers) == 1:
         return layers[0]

@@ -89,12 +89,17 @@ def load_class(keras: Any, target: dict[str, Any]) -> type:
 
 
 def run(job: dict[str, Any], emit: Any) -> None:
-    from .checks.saving import start_reloader
+    from .checks.saving import Reloader
     from .expectations import Expectations
-    from .flavor import import_keras
+    from .flavor import KERAS_MODULES, import_keras
 
     backend, checks = job["backend"], list(job["checks"])
     expectations = Expectations.from_dict(job["expectations"])
+    target = job["target"]
+    reloader = None
+    if "save-load" in checks:  # start the fresh process now: its imports overlap ours
+        reloader = Reloader(target["module"], list(target.get("sys_path", [])) + sys.path,
+                            Path(job["workdir"]), backend, KERAS_MODULES[expectations.target])
     start = time.perf_counter()
     _configure_devices(backend, checks)
     keras = import_keras(expectations.target)
@@ -103,19 +108,20 @@ def run(job: dict[str, Any], emit: Any) -> None:
     keras.utils.set_random_seed(1234)
     start = time.perf_counter()
     try:
-        cls = load_class(keras, job["target"])
+        cls = load_class(keras, target)
     except LookupError as exc:
         emit({"event": "load-error", "message": str(exc)})
+        if reloader is not None:
+            reloader.close()
         return
     emit({"event": "loaded", "seconds": round(time.perf_counter() - start, 3)})
     from .session import Session, run_checks
 
     session = Session(keras, cls, expectations, checks=checks,
-                      workdir=Path(job["workdir"]), module=job["target"]["module"],
-                      sys_path=list(job["target"].get("sys_path", [])) + sys.path,
+                      workdir=Path(job["workdir"]), module=target["module"],
+                      sys_path=list(target.get("sys_path", [])) + sys.path,
                       full=bool(job.get("full")))
-    if "save-load" in checks:
-        start_reloader(session)
+    session.reloader = reloader
     run_checks(session, emit)
 
 

@@ -81,7 +81,7 @@ def _fit_and_predict(session: Session, fx: Fixture) -> None:
         raise session.fail(fx, "predict() called the layer with training=True: default "
                            "`training` to None in call")
     with session.guard(fx, "call(training=False)"):
-        eager = session.numpy(fx.model(fx.x, training=False))
+        eager = fx.inference
     if not allclose(predicted["value"], eager):
         raise session.fail(fx, "predict() differs from an eager inference call (max "
                            f"difference {max_difference(predicted['value'], eager):.3g}): "
