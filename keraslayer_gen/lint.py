@@ -49,6 +49,7 @@ _CANONICAL_PREFIXES = (
     ("keras._tf_keras.keras", "keras"),
     ("keras.src", "keras"),
     ("keras.api", "keras"),
+    ("keras_core", "keras"),
 )
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 _IGNORE = re.compile(r"#\s*klgen:\s*ignore(?:\[(?P<ids>[\w\s,-]+)\])?")

@@ -277,6 +277,8 @@ def test_no_get_config_at_all() -> None:
         ("from keras.layers import Layer", "Layer"),
         ("from keras import layers as L", "L.Layer"),
         ("import keras.src.layers.layer as base", "base.Layer"),
+        ("import keras_core as keras", "keras.layers.Layer"),
+        ("from tensorflow import keras", "keras.layers.Layer"),
     ],
 )
 def test_layer_bases_are_recognised(imports: str, base: str) -> None:
