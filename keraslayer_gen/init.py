@@ -17,6 +17,7 @@ HOOK_IDS = ("klgen-check", "klgen-verify")
 # Files whose change can make generated files stale or a layer break the lint.
 CHECK_FILES = r"\.(py|ya?ml|toml|jinja)$"
 VERIFY_FILES = r"(\.klgen\.yaml|\.py)$"
+VERIFY_EXCLUDE = r"(^|/)__init__\.py$"  # packages hold no layer to verify
 
 
 def config_values(layout: Layout) -> dict[str, Any]:
@@ -106,6 +107,7 @@ def hooks(layout: Layout) -> list[dict[str, Any]]:
             "entry": "klgen verify",
             "language": "system",
             "files": verify_files,
+            "exclude": VERIFY_EXCLUDE,
             "stages": ["manual"],
         },
     ]

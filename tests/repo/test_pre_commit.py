@@ -115,8 +115,57 @@ def test_published_hooks_match_what_init_writes(tmp_path: Path) -> None:
     }
     (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
     local = {h["id"]: h for h in hooks(load_layout(tmp_path))}
-    assert sorted(published) == sorted(local) == ["klgen-check", "klgen-verify"]
-    for hook_id, hook in published.items():
-        for key in ("entry", "pass_filenames", "stages"):
-            assert hook.get(key) == local[hook_id].get(key), (hook_id, key)
+    # `klgen-templates` is for repositories with a templates overlay (docs/templates.md);
+    # `klgen init` does not write it.
+    assert sorted(published) == ["klgen-check", "klgen-templates", "klgen-verify"]
+    assert sorted(local) == ["klgen-check", "klgen-verify"]
+    for hook_id, hook in local.items():
+        for key in ("entry", "pass_filenames", "stages", "exclude"):
+            assert hook.get(key) == published[hook_id].get(key), (hook_id, key)
     assert published["klgen-check"]["files"] == local["klgen-check"]["files"]
+
+
+@pytest.mark.harness
+def test_verify_hook_runs_the_contract_on_the_changed_layer(
+    make_repo: Callable[..., GitRepo],
+) -> None:
+    repo = make_repo(
+        {
+            "pyproject.toml": '[project]\nname = "demo"\n\n[tool.klgen]\nbackends = ["jax"]\n',
+            "demo/__init__.py": "",
+        },
+        subprocess=True,
+    )
+    repo.klgen("init")
+    repo.klgen("new", "Scale", "--arg", "factor:float=2.0;min=0")
+    repo.replace(
+        LAYER, "        outputs = inputs\n", "        outputs = inputs * self.factor\n"
+    )
+    repo.git("add", "-A")
+    result = repo.run(
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "run",
+        "--hook-stage",
+        "manual",
+        "klgen-verify",
+        check=False,
+    )
+    assert result.code == 0, result.text
+    assert "klgen verify" in result.text and "Passed" in result.text
+    # The contract failing blocks the hook: a get_config that drops the argument.
+    repo.replace(LAYER, '            "factor": self.factor,\n', "")
+    repo.git("add", "-A")
+    result = repo.run(
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "run",
+        "--hook-stage",
+        "manual",
+        "klgen-verify",
+        check=False,
+    )
+    assert result.code != 0
+    assert "config-complete" in result.text
