@@ -82,6 +82,14 @@ class _Checker(TargetRules):
         self.problems: list[Diagnostic] = []
         #: The code parsed at each path, to map a column of the code to the spec's.
         self.codes: dict[Path_, str] = {}
+        #: Each argument's (base type, nullable); None for an unknown type, which is
+        #: reported once at the argument, not again where the argument is used.
+        self.arg_types: dict[str, tuple[str, bool] | None] = {}
+        for name, arg in spec.args.items():
+            try:
+                self.arg_types[name] = parse_arg_type(arg.type)
+            except ValueError:
+                self.arg_types[name] = None
 
     def error(
         self, path: Path_, message: str, *, key: bool = False, near: Path_ | None = None
@@ -207,10 +215,10 @@ class _Checker(TargetRules):
         try:
             base, nullable = parse_arg_type(arg.type)
         except ValueError:
-            word = arg.type.replace("| None", "").replace("|None", "").strip()
+            hint = _type_hint(arg.type)
             self.error(
                 (*path, "type"),
-                f"unknown type `{arg.type}`{did_you_mean(word, ARG_TYPES)}"
+                f"unknown type `{arg.type}`{hint}"
                 f"; types are {', '.join(ARG_TYPES)}, each optionally `| None`",
             )
             return
@@ -307,14 +315,14 @@ class _Checker(TargetRules):
                 if value is None:
                     continue
                 if value in args:
-                    if args[value].base_type != kind:
+                    typed = self.arg_types[value]
+                    if typed is not None and typed[0] != kind:
                         self.error(
                             (*path, kind),
-                            f"argument `{value}` is a "
-                            f"{args[value].base_type}, not an {kind}",
+                            f"argument `{value}` is a {typed[0]}, not an {kind}",
                         )
                 elif value not in KERAS_IDENTIFIERS[kind]:
-                    kinds = [a for a, s in args.items() if s.base_type == kind]
+                    kinds = [a for a, t in self.arg_types.items() if t and t[0] == kind]
                     hint = did_you_mean(value, [*kinds, *KERAS_IDENTIFIERS[kind]])
                     self.error(
                         (*path, kind),
@@ -328,9 +336,7 @@ class _Checker(TargetRules):
                         f"`when` names argument `{weight.when}`, "
                         f"which does not exist{did_you_mean(weight.when, args)}",
                     )
-                elif (
-                    args[weight.when].base_type != "bool" or args[weight.when].nullable
-                ):
+                elif self.arg_types[weight.when] not in (None, ("bool", False)):
                     self.error(
                         (*path, "when"),
                         f"`when` needs a bool argument; "
@@ -354,7 +360,7 @@ class _Checker(TargetRules):
                 f"`seed_generator` names argument `{name}`, "
                 f"which does not exist{did_you_mean(name, self.spec.args)}",
             )
-        elif arg.base_type != "int" or not arg.nullable:
+        elif self.arg_types[name] not in (None, ("int", True)):
             self.error(
                 ("seed_generator",),
                 f"`seed_generator` needs an `int | None` "
@@ -819,6 +825,21 @@ def constraint_problem(arg: Arg, value: Any, bounds: Any) -> str | None:
         if hi is not None and (value > hi or (value == hi and not hi_closed)):
             return f"{value!r} is outside the range {arg.range}"
     return None
+
+
+def _type_hint(text: str) -> str:
+    """` (did you mean `float | None`?)` for `flaot | none`; empty when no type is near."""
+    parts = [p.strip() for p in text.split("|")]
+    words = [p for p in parts if p.lower() not in ("none", "null", "nonetype", "")]
+    if len(words) != 1:
+        return ""
+    word = (
+        words[0] if words[0] in ARG_TYPES else did_you_mean(words[0], ARG_TYPES)[16:-3]
+    )
+    if not word:
+        return ""
+    fixed = f"{word} | None" if len(words) < len(parts) else word
+    return f" (did you mean `{fixed}`?)" if fixed != text else ""
 
 
 def _stored_names(tree: ast.AST) -> set[str]:

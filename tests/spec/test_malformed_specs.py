@@ -480,7 +480,24 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         HEAD + "args:\n  rate: {type: flaot | None, default: 0.5}\n" + EXAMPLE,
         [
             f"{S}:5:16: args.rate.type: unknown type `flaot | None` "
-            f"(did you mean `float`?); {TYPES}"
+            f"(did you mean `float | None`?); {TYPES}"
+        ],
+    ),
+    (
+        "unknown-type-of-an-arg-used-elsewhere",
+        HEAD + spec("""
+            args:
+              init: {type: initiizer, default: zeros}
+              seed: {type: int | none, default: null}
+            seed_generator: seed
+            weights:
+              w: {shape: [3], initializer: init}
+            """) + EXAMPLE,
+        [
+            f"{S}:5:16: args.init.type: unknown type `initiizer` (did you mean "
+            f"`initializer`?); {TYPES}",
+            f"{S}:6:16: args.seed.type: unknown type `int | none` (did you mean "
+            f"`int | None`?); {TYPES}",
         ],
     ),
     (
