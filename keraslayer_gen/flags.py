@@ -87,7 +87,7 @@ def _value(text: str) -> Any:
         return None
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, MemoryError):
         return text
 
 
@@ -181,7 +181,7 @@ def _weight(text: str, problems: list[Diagnostic]) -> tuple[str, dict[str, Any]]
         return name.strip(), {}
     try:
         data: dict[str, Any] = {"shape": _shape(_unescape(shape))}
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         problems.append(
             Diagnostic(
                 flag,

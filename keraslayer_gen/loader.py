@@ -252,6 +252,8 @@ def _parse_yaml(text: str | bytes, located: Located) -> Any:
         raise SpecError([_syntax_error(exc, source)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(source, 1, 1, "", f"YAML error: {exc}")]) from None
+    except (RecursionError, MemoryError):
+        raise SpecError([_too_deep(source)]) from None
     if node is None:
         raise SpecError(
             [
@@ -267,7 +269,10 @@ def _parse_yaml(text: str | bytes, located: Located) -> Any:
         )
     problems: list[Diagnostic] = []
     count = [0]
-    data = _construct(node, (), located, problems, count)
+    try:
+        data = _construct(node, (), located, problems, count)
+    except (RecursionError, MemoryError):
+        raise SpecError([_too_deep(source)]) from None
     if problems and (count[0] > MAX_NODES or not isinstance(data, dict)):
         raise SpecError(problems)
     located.deferred = problems
@@ -306,6 +311,16 @@ def _parse_yaml(text: str | bytes, located: Located) -> Any:
             ]
         )
     return data
+
+
+def _too_deep(source: str) -> Diagnostic:
+    return Diagnostic(
+        source,
+        1,
+        1,
+        "",
+        "the spec nests too deeply to read; a spec is a page, not a tree",
+    )
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> Diagnostic:

@@ -478,6 +478,10 @@ class _Checker(TargetRules):
             return None  # folded: its lines are joined; reported once by `_bodies`
         try:
             return ast.parse(code, mode=mode)
+        except (RecursionError, MemoryError, ValueError) as exc:
+            why = "it nests too deeply" if not isinstance(exc, ValueError) else str(exc)
+            self.error(path, f"cannot parse the code: {why}")
+            return None
         except SyntaxError as exc:
             lineno = exc.lineno or 1
             # SyntaxError.offset counts characters, 1-based.

@@ -272,6 +272,20 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         ],
     ),
     (
+        "nested-too-deeply",
+        HEAD + "description: " + "[" * 5000 + "]" * 5000 + "\n" + EXAMPLE,
+        [f"{S}:1:1: the spec nests too deeply to read; a spec is a page, not a tree"],
+    ),
+    (
+        "code-nested-too-deeply",
+        HEAD
+        + "call:\n  body: |\n    outputs = inputs + "
+        + "-" * 3000
+        + "1\n"
+        + EXAMPLE,
+        [f"{S}:5:9: call.body: cannot parse the code: it nests too deeply"],
+    ),
+    (
         "too-big",
         HEAD + "#" * 1_000_000 + "\n",
         [
