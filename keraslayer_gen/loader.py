@@ -202,7 +202,22 @@ def load_spec_file(path: Path, display: str | None = None) -> LayerSpec:
                     )
                 ]
             )
-        raw = path.read_bytes()
+        # Bounded: a device or a pipe (`/dev/zero`, `<(...)`) has no size to check first.
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+        if len(raw) > MAX_SPEC_BYTES:
+            raise SpecError(
+                [
+                    Diagnostic(
+                        source,
+                        1,
+                        1,
+                        "",
+                        f"the spec is more than {MAX_SPEC_BYTES:,} bytes; a "
+                        f"spec may be at most {MAX_SPEC_BYTES:,} bytes",
+                    )
+                ]
+            )
     except OSError as exc:
         raise SpecError(
             [Diagnostic(source, 0, 0, "", f"cannot read the spec: {exc.strerror}")]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from .diagnostics import KlgenError
 
@@ -92,7 +100,9 @@ def write_all(plan: Plan) -> None:
 
     Each new text goes to a temporary file beside its target first; only when all of them
     are on disk are they moved into place with `os.replace`, and a failure part-way puts
-    back what was replaced already.
+    back what was replaced already (from a hard link made before, which needs no space
+    on a full disk). One klgen writes a repository at a time (`repository_lock`), and a
+    file that changed since the plan read it is never overwritten.
     """
     if plan.conflicts:
         raise KlgenError("refusing to write a plan with conflicts")
@@ -100,11 +110,23 @@ def write_all(plan: Plan) -> None:
     # not leave the temporary files of the others behind.
     for change in plan.writes:
         check_target(change.path, plan.root)
+    if not plan.writes:
+        return
+    with repository_lock(plan.root):
+        _write_locked(plan)
+
+
+def _write_locked(plan: Plan) -> None:
+    for change in plan.writes:
+        _clean_stale(change.path)
+        if read_text(change.path) != change.old:
+            raise KlgenError(f"{change.path}: changed since klgen read it (another klgen or "
+                             "an editor?); nothing was written; run the command again")
     staged: list[tuple[FileChange, Path]] = []
     try:
         for change in plan.writes:
             change.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".klgen-tmp",
+            fd, tmp = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=_TMP,
                                        dir=change.path.parent)
             staged.append((change, Path(tmp)))  # before writing: a failed write is cleaned
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -121,21 +143,99 @@ def write_all(plan: Plan) -> None:
         # Name the file the user asked for, not the temporary file beside it.
         raise KlgenError(f"cannot write {change.path}: {exc.strerror}; nothing was "
                          "written") from None
-    done: list[FileChange] = []
+    done: list[tuple[FileChange, Path | None]] = []
     try:
         for change, tmp in staged:
+            backup = _backup(change.path) if change.old is not None else None
+            done.append((change, backup))
             os.replace(tmp, change.path)
-            done.append(change)
     except OSError as exc:
-        for change in done:  # put back what was replaced
-            if change.old is None:
-                change.path.unlink(missing_ok=True)
-            else:
-                change.path.write_text(change.old, encoding="utf-8", newline="\n")
+        failed = _roll_back(done)
         for _, tmp in staged:
             tmp.unlink(missing_ok=True)
-        raise KlgenError(f"cannot write {exc.filename or ''}: {exc.strerror}; nothing was "
-                         "written") from None
+        message = f"cannot write {change.path}: {exc.strerror}; nothing was written"
+        if failed:
+            message += "; could not put back " + ", ".join(failed)
+        raise KlgenError(message) from None
+    for _, backup in done:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+
+
+_TMP, _BAK = ".klgen-tmp", ".klgen-bak"
+
+
+def _backup(path: Path) -> Path | None:
+    """A hard link to the current `path`, to put it back without writing a byte."""
+    backup = path.with_name(f".{path.name}.{os.getpid()}{_BAK}")
+    try:
+        backup.unlink(missing_ok=True)
+        os.link(path, backup)
+    except OSError:  # no hard links here (some network or FAT file systems)
+        return None
+    return backup
+
+
+def _roll_back(done: list[tuple[FileChange, Path | None]]) -> list[str]:
+    """Put back what `done` replaced; the files that could not be, with their backup."""
+    failed = []
+    for change, backup in reversed(done):
+        try:
+            if change.old is None:
+                change.path.unlink(missing_ok=True)
+            elif backup is not None:
+                os.replace(backup, change.path)
+            else:
+                change.path.write_text(change.old, encoding="utf-8", newline="\n")
+        except OSError:
+            failed.append(f"{change.path} (its previous text is in {backup})"
+                          if backup else str(change.path))
+    return failed
+
+
+def _clean_stale(path: Path) -> None:
+    """Temporary files and backups of `path` left by a klgen that was killed mid-write
+    (safe: the lock says no klgen is writing, and the target is whole either way)."""
+    for stale in (*path.parent.glob(f".{path.name}.*{_TMP}"),
+                  *path.parent.glob(f".{path.name}.*{_BAK}")):
+        stale.unlink(missing_ok=True)
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for another klgen writing the same repository (`KLGEN_LOCK_TIMEOUT`)."""
+    try:
+        return max(float(os.environ.get("KLGEN_LOCK_TIMEOUT", "10")), 0.0)
+    except ValueError:
+        return 10.0
+
+
+@contextlib.contextmanager
+def repository_lock(root: Path) -> Iterator[None]:
+    """Hold an advisory lock on the folder `root` (no lock file is left behind) while
+    writing, so that two `klgen new --force` or `sync` runs on a repository take turns."""
+    if fcntl is None:  # Windows: no flock; one klgen at a time is up to the user
+        yield
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root, os.O_RDONLY)
+    except OSError as exc:
+        raise KlgenError(f"cannot write {root}: {exc.strerror}; nothing was written") from None
+    try:
+        deadline = time.monotonic() + lock_timeout()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise KlgenError(f"another klgen is writing {root}; nothing was "
+                                     "written; run the command again when it has "
+                                     "finished") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _umask() -> int:
