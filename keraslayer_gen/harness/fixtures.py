@@ -140,17 +140,18 @@ class Fixture:
     @functools.cached_property
     def fitted(self) -> dict[str, Any]:
         """The shared model after one `fit` step: weights before and after, the loss, and
-        the `training` values `call` saw."""
+        the `training` values `call` saw. The step is `train_on_batch`: the compiled train
+        function `fit` runs, without the data pipeline around it (on TensorFlow a tf.data
+        pipeline per call that costs more than the step)."""
         model = self.compiled
         y = self.session.numpy(model(self.x, training=False))
         target = self.rng.normal(size=y.shape).astype("float32")
         before = self.session.snapshot(self.layer)
         self.calls.clear()
-        history = model.fit(self.x, target, batch_size=len(self.x), epochs=1,
-                            shuffle=False, verbose=0)
+        logs = model.train_on_batch(self.x, target, return_dict=True)
         fit_calls = list(self.calls)
         after = self.session.snapshot(self.layer)
-        return {"before": before, "after": after, "loss": history.history["loss"][-1],
+        return {"before": before, "after": after, "loss": float(logs["loss"]),
                 "calls": fit_calls, "target": target}
 
     @functools.cached_property
@@ -162,10 +163,15 @@ class Fixture:
             self.fitted  # noqa: B018
         return self.session.numpy(self.model(self.x, training=False))
 
-    def predict(self, mode: str = "auto") -> dict[str, Any]:
+    def predict(self, mode: str | None = None) -> dict[str, Any]:
         """`predict` of the shared model (after the fit step when the output is float), once
-        per mode: "auto" as fit compiled it, or "jit" (`jit_compile=True`). Keeps the
-        value, the spy's records and the weights around it."""
+        per mode: "auto" as fit compiled it, or "jit" (`jit_compile=True`); by default
+        "jit" where the backend compiles with XLA (TensorFlow, JAX: one compilation serves
+        the training and jit-parity checks) and "auto" on torch. Keeps the value, the spy's
+        records and the weights around it. Runs `predict_on_batch`: the compiled predict
+        function, without the data pipeline."""
+        if mode is None:
+            mode = "auto" if self.session.backend == "torch" else "jit"
         if mode in self._predictions:
             return self._predictions[mode]
         if self.output_is_float:
@@ -182,7 +188,7 @@ class Fixture:
             self._mode = mode
         before = self.session.snapshot(self.layer)
         self.calls.clear()
-        value = self.session.numpy(model.predict(self.x, batch_size=len(self.x), verbose=0))
+        value = self.session.numpy(model.predict_on_batch(self.x))
         result = {"value": value, "calls": list(self.calls), "before": before,
                   "after": self.session.snapshot(self.layer)}
         self._predictions[mode] = result

@@ -99,7 +99,7 @@ def run(job: dict[str, Any], emit: Any) -> None:
     reloader = None
     if "save-load" in checks:  # start the fresh process now: its imports overlap ours
         reloader = Reloader(target["module"], list(target.get("sys_path", [])) + sys.path,
-                            Path(job["workdir"]), backend, KERAS_MODULES[expectations.target])
+                            backend, KERAS_MODULES[expectations.target])
     start = time.perf_counter()
     _configure_devices(backend, checks)
     keras = import_keras(expectations.target)

@@ -115,7 +115,7 @@ def check_jit_parity(session: Session) -> list[str]:
             plain = keras.Model(source, fx.layer(source))
             plain.compile(jit_compile=True)
             with session.guard(fx, "predict() with jit_compile=True without a mask"):
-                jit = session.numpy(plain.predict(fx.x, batch_size=len(fx.x), verbose=0))
+                jit = session.numpy(plain.predict_on_batch(fx.x))
             with session.guard(fx, "an eager call of the model without a mask"):
                 eager = session.numpy(plain(fx.x, training=False))
             _compare(session, fx, jit, eager, " without a mask")

@@ -3,10 +3,12 @@ same outputs and weights."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +24,17 @@ RELOAD_SCRIPT = Path(__file__).resolve().parent.parent / "reload.py"
 
 
 class Reloader:
-    """The fresh process, started early so that its Keras import overlaps other checks."""
+    """The fresh process, started early so that its Keras import overlaps other checks.
 
-    def __init__(self, module: str, sys_path: list[str], workdir: Path, backend: str,
-                 keras_module: str) -> None:
-        self.log = workdir / "reload-stderr.txt"
+    It imports only the layer's module (and Keras), so one process serves every load of
+    that layer; a `shared` one outlives its session (in-process runs) until exit."""
+
+    def __init__(self, module: str, sys_path: list[str], backend: str, keras_module: str,
+                 shared: bool = False) -> None:
+        handle, name = tempfile.mkstemp(prefix="klgen-reload-", suffix=".txt")
+        os.close(handle)
+        self.log = Path(name)
+        self.shared = shared
         env = {**os.environ, "KERAS_BACKEND": backend}
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
@@ -60,17 +68,52 @@ class Reloader:
         last = tail[-1].strip() if tail else ""
         return f"the process exited with code {code}" + (f" ({last})" if last else "")
 
-    def close(self) -> None:
+    def close(self, force: bool = False) -> None:
+        if self.shared and not force:
+            return
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        self.log.unlink(missing_ok=True)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+_SHARED: dict[tuple[str, ...], Reloader] = {}
+
+
+def _close_shared() -> None:
+    for reloader in _SHARED.values():
+        reloader.close(force=True)
+
+
+def shared_reloader(module: str, sys_path: list[str], backend: str,
+                    keras_module: str) -> Reloader:
+    """The fresh process of in-process runs: one per layer module, kept until exit (start
+    it early, as a worker does, so that its Keras import overlaps other work)."""
+    key = (module, backend, keras_module, *sys_path)
+    reloader = _SHARED.get(key)
+    if reloader is None or not reloader.alive:
+        if not _SHARED:
+            atexit.register(_close_shared)
+        reloader = _SHARED[key] = Reloader(module, sys_path, backend, keras_module,
+                                           shared=True)
+    return reloader
 
 
 def start_reloader(session: Session) -> None:
     """Start the fresh process now (called before the checks run)."""
-    if session.reloader is None:
-        session.reloader = Reloader(session.module, session.sys_path, session.workdir,
-                                    session.backend, KERAS_MODULES[session.flavor.target])
+    if session.reloader is not None:
+        return
+    keras_module = KERAS_MODULES[session.flavor.target]
+    if session.in_process:
+        session.reloader = shared_reloader(session.module, session.sys_path,
+                                           session.backend, keras_module)
+    else:
+        session.reloader = Reloader(session.module, session.sys_path, session.backend,
+                                    keras_module)
 
 
 def _hint(error: str) -> str:
@@ -89,7 +132,7 @@ def check_save_load(session: Session) -> list[str]:
         if not fx.output_is_float:
             notes.append("the output is not floating point: saved without a fit step")
         with session.guard(fx, "predict()"):
-            expected = fx.predict("auto")["value"]  # after the fit step, if any
+            expected = fx.predict()["value"]  # after the fit step, if any
         model = fx.model
         path = session.workdir / f"model-{fx.index}.keras"
         with session.guard(fx, "model.save()"):

@@ -76,7 +76,7 @@ def _fit_and_predict(session: Session, fx: Fixture) -> None:
         raise session.fail(fx, "fit() never called the layer with training=True: do not "
                            "override the training value Keras passes to call")
     with session.guard(fx, "predict()"):
-        predicted = fx.predict("auto")
+        predicted = fx.predict()
     if any(c["training"] for c in predicted["calls"]):
         raise session.fail(fx, "predict() called the layer with training=True: default "
                            "`training` to None in call")
@@ -127,7 +127,7 @@ def check_state(session: Session) -> list[str]:
             _training_updates(session, fx, _changed(fitted["before"], fitted["after"]),
                               names, state, "one fit step")
             with session.guard(fx, "predict()"):
-                predicted = fx.predict("auto")
+                predicted = fx.predict()
             _inference_keeps(session, fx, predicted["before"], predicted["after"], "predict()")
     if declared is None:
         session.observe("state", sorted(observed))
