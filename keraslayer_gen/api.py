@@ -13,6 +13,7 @@ from .context import Region, build_context
 from .diagnostics import KlgenError
 from .loader import load_spec_file, load_spec_text
 from .naming import did_you_mean
+from .overlay import Overlay, load_overlay
 from .project import Layout
 from .regions import RegionError, digest, extract, recorded_digest
 from .render import render_file
@@ -68,11 +69,14 @@ def resolve_target(spec: LayerSpec, layout: Layout, target: str | None) -> str:
 
 def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
                mode: str = "new", force: bool = False, save_spec: Path | None = None,
-               overlay: str | None = None, exports: bool = True) -> Plan:
+               overlay: Overlay | str | Path | None = None, exports: bool = True) -> Plan:
     """Every file of one layer as it would be written, with its status; writes nothing.
 
+    `overlay` (a templates folder) defaults to the layout's `[tool.klgen].templates`.
     With `exports` (and a layout whose layers folder is a package), the class is also
     exported from the package's `__init__.py`."""
+    chosen = overlay if overlay is not None else layout.templates
+    used = load_overlay(chosen) if isinstance(chosen, (str, Path)) else chosen
     spec = source.spec
     target = resolve_target(spec, layout, target)
     bodies = None
@@ -97,11 +101,11 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
         bodies=bodies,
     )
     ctx.test_region = Region("tests", test_regions.get("tests", ""))
-    layer = render_file(ctx, "layer", layer_regions, overlay)
+    layer = render_file(ctx, "layer", layer_regions, used)
     # Each header names the spec relative to its own file, so that a test kept in another
     # folder than its layer still leads back to the spec (`spec_of_generated`).
     test_ctx = replace(ctx, source=_source_label(source, spec_path, test_path.parent))
-    test = render_file(test_ctx, "test", test_regions, overlay)
+    test = render_file(test_ctx, "test", test_regions, used)
     plan.changes.append(_change(layer_path, layer.text, old_layer, mode, force))
     plan.changes.append(_change(test_path, test.text, old_test, mode, force))
     if save_spec is not None:
@@ -208,8 +212,10 @@ def spec_of_generated(path: Path) -> SpecSource | None:
 
 
 def generate(spec: str | Path | LayerSpec, *, out: str | Path, target: str | None = None,
-             force: bool = False, dry_run: bool = False) -> Plan:
-    """Generate a layer and its test into `out` from a spec (path, example name or model).
+             force: bool = False, dry_run: bool = False,
+             templates: str | Path | None = None) -> Plan:
+    """Generate a layer and its test into `out` from a spec (path, example name or model),
+    through the templates overlay `templates` when given.
 
     Returns the plan; raises `KlgenError` on a bad spec or on conflicts (nothing written).
     """
@@ -221,7 +227,8 @@ def generate(spec: str | Path | LayerSpec, *, out: str | Path, target: str | Non
         source = load_example(str(spec))
     else:
         source = load_spec(Path(spec))
-    plan = plan_layer(source, out_layout(Path(out)), target=target, force=force)
+    plan = plan_layer(source, out_layout(Path(out)), target=target, force=force,
+                      overlay=templates)
     if plan.conflicts:
         raise KlgenError("; ".join(f"{plan.display(c)}: {c.reason}" for c in plan.conflicts))
     if not dry_run:

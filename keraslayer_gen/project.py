@@ -147,6 +147,9 @@ def load_layout(start: Path, overrides: dict[str, Any] | None = None) -> Layout:
     if not isinstance(backends, list) or not all(isinstance(b, str) for b in backends):
         raise KlgenError(f"{source}: backends must be a list of names")
     specs_dir = root / str(config["specs"]) if "specs" in config else None
+    templates = config.get("templates")
+    if templates is not None and not isinstance(templates, (str, Path)):
+        raise KlgenError(f"{source}: templates must be a folder path (a string)")
     for folder in (layers_dir, tests_dir, specs_dir):
         if folder is not None:
             _inside(root, folder, source)
@@ -159,7 +162,7 @@ def load_layout(start: Path, overrides: dict[str, Any] | None = None) -> Layout:
         import_root=_dotted(root, layers_dir),
         target=target,
         backends=list(backends),
-        templates=root / str(config["templates"]) if "templates" in config else None,
+        templates=root / str(templates) if templates is not None else None,
         inferred=inferred,
         has_config=bool(file_config),
         exports=exports,
@@ -219,6 +222,18 @@ def _infer_tests_dir(root: Path) -> Path:
         if (root / candidate).is_dir():
             return root / candidate
     return root / "tests"
+
+
+def configured_templates(start: Path) -> Path | None:
+    """`[tool.klgen].templates` of the repository around `start` (relative to its root),
+    without the rest of the layout: `new --out` and `klgen templates` need only this."""
+    root = find_root(start)
+    try:
+        config = read_pyproject(root).get("tool", {}).get("klgen", {})
+    except KlgenError:  # `klgen check` reports a broken pyproject.toml
+        return None
+    value = config.get("templates") if isinstance(config, dict) else None
+    return root / str(value) if isinstance(value, str) and value else None
 
 
 def out_layout(out: Path, package: str | None = None) -> Layout:

@@ -11,8 +11,10 @@ from pathlib import Path
 import jinja2
 
 from .context import LayerContext, Region
-from .formatting import cache_dir, format_code
+from .formatting import FormatError, cache_dir, format_code
+from .overlay import BUILTIN_PREFIX, Overlay, load_overlay, mark
 from .regions import splice, stamp
+from .template_errors import invalid_python, template_error
 
 TEMPLATE_DIRS = (
     Path(__file__).parent / "templates",  # inside the wheel
@@ -40,12 +42,21 @@ def _pyrepr(value: object) -> str:
 
 
 @lru_cache(maxsize=8)
-def environment(overlay: str | None = None) -> jinja2.Environment:
-    """The Jinja environment: the user's overlay folder first (if any), then klgen's."""
+def environment(
+    overlay: str | None = None, fingerprint: str = ""
+) -> jinja2.Environment:
+    """The Jinja environment: the user's overlay folder first (if any), then klgen's; and
+    klgen's again under `klgen/`, so that an overlay can build on a built-in template it
+    replaces. `fingerprint` (the overlay's digest) is part of the cache key: a template
+    added to or removed from the overlay is seen by the next render in this process."""
+    builtin = str(builtin_templates())
     loaders: list[jinja2.BaseLoader] = []
     if overlay:
         loaders.append(jinja2.FileSystemLoader(overlay))
-    loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
+    loaders.append(jinja2.FileSystemLoader(builtin))
+    loaders.append(
+        jinja2.PrefixLoader({BUILTIN_PREFIX: jinja2.FileSystemLoader(builtin)})
+    )
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
@@ -117,14 +128,37 @@ class Rendered:
     text: str
 
 
+def template_name(target: str, kind: str) -> str:
+    """The template that renders a file of `kind` (`layer`, `test`) for `target`."""
+    return (
+        f"{TARGET_DIRS[target]}/{'layer' if kind == 'layer' else 'test_layer'}.py.jinja"
+    )
+
+
 def render_file(
-    ctx: LayerContext, kind: str, regions: dict[str, str], overlay: str | None = None
+    ctx: LayerContext,
+    kind: str,
+    regions: dict[str, str],
+    overlay: Overlay | str | Path | None = None,
 ) -> Rendered:
-    """Render, format with black, splice the user's regions back, stamp the digest."""
-    name = f"{TARGET_DIRS[ctx.target]}/{'layer' if kind == 'layer' else 'test_layer'}.py.jinja"
-    template = environment(overlay).get_template(name)
-    text = template.render(ctx=ctx)
-    text = format_code(text, what=name)
+    """Render, format with black, record the overlay, splice the user's regions back,
+    stamp the digest. A broken template raises `KlgenError` located in the template."""
+    name = template_name(ctx.target, kind)
+    used = load_overlay(overlay) if isinstance(overlay, (str, Path)) else overlay
+    env = environment(used.root if used else None, used.digest if used else "")
+    try:
+        text = env.get_template(name).render(ctx=ctx)
+    except Exception as exc:
+        error = template_error(exc, name, used)
+        if error is None:  # raised by klgen's code, not by a template
+            raise
+        raise error from None
+    try:
+        text = format_code(text, what=name)
+    except FormatError:
+        raise invalid_python(text, name, used) from None
+    if used is not None:
+        text = mark(text, used.digest)
     text = splice(text, regions)
     return Rendered(kind, stamp(text))
 
@@ -133,7 +167,7 @@ def render_layer_files(
     ctx: LayerContext,
     layer_regions: dict[str, str],
     test_regions: dict[str, str],
-    overlay: str | None = None,
+    overlay: Overlay | str | Path | None = None,
 ) -> tuple[Rendered, Rendered]:
     ctx.test_region = Region("tests", test_regions.get("tests", ""))
     return (

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from .templates import TemplatesOption, use_templates
+
 
 def check(
     paths: Annotated[
@@ -17,6 +19,7 @@ def check(
             show_default=False,
         ),
     ] = None,
+    templates: TemplatesOption = None,
     diff: Annotated[
         bool, typer.Option("--diff", help="Show what `klgen sync` would change.")
     ] = False,
@@ -32,7 +35,7 @@ def check(
     from ..check import check_repository
     from ..project import load_layout
 
-    layout = load_layout(Path.cwd())
+    layout = use_templates(load_layout(Path.cwd()), templates)
     report = check_repository(layout, paths or None)
     for problem in report.problems:
         typer.echo(problem)

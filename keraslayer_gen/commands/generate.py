@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -273,6 +274,17 @@ def new(
             rich_help_panel=_OUTPUT,
         ),
     ] = False,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates",
+            metavar="DIR",
+            help="A templates overlay: its files replace klgen's templates of the same "
+            "name (default: `[tool.klgen].templates`).",
+            rich_help_panel=_OUTPUT,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Generate a layer and its test.
 
@@ -281,11 +293,13 @@ def new(
     * `klgen new --example decaying-dropout --out layers/`
     * `klgen new Scale --arg 'factor:float=2.0;min=0' --body scale.py --out layers/`
     * `klgen new --spec layers/scale.klgen.yaml`
+    * `klgen new --example dense --templates my_templates --out layers/`
     """
     from .. import api
     from ..flags import Flags, flags_to_data
     from ..loader import load_spec_data
-    from ..project import load_layout, out_layout
+    from ..project import configured_templates, load_layout, out_layout
+    from .templates import use_templates
 
     if target is not None and target not in ("keras3", "tf-keras"):
         raise KlgenError(f"--target {target}: expected keras3 or tf-keras")
@@ -350,6 +364,10 @@ def new(
                 "instead"
             )
     layout = out_layout(out) if out is not None else load_layout(Path.cwd())
+    if out is not None and templates is None:
+        # `klgen sync` regenerates an --out layer through the repository's overlay too.
+        layout = replace(layout, templates=configured_templates(out))
+    layout = use_templates(layout, templates)
     if out is None:
         for line in layout.inferred:
             typer.echo(

@@ -9,6 +9,7 @@ import typer
 
 from ..diagnostics import KlgenError
 from .output import print_plan
+from .templates import TemplatesOption, use_templates
 
 
 def print_inferred(layout: Any) -> None:
@@ -39,6 +40,7 @@ def sync(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would happen; write nothing.")
     ] = False,
+    templates: TemplatesOption = None,
     diff: Annotated[
         bool, typer.Option("--diff", help="Show unified diffs against the disk.")
     ] = False,
@@ -58,7 +60,7 @@ def sync(
     from ..sync import plan_sync, write_sync
     from ..writer import Plan
 
-    layout = load_layout(Path.cwd())
+    layout = use_templates(load_layout(Path.cwd()), templates)
     print_inferred(layout)
     planned = plan_sync(layout, paths or None, force=force)
     errors = [line for layer in planned.layers for line in layer.error]
