@@ -42,6 +42,8 @@ class TemplateProblem:
 
 @dataclass
 class TemplateReport:
+    """What `klgen templates check` found, and how much it rendered and verified."""
+
     problems: list[TemplateProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cases: int = 0  # spec x target renderings

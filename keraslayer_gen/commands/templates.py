@@ -160,7 +160,7 @@ def check(
         typer.Option(
             "--backend",
             help="The backend of --verify (default: "
-            "the first of [tool.klgen].backends, else installed).",
+            "the first of [tool.klgen].backends, else the first installed).",
         ),
     ] = None,
     example: Annotated[

@@ -189,3 +189,28 @@ def test_a_missing_overlay_folder_is_exit_2(tmp_path: Path) -> None:
         result = klgen(*args, cwd=tmp_path)
         assert result.code == 2, (args, result.text)
         assert "nowhere: the templates overlay does not exist" in result.err
+
+
+@pytest.mark.harness
+@pytest.mark.slow
+def test_templates_check_verify_stops_a_contract_break_only_keras_sees(
+    overlay: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Valid, lint-clean code whose `compute_output_shape` is wrong: only the runtime
+    contract finds it, with the template and the example."""
+    text = builtin("keras3/layer.py.jinja")
+    broken = text.replace(
+        "{% else %}\n        return input_shape\n",
+        "{% else %}\n        return tuple(input_shape)[:-1]\n",
+    )
+    assert broken != text
+    overlay({"keras3/layer.py.jinja": broken})
+    args = ("templates", "check", "overlay", "--example", "decaying-dropout")
+    assert klgen(*args, cwd=tmp_path).code == 0  # statically, nothing is wrong
+    result = klgen(*args, "--verify", "--backend", "jax", cwd=tmp_path)
+    assert result.code == 1, result.text
+    (problem,) = result.out.splitlines()
+    assert problem.startswith("overlay/keras3/layer.py.jinja: decaying_dropout.py: ")
+    assert "verify shapes on jax: " in problem and "compute_output_shape(" in problem
+    assert problem.endswith("[example:decaying-dropout, keras3]")
+    assert "1 tf-keras layer(s) not verified" in result.err
