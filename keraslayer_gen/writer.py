@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
+import glob
 import os
 import tempfile
 import time
@@ -117,12 +119,14 @@ def write_all(plan: Plan) -> None:
 
 
 def _write_locked(plan: Plan) -> None:
-    for change in plan.writes:
+    for change in plan.changes:
         _clean_stale(change.path)
+    for change in plan.writes:
         if read_text(change.path) != change.old:
             raise KlgenError(f"{change.path}: changed since klgen read it (another klgen or "
                              "an editor?); nothing was written; run the command again")
     staged: list[tuple[FileChange, Path]] = []
+    backups: dict[Path, Path | None] = {}
     try:
         for change in plan.writes:
             change.path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,17 +141,19 @@ def _write_locked(plan: Plan) -> None:
                 os.chmod(tmp, change.path.stat().st_mode & 0o7777)
             else:
                 os.chmod(tmp, 0o666 & ~_umask())
+        for change, _ in staged:  # all backups before the first replace
+            if change.old is not None:
+                backups[change.path] = _backup(change.path)
     except OSError as exc:
-        for _, tmp in staged:
-            tmp.unlink(missing_ok=True)
+        for path in [tmp for _, tmp in staged] + [b for b in backups.values() if b]:
+            path.unlink(missing_ok=True)
         # Name the file the user asked for, not the temporary file beside it.
         raise KlgenError(f"cannot write {change.path}: {exc.strerror}; nothing was "
                          "written") from None
     done: list[tuple[FileChange, Path | None]] = []
     try:
         for change, tmp in staged:
-            backup = _backup(change.path) if change.old is not None else None
-            done.append((change, backup))
+            done.append((change, backups.get(change.path)))
             os.replace(tmp, change.path)
     except OSError as exc:
         failed = _roll_back(done)
@@ -157,7 +163,7 @@ def _write_locked(plan: Plan) -> None:
         if failed:
             message += "; could not put back " + ", ".join(failed)
         raise KlgenError(message) from None
-    for _, backup in done:
+    for backup in backups.values():
         if backup is not None:
             backup.unlink(missing_ok=True)
 
@@ -166,13 +172,16 @@ _TMP, _BAK = ".klgen-tmp", ".klgen-bak"
 
 
 def _backup(path: Path) -> Path | None:
-    """A hard link to the current `path`, to put it back without writing a byte."""
+    """A hard link to the current `path`, to put it back without writing a byte; None
+    where the file system has no hard links (then the rollback rewrites the text)."""
     backup = path.with_name(f".{path.name}.{os.getpid()}{_BAK}")
+    backup.unlink(missing_ok=True)
     try:
-        backup.unlink(missing_ok=True)
         os.link(path, backup)
-    except OSError:  # no hard links here (some network or FAT file systems)
-        return None
+    except OSError as exc:
+        if exc.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
+            return None
+        raise  # e.g. no space for one more name: stop before anything is replaced
     return backup
 
 
@@ -185,6 +194,9 @@ def _roll_back(done: list[tuple[FileChange, Path | None]]) -> list[str]:
                 change.path.unlink(missing_ok=True)
             elif backup is not None:
                 os.replace(backup, change.path)
+                # Still there when the target was never replaced: rename(2) between two
+                # links of one file does nothing.
+                backup.unlink(missing_ok=True)
             else:
                 change.path.write_text(change.old, encoding="utf-8", newline="\n")
         except OSError:
@@ -196,8 +208,8 @@ def _roll_back(done: list[tuple[FileChange, Path | None]]) -> list[str]:
 def _clean_stale(path: Path) -> None:
     """Temporary files and backups of `path` left by a klgen that was killed mid-write
     (safe: the lock says no klgen is writing, and the target is whole either way)."""
-    for stale in (*path.parent.glob(f".{path.name}.*{_TMP}"),
-                  *path.parent.glob(f".{path.name}.*{_BAK}")):
+    name = glob.escape(path.name)
+    for stale in (*path.parent.glob(f".{name}.*{_TMP}"), *path.parent.glob(f".{name}.*{_BAK}")):
         stale.unlink(missing_ok=True)
 
 
