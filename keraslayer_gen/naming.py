@@ -73,6 +73,9 @@ KERAS_LAYER_NAMES = frozenset("""
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
+#: Names PEP 8 and ruff (E741) reject: they read as 1 and 0.
+AMBIGUOUS_NAMES = frozenset({"l", "O", "I"})
+
 #: Modules the generated layer and test import: a layer module of the same name would
 #: shadow them where it is imported as a top-level module (`klgen new --out DIR`).
 IMPORTED_MODULES = frozenset(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic
 from .naming import (
+    AMBIGUOUS_NAMES,
     BODY_SCOPE,
     BUILTIN_NAMES,
     IMPORTED_MODULES,
@@ -183,6 +184,13 @@ class _Checker(TargetRules):
                         path,
                         f"`{name}` is a name of the generated `call`; "
                         "choose another name",
+                        key=True,
+                    )
+                elif name in AMBIGUOUS_NAMES:
+                    self.error(
+                        path,
+                        f"`{name}` is an ambiguous name (`l`, `O` and `I` look like "
+                        "digits; ruff E741); choose another name",
                         key=True,
                     )
                 elif name == "seed_generator":
@@ -483,9 +491,14 @@ class _Checker(TargetRules):
             self.error(path, f"cannot parse the code: {why}")
             return None
         except SyntaxError as exc:
-            lineno = exc.lineno or 1
+            lineno, offset = exc.lineno or 1, exc.offset or 1
+            end_line = getattr(exc, "end_lineno", None)
+            if exc.msg.startswith("expected") and end_line and end_line > lineno:
+                # `expected 'else' after 'if' expression` spans the expression; what
+                # is missing is missing at its end.
+                lineno, offset = end_line, max(getattr(exc, "end_offset", 1) or 1, 1)
             # SyntaxError.offset counts characters, 1-based.
-            col = self._column(path, lineno, (exc.offset or 1) - 1)
+            col = self._column(path, lineno, offset - 1)
             what = "expression" if mode == "eval" else "body"
             self.problems.append(
                 self.located.at(

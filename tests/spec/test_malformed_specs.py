@@ -388,6 +388,14 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         ],
     ),
     (
+        "arg-ambiguous-name",
+        HEAD + "args:\n  l: {type: int, default: 1}\n" + EXAMPLE,
+        [
+            f"{S}:5:3: args.l: `l` is an ambiguous name (`l`, `O` and `I` look like "
+            "digits; ruff E741); choose another name"
+        ],
+    ),
+    (
         "weight-layer-attribute",
         HEAD + "weights:\n  built: {shape: []}\n" + EXAMPLE,
         [f"{S}:5:3: weights.built: `built` {LAYER_ATTR}"],
@@ -556,6 +564,20 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
                 outputs = ops.where(scaled > 0, scaled,
             """) + EXAMPLE,
         [f"{S}:8:24: call.body: syntax error in the body: '(' was never closed"],
+    ),
+    (
+        "syntax-error-at-the-end-of-a-multi-line-expression",
+        HEAD + spec("""
+            call:
+              body: |
+                outputs = ops.where(
+                    inputs > 0, inputs, 0.0
+                ) if self.built
+            """) + EXAMPLE,
+        [
+            f"{S}:8:20: call.body: syntax error in the body: expected 'else' after 'if' "
+            "expression"
+        ],
     ),
     (
         "syntax-error-in-a-quoted-body",
