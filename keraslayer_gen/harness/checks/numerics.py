@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..fixtures import allclose, is_float, max_difference
+from ..session import CheckSkipped
 from .training import takes
 
 if TYPE_CHECKING:
@@ -96,8 +97,15 @@ def _compare(session: Session, fx: Any, jit: Any, eager: Any, label: str) -> Non
 def check_jit_parity(session: Session) -> list[str]:
     """Compiled `predict` against the same model run eagerly (the computation of
     `predict(run_eagerly=True)`, called directly: it skips a data pipeline that costs
-    more than the check on TensorFlow), with the example's mask and without."""
+    more than the check on TensorFlow), with the example's mask and without.
+
+    On torch it runs with `--full` only: there `jit_compile=True` means torch.compile,
+    which is not Keras's default on torch and costs seconds per model on CPU."""
     keras = session.keras
+    if session.backend == "torch" and not session.full:
+        raise CheckSkipped("on torch, jit_compile=True means torch.compile, which Keras does "
+                           "not use by default there and which takes seconds per model on "
+                           "CPU: it runs with --full")
     notes: list[str] = []
     with torch_compile_backend(session) as torch_backend:
         if torch_backend:

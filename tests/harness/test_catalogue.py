@@ -1,0 +1,76 @@
+"""Every catalogue layer honours the whole contract on every installed backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keraslayer_gen import api
+from keraslayer_gen.harness import (
+    BACKENDS,
+    expectations_for_target,
+    installed_backends,
+    resolve_target,
+    select_checks,
+    verify,
+)
+
+pytestmark = pytest.mark.harness
+EXAMPLES = api.example_names()
+#: Checks that apply to every catalogue layer: they must pass, not skip.
+ALWAYS = {"structure", "config-complete", "state-hygiene", "config-roundtrip", "build",
+          "shapes", "training", "mixed-precision", "save-load"}
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("catalogue")
+    for name in EXAMPLES:
+        api.generate(name, out=folder)
+    return folder
+
+
+def _verify(catalogue: Path, example: str, backend: str, full: bool):  # type: ignore[no-untyped-def]
+    if backend not in installed_backends():
+        pytest.skip(f"{backend} is not installed")
+    module = api.load_example(example).spec.module_name
+    target = resolve_target(str(catalogue / f"{module}.py"))
+    assert target.spec is not None and target.spec_label == f"example:{example}"
+    report = verify([(target, expectations_for_target(target))], backends=[backend],
+                    checks=select_checks(full=full))
+    layer = report.layers[0]
+    text = report.render()
+    assert report.exit_code == 0, text
+    for result in layer.results:
+        assert result.status == "pass" or (
+            result.status == "skip" and result.message
+            and not result.message.startswith("not run")), text
+        if result.check in ALWAYS:
+            assert result.status == "pass", text
+    return layer
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_catalogue_layer_passes_the_default_checks(catalogue: Path, example: str,
+                                                   backend: str) -> None:
+    layer = _verify(catalogue, example, backend, full=False)
+    assert "distributed" not in {r.check for r in layer.results}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_catalogue_layer_passes_the_full_contract(catalogue: Path, example: str,
+                                                  backend: str) -> None:
+    layer = _verify(catalogue, example, backend, full=True)
+    distributed = layer.result("distributed", backend)
+    assert distributed is not None
+    if backend == "torch":
+        assert distributed.status == "skip" and "torch" in distributed.message
+    else:
+        assert distributed.status == "pass"
+        assert any("over two CPU devices" in note for note in distributed.notes)
+    parity = layer.result("jit-parity", backend)
+    assert parity is not None and parity.status == "pass"
