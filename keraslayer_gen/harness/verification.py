@@ -30,17 +30,25 @@ def expectations_for_target(target: LayerTarget, *,
         overrides = {"target": "tf-keras", "seed_generators": 0, **overrides}
     if target.spec is not None:
         spec = target.spec
-        if input_shapes:
-            examples = [SpecExample(input_shape=list(s), init=overrides.get("init", {}),
-                                    mask=overrides.get("mask", False),
-                                    dtype=overrides.get("dtype", "float32"))
-                        for s in input_shapes]
+        if input_shapes or {"init", "mask", "dtype"} & set(overrides):
+            # new examples: the spec still says which weights their init creates
+            shapes = input_shapes or [e.input_shape for e in spec.examples]
+            examples = [SpecExample(input_shape=list(s),
+                                    init=overrides.get("init", old.init if old else {}),
+                                    mask=overrides.get("mask", old.mask if old else False),
+                                    dtype=overrides.get("dtype", old.dtype if old else "float32"))
+                        for s, old in zip(shapes, _olds(spec, input_shapes), strict=True)]
             spec = spec.model_copy(update={"examples": examples})
         return expectations_from_spec(spec).with_overrides(**overrides)
     if not input_shapes:
         raise KlgenError(f"{target.text}: the layer has no spec to take examples from; give "
                          "--input-shape (with the batch dimension, e.g. --input-shape 2,5,8)")
     return expectations_for([tuple(s) for s in input_shapes], **overrides)
+
+
+def _olds(spec: Any, input_shapes: Sequence[Sequence[int]] | None) -> list[Any]:
+    """The spec's own examples when only their fields change, else nothing to inherit."""
+    return [None] * len(input_shapes) if input_shapes else list(spec.examples)
 
 
 def verify(targets: Sequence[tuple[LayerTarget, Expectations]], *, backends: list[str],

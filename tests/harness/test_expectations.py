@@ -169,3 +169,26 @@ def test_nothing_here_imports_keras() -> None:
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_options_override_a_spec_and_its_counts_follow() -> None:
+    from keraslayer_gen.harness import LayerTarget, expectations_for_target
+
+    target = LayerTarget(text="dense.py", class_name="Dense", module="dense",
+                         spec=spec_of("dense"), spec_label="example:dense")
+    exp = expectations_for_target(target, init={"units": 2, "use_bias": False})
+    assert [e.trainable for e in exp.examples] == [1, 1]  # no bias for either example
+    assert [e.mask for e in exp.examples] == [False, True]  # the spec's own masks kept
+    exp = expectations_for_target(target, input_shapes=[(3, 4)], init={"units": 2})
+    assert [(e.input_shape, e.trainable) for e in exp.examples] == [((3, 4), 2)]
+    assert exp.masking == "propagate"
+
+
+def test_a_layer_without_spec_needs_input_shapes() -> None:
+    from keraslayer_gen.harness import LayerTarget, expectations_for_target
+
+    with pytest.raises(KlgenError, match="give --input-shape"):
+        expectations_for_target(LayerTarget(text="x.py", class_name="X", module="x"))
+    exp = expectations_for_target(LayerTarget(text="x.py", class_name="X", module="x",
+                                              target="tf-keras"), input_shapes=[(2, 3)])
+    assert exp.target == "tf-keras" and exp.examples[0].seed_generators == 0
