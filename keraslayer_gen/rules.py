@@ -23,6 +23,7 @@ from .naming import (
 )
 from .spec import (
     ARG_TYPES,
+    DTYPES,
     KERAS_OBJECT_MODULES,
     TARGETS,
     Arg,
@@ -51,8 +52,7 @@ KERAS_IDENTIFIERS = {
         "log_softmax"
     ).split(),
 }
-FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
-DTYPES = (*FLOAT_DTYPES, "int8", "int16", "int32", "int64", "uint8", "bool")
+FLOAT_DTYPES = tuple(d for d in DTYPES if d.startswith(("float", "bfloat")))
 
 Path_ = tuple[str | int, ...]
 
