@@ -460,3 +460,118 @@ def spec_yaml(data: dict[str, Any]) -> str:
         default_flow_style=False,
         width=10**6,
     )
+
+
+# -- specs whose layers must also pass the runtime contract -----------------------------
+@st.composite
+def runtime_specs(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid spec whose layer honours the whole runtime contract (CONTRACT.md 4-13):
+    elementwise bodies (mask invariance), every trainable weight in the output (gradients),
+    state that changes in every training call, noise only where a seed generator is."""
+    spec: dict[str, Any] = {
+        "klgen": 1,
+        "name": draw(class_names),
+        "summary": draw(prose),
+    }
+    spec_args: dict[str, Any] = {
+        "factor": {"type": "float", "default": draw(st.sampled_from([0.5, 1.5, 2.0]))}
+    }
+    spec_args["factor"]["range"] = "(0, 10]"
+    activation = draw(st.sampled_from([None, "tanh", "relu", "sigmoid"]))
+    spec_args["activation"] = {"type": "activation | None", "default": activation}
+    scaled = draw(st.booleans())
+    conditional = scaled and draw(st.booleans())
+    if conditional:
+        spec_args["use_scale"] = {"type": "bool", "default": True}
+    if scaled:
+        spec_args["scale_initializer"] = {
+            "type": "initializer",
+            "default": draw(
+                st.sampled_from(["ones", "random_uniform", "glorot_uniform"])
+            ),
+        }
+        spec_args["scale_regularizer"] = {
+            "type": "regularizer | None",
+            "default": draw(st.sampled_from([None, "l2"])),
+        }
+    training = draw(st.booleans())
+    noisy = training and draw(st.booleans())
+    if noisy:
+        spec_args["seed"] = {"type": "int | None", "default": None}
+        spec["seed_generator"] = "seed"
+    masking = draw(st.sampled_from(["none", "propagate", "consume", "custom"]))
+    weights: dict[str, Any] = {}
+    if scaled:
+        weights["scale"] = {
+            "shape": ["input_shape[-1]"],
+            "initializer": "scale_initializer",
+            "regularizer": "scale_regularizer",
+            "constraint": draw(st.sampled_from([None, "non_neg"])),
+        }
+        if weights["scale"]["constraint"] is None:
+            del weights["scale"]["constraint"]
+        if conditional:
+            weights["scale"]["when"] = "use_scale"
+    state: dict[str, str] = {}
+    if training and draw(st.booleans()):
+        weights["steps"] = {
+            "shape": [],
+            "initializer": "zeros",
+            "trainable": False,
+            "dtype": "float32",
+            "autocast": False,
+            "aggregation": draw(st.sampled_from(["only_first_replica", "sum", "mean"])),
+        }
+        state["steps"] = "self.steps + 1"
+    if training and draw(st.booleans()):
+        weights["moving"] = {
+            "shape": ["input_shape[-1]"],
+            "initializer": "zeros",
+            "trainable": False,
+            "aggregation": "mean",
+        }
+        state["moving"] = (
+            "self.moving * 0.9 + ops.cast(ops.mean(inputs, axis=tuple(range(len(inputs.shape) "
+            "- 1))), self.moving.dtype) * 0.1"
+        )
+    body = ["outputs = inputs * self.factor"]
+    if scaled:
+        use = "outputs = outputs * ops.cast(self.scale, outputs.dtype)"
+        body.append(f"if self.scale is not None:\n    {use}" if conditional else use)
+    body.append("outputs = self.activation(outputs)")
+    inference = "\n".join(body) + "\n"
+    if training:
+        extra = ["outputs = outputs * 0.5"]
+        if noisy:
+            extra.append(
+                "outputs = outputs + 0.1 * keras.random.normal(\n"
+                "    ops.shape(outputs), seed=self.seed_generator, dtype=outputs.dtype\n)"
+            )
+        spec["call"] = {
+            "training": "\n".join(body + extra) + "\n",
+            "inference": inference,
+        }
+    else:
+        spec["call"] = {"body": inference}
+    spec.update(
+        args=spec_args, weights=weights, masking=masking, training=training, state=state
+    )
+    if not state:
+        del spec["state"]
+    if masking == "custom":
+        spec["compute_mask"] = "output_mask = mask\n"
+    spec["float32_internal"] = draw(st.booleans())
+    spec["input_spec"] = {"min_ndim": 2}
+    examples = []
+    for _ in range(draw(st.integers(1, 2))):
+        rank = draw(st.integers(2, 3))
+        example: dict[str, Any] = {
+            "input_shape": draw(
+                st.lists(st.integers(2, 5), min_size=rank, max_size=rank)
+            )
+        }
+        if masking != "none" and rank == 3 and draw(st.booleans()):
+            example["mask"] = True
+        examples.append(example)
+    spec["examples"] = examples
+    return spec

@@ -36,8 +36,8 @@ from keraslayer_gen.spec import (
 )
 from keraslayer_gen.writer import IDENTICAL, write_all
 
-from .helpers import klgen
-from .strategies import spec_yaml, specs
+from .helpers import KLGEN, klgen
+from .strategies import runtime_specs, spec_yaml, specs
 
 SPEC = "s.klgen.yaml"
 #: ruff's defaults plus whitespace, imports, bugbear, pyupgrade, naming, comprehensions.
@@ -478,3 +478,41 @@ def test_invalid_mutations_are_refused_with_a_location(
         assert any(
             line in lines for line, _ in places
         ), f"not at lines {lines}\n{report}"
+
+
+# -- a sampled subset through the runtime contract -------------------------------------
+@pytest.mark.harness
+@pytest.mark.slow
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=runtime_specs())
+def test_sampled_generated_layers_pass_klgen_verify(data: dict[str, Any]) -> None:
+    """Random specs of layers that must honour the runtime contract: `klgen verify`
+    passes on one backend (the fastest installed), every check."""
+    import importlib.util
+
+    backend = next(
+        (b for b in ("jax", "tensorflow", "torch") if importlib.util.find_spec(b)), None
+    )
+    if backend is None:
+        pytest.skip("no Keras backend is installed")
+    text = spec_yaml(data)
+    spec = _load(text)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        path = root / f"{spec.module_name}.klgen.yaml"
+        path.write_text(text, encoding="utf-8")
+        made = klgen(root, ["new", "--spec", path.name, "--out", "."])
+        assert made.exit_code == 0, made.output
+        done = subprocess.run(
+            [KLGEN, "verify", path.name, "--backend", backend],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,  # a hang guard; the harness times out each check itself
+        )
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n--- spec ---\n{text}"
