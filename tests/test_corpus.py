@@ -173,8 +173,26 @@ def corpus_reports(request: pytest.FixtureRequest) -> Iterator[ReportPool]:
     pool.close()
 
 
+#: Harness bugs these cases expose, reported to the lead (tests/KNOWN_ISSUES.md). Strict:
+#: when the harness is fixed the test passes, xfail reports XPASS, and the entry goes.
+HARNESS_BUGS = {
+    "nondeterministic_inference": "training blames the default for random inference",
+    "replica_state_diverges": "distributed feeds both replicas the same data",
+}
+BROKEN_CASES = [
+    (
+        pytest.param(
+            case, marks=pytest.mark.xfail(strict=True, reason=HARNESS_BUGS[case.name])
+        )
+        if case.name in HARNESS_BUGS
+        else case
+    )
+    for case in CASES
+]
+
+
 @pytest.mark.harness
-@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+@pytest.mark.parametrize("case", BROKEN_CASES, ids=_ids(CASES))
 def test_broken_layer_fails_exactly_its_check(
     case: Case, corpus_reports: ReportPool
 ) -> None:
@@ -202,8 +220,13 @@ def test_broken_layer_fails_exactly_its_check(
         if result["check"] == case.check:
             continue
         backend = result["backend"]
-        if backend is not None and result["check"] in case.may_fail(backend):
-            assert result["status"] in ("fail", "skip"), report
+        if backend is not None and result["check"] in case.must_not_pass(backend):
+            assert result["status"] in ("fail", "skip"), (
+                f"{result['check']} no longer shows the bug on {backend}: update the case "
+                f"and tests/corpus/README.md\n{report}"
+            )
+        elif backend is not None and result["check"] in case.may_fail(backend):
+            continue
         else:
             assert result["status"] == "pass" or legit_skip(
                 result

@@ -15,8 +15,9 @@ README.md has the table. `CASE` keys:
   for both twins: they describe the intended layer.
 - `backends` (default: all three): where the bug manifests at runtime; the harness
   runs there.
-- `also` (default: none): other checks the bug necessarily breaks, each with why;
-  `"*"` means every runtime check. `also_backends` limits them to some backends.
+- `also` (default: none): other checks the bug necessarily breaks, each with why; they
+  must fail or skip. `"*"` means any runtime check may fail (the layer cannot even be
+  called). `also_backends` limits them to some backends.
 - `full`: the check is only in `--full` (`distributed`).
 - `symptom_backends` (default: `backends`): where `symptom(Broken)` shows the bug
   with plain Keras. For a static bug that is where it breaks at runtime.
@@ -86,11 +87,18 @@ class Case:
         return f"{self.path}:{twin}"
 
     def may_fail(self, backend: str) -> set[str]:
-        """Checks other than `check` that the bug legitimately breaks on `backend`."""
+        """Checks other than `check` that the bug legitimately breaks on `backend`: each
+        must fail or skip, except under `"*"`, where any runtime check may fail."""
         if backend not in self.also_backends:
             return set()
         if "*" in self.also:
             return set(RUNTIME_CHECKS)
+        return set(self.also)
+
+    def must_not_pass(self, backend: str) -> set[str]:
+        """The consequences named one by one: they must show (fail or skip)."""
+        if backend not in self.also_backends or "*" in self.also:
+            return set()
         return set(self.also)
 
     def load(self, module_name: str | None = None) -> ModuleType:
