@@ -74,3 +74,33 @@ def test_catalogue_layer_passes_the_full_contract(catalogue: Path, example: str,
         assert any("over two CPU devices" in note for note in distributed.notes)
     parity = layer.result("jit-parity", backend)
     assert parity is not None and parity.status == "pass"
+
+
+@pytest.fixture(scope="module")
+def tf_keras_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("tf_keras_catalogue")
+    for name in EXAMPLES:
+        api.generate(name, out=folder, target="tf-keras")
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_tf_keras_rendering_passes_the_full_contract(tf_keras_catalogue: Path,
+                                                     example: str) -> None:
+    if "tensorflow" not in installed_backends("tf-keras"):
+        pytest.skip("tf-keras is not installed")
+    module = api.load_example(example).spec.module_name
+    target = resolve_target(str(tf_keras_catalogue / f"{module}.py"))
+    assert target.target == "tf-keras"
+    expectations = expectations_for_target(target)
+    assert expectations.target == "tf-keras"
+    report = verify([(target, expectations)], backends=["tensorflow"],
+                    checks=select_checks(full=True))
+    text = report.render()
+    assert report.exit_code == 0, text
+    layer = report.layers[0]
+    assert layer.backends[0].keras_version.startswith("2."), text  # tf_keras, not Keras 3
+    for result in layer.results:
+        if result.check in ALWAYS | {"distributed"}:
+            assert result.status == "pass", text
