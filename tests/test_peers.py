@@ -20,6 +20,7 @@ from tests.corpus._verify import (
     ReportPool,
     installed_backends,
     legit_skip,
+    run_verify,
     table,
     verify_argv,
 )
@@ -156,3 +157,28 @@ def test_keras_layer_passes_the_contract(name: str, peer_reports: ReportPool) ->
         assert "state" in ran, report
     if PEERS[name]["trainable"]:
         assert "gradients" in ran, report
+
+
+@pytest.mark.harness
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True, reason="harness: distributed feeds both replicas the same data"
+)
+def test_batch_normalization_statistics_drift_across_replicas() -> None:
+    """Keras 3's BatchNormalization keeps per-replica moving statistics under
+    MirroredStrategy (aggregation "none"); DataParallel on JAX updates them from the
+    global batch. tests/KNOWN_ISSUES.md."""
+    backends = [b for b in ("tensorflow", "jax") if b in installed_backends()]
+    if "tensorflow" not in backends:
+        pytest.skip("TensorFlow is not installed")
+    argv = verify_argv(
+        "keras.layers:BatchNormalization", PEERS["BatchNormalization"], backends
+    ) + ["--only", "distributed"]
+    layer = run_verify(argv)
+    report = table(layer)
+    results = {r["backend"]: r for r in layer["results"] if r["check"] == "distributed"}
+    assert results["tensorflow"]["status"] == "fail", report
+    message = results["tensorflow"]["message"]
+    assert "moving_" in message and "replicas" in message, report
+    if "jax" in results:
+        assert results["jax"]["status"] == "pass", report
