@@ -38,7 +38,7 @@ def _verify(catalogue: Path, example: str, backend: str, full: bool):  # type: i
     target = resolve_target(str(catalogue / f"{module}.py"))
     assert target.spec is not None and target.spec_label == f"example:{example}"
     report = verify([(target, expectations_for_target(target))], backends=[backend],
-                    checks=select_checks(full=full))
+                    checks=select_checks(full=full), full=full)
     layer = report.layers[0]
     text = report.render()
     assert report.exit_code == 0, text
@@ -96,7 +96,7 @@ def test_tf_keras_rendering_passes_the_full_contract(tf_keras_catalogue: Path,
     expectations = expectations_for_target(target)
     assert expectations.target == "tf-keras"
     report = verify([(target, expectations)], backends=["tensorflow"],
-                    checks=select_checks(full=True))
+                    checks=select_checks(full=True), full=True)
     text = report.render()
     assert report.exit_code == 0, text
     layer = report.layers[0]
