@@ -85,3 +85,51 @@ def test_an_import_error_is_a_load_error_exit_2(tmp_path: Path, fast_backend: st
     assert layer.error is not None
     assert "importing missing raises ModuleNotFoundError" in layer.error
     assert "no_such_module_klgen" in layer.error
+
+
+ARGMAX = '''
+"""Indices of the largest feature: an integer output, and a chatty layer."""
+
+import keras
+from keras import ops
+
+print("importing argmax")  # must not disturb the worker's events
+
+
+@keras.saving.register_keras_serializable(package="tests")
+class ArgMax(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        print("call", flush=True)
+        return ops.argmax(inputs, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1])
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(inputs.shape[:-1], dtype="int32")
+
+    def get_config(self):
+        return super().get_config()
+'''
+
+
+def test_an_integer_output_skips_gradients_and_says_so(tmp_path: Path,
+                                                       fast_backend: str) -> None:
+    path = write_layer(tmp_path, "argmax", ARGMAX)
+    target = resolve_target(str(path))
+    expectations = expectations_for([(3, 4, 5)], masking="none", training=False,
+                                    trainable=0, non_trainable=0, seed_generators=0)
+    report = verify([(target, expectations)], backends=[fast_backend],
+                    checks=["build", "shapes", "training", "gradients", "mixed-precision",
+                            "jit-parity", "save-load"], timeout=120)
+    layer = report.layers[0]
+    assert report.exit_code == 0, report.render()
+    gradients = layer.result("gradients", fast_backend)
+    assert gradients is not None and gradients.status == "skip"
+    assert "not floating point" in gradients.message
+    save = layer.result("save-load", fast_backend)
+    assert save is not None and save.status == "pass"
+    assert any("without a fit step" in note for note in save.notes)
