@@ -82,6 +82,7 @@ class Reloader:
 
 
 _SHARED: dict[tuple[str, ...], Reloader] = {}
+_MAX_SHARED = 2
 
 
 def _close_shared() -> None:
@@ -94,12 +95,14 @@ def shared_reloader(module: str, sys_path: list[str], backend: str,
     """The fresh process of in-process runs: one per layer module, kept until exit (start
     it early, as a worker does, so that its Keras import overlaps other work)."""
     key = (module, backend, keras_module, *sys_path)
-    reloader = _SHARED.get(key)
+    reloader = _SHARED.pop(key, None)
     if reloader is None or not reloader.alive:
         if not _SHARED:
             atexit.register(_close_shared)
-        reloader = _SHARED[key] = Reloader(module, sys_path, backend, keras_module,
-                                           shared=True)
+        while len(_SHARED) >= _MAX_SHARED:  # each holds a Keras in memory: keep the newest
+            _SHARED.pop(next(iter(_SHARED))).close(force=True)
+        reloader = Reloader(module, sys_path, backend, keras_module, shared=True)
+    _SHARED[key] = reloader  # most recently used last
     return reloader
 
 
