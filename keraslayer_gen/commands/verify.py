@@ -74,8 +74,8 @@ def verify(
     input_shape: Annotated[list[str] | None, typer.Option(
         "--input-shape", help="An example input shape with its batch dimension, e.g. "
         "`3,5`; repeatable.", rich_help_panel=_LAYER)] = None,
-    init: Annotated[str | None, typer.Option("--init", help="__init__ arguments as JSON, "
-                    "e.g. `'{\"units\": 4}'`.", rich_help_panel=_LAYER)] = None,
+    init: Annotated[str | None, typer.Option("--init", help="`__init__` arguments as "
+                    "JSON, e.g. `'{\"units\": 4}'`.", rich_help_panel=_LAYER)] = None,
     masking: Annotated[str | None, typer.Option("--masking", help="none | propagate | "
                        "consume | custom.", rich_help_panel=_LAYER)] = None,
     training: Annotated[bool | None, typer.Option("--training/--no-training",
@@ -109,8 +109,9 @@ def verify(
                     "(comma list or repeated).", rich_help_panel=_RUN)] = None,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="Do not run these "
                     "checks.", rich_help_panel=_RUN)] = None,
-    full: Annotated[bool, typer.Option("--full", help="Also run the slow checks "
-                    "(distributed).", rich_help_panel=_RUN)] = False,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Also run the slow checks: distributed, and jit-parity on torch "
+        "(torch.compile).", rich_help_panel=_RUN)] = False,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds one check "
                        "may take before it is stopped (default 180).",
                        rich_help_panel=_RUN)] = None,
