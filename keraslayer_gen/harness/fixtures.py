@@ -96,16 +96,14 @@ class Fixture:
         shape = (batch, *self.example.input_shape[1:])
         return make_inputs(np.random.default_rng(7 + batch), shape, self.example.dtype)
 
-    def call(self, layer: Any, x: np.ndarray | None = None, *, masked: bool | None = None,
-             mask: np.ndarray | None = None, **kwargs: Any) -> Any:
-        """An eager call; with the example's padding mask attached to the input the way a
-        `Masking` layer attaches it (so `call` receives it if it declares `mask`)."""
+    def call(self, layer: Any, x: np.ndarray | None = None, **training: bool) -> Any:
+        """An eager call (`training=...` passed on only when given); with the example's
+        padding mask attached to the input the way a `Masking` layer attaches it (so
+        `call` receives it if it declares `mask`)."""
         x = self.x if x is None else x
-        use_mask = self.mask is not None if masked is None else masked
-        if use_mask:
-            return layer(self.session.attach_mask(x, self.mask if mask is None else mask),
-                         **kwargs)
-        return layer(self.session.convert(x), **kwargs)
+        if self.mask is not None:
+            return layer(self.session.attach_mask(x, self.mask), **training)
+        return layer(self.session.convert(x), **training)
 
     def keras_input(self) -> Any:
         keras = self.session.keras

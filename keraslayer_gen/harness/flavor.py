@@ -79,17 +79,17 @@ class TfKerasFlavor(Flavor):
         return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
 
     def convert(self, value: Any) -> Any:
-        import tensorflow as tf
+        import tensorflow as tf  # type: ignore[import-untyped]
 
         return tf.convert_to_tensor(value)
 
     def copy(self, value: Any) -> Any:
-        import tensorflow as tf
+        import tensorflow as tf  # type: ignore[import-untyped]
 
         return tf.identity(value)
 
     def dtype(self, value: Any) -> str:
-        import tensorflow as tf
+        import tensorflow as tf  # type: ignore[import-untyped]
 
         return str(tf.as_dtype(getattr(value, "dtype", value)).name)
 

@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import sys
+from typing import Any
 
 
 def _answer(stream, data: dict) -> None:  # type: ignore[no-untyped-def]
@@ -42,10 +43,12 @@ def main() -> int:
             model = keras.saving.load_model(job["model"])
             x = np.load(job["inputs"])["x"]
             predicted = model(x, training=False)  # eager: no graph to trace here
-            weights = {f"w{i}": to_numpy(w) for i, w in enumerate(model.weights)}
             names = [getattr(w, "path", w.name) for w in model.weights]
-            np.savez(job["out"], predicted=to_numpy(predicted),
-                     names=np.array(names, dtype=str), **weights)
+            arrays: dict[str, Any] = {f"w{i}": to_numpy(w)
+                                      for i, w in enumerate(model.weights)}
+            arrays["predicted"] = to_numpy(predicted)
+            arrays["names"] = np.array(names, dtype=str)
+            np.savez(job["out"], **arrays)
             _answer(out, {"ok": True})
         except Exception as exc:  # reported to the worker, which words the failure
             _answer(out, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})

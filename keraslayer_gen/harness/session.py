@@ -75,9 +75,10 @@ class Session:
 
     @functools.cached_property
     def _helpers(self) -> dict[str, type]:
-        keras, flavor = self.keras, self.flavor
+        flavor = self.flavor
+        base: Any = self.keras.layers.Layer
 
-        class MaskFrom(keras.layers.Layer):
+        class MaskFrom(base):  # type: ignore[misc, valid-type]
             def __init__(self, **kwargs: Any) -> None:
                 super().__init__(**kwargs)
                 self.supports_masking = True
@@ -88,7 +89,7 @@ class Session:
             def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
                 return inputs[1]
 
-        class MaskProbe(keras.layers.Layer):
+        class MaskProbe(base):  # type: ignore[misc, valid-type]
             def __init__(self, **kwargs: Any) -> None:
                 super().__init__(**kwargs)
                 self.supports_masking = True

@@ -46,7 +46,7 @@ def _configure_devices(backend: str, checks: list[str]) -> None:
         if "xla_force_host_platform_device_count" not in flags:
             os.environ["XLA_FLAGS"] = f"{flags} {flag}".strip()
     elif backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # type: ignore[import-untyped]
 
         cpus = tf.config.list_physical_devices("CPU")
         config = tf.config.LogicalDeviceConfiguration
@@ -78,14 +78,14 @@ def load_class(keras: Any, target: dict[str, Any]) -> type:
         raise
     except BaseException as exc:
         raise LookupError(describe_import_error(module_name, exc)) from None
-    cls = module
+    found: Any = module
     for part in class_name.split("."):
-        cls = getattr(cls, part, None)
-        if cls is None:
+        found = getattr(found, part, None)
+        if found is None:
             raise LookupError(f"{module_name} has no class `{class_name}`")
-    if not isinstance(cls, type) or not issubclass(cls, keras.layers.Layer):
+    if not isinstance(found, type) or not issubclass(found, keras.layers.Layer):
         raise LookupError(f"{module_name}.{class_name} is not a keras.layers.Layer subclass")
-    return cls  # type: ignore[return-value]
+    return found
 
 
 def run(job: dict[str, Any], emit: Any) -> None:

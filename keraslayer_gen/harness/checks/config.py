@@ -85,7 +85,7 @@ def _init_values(session: Session, fx: Fixture, config: dict[str, Any]) -> None:
 
 def check_config_roundtrip(session: Session) -> list[str]:
     keras = session.keras
-    cls = session.layer_cls
+    cls: Any = session.layer_cls
     for fx in session.fixtures:
         with session.guard(fx, f"{cls.__name__}(**init)"):
             layer = fx.new_layer()
@@ -117,7 +117,7 @@ def check_config_roundtrip(session: Session) -> list[str]:
             raise session.fail(fx, f"from_config(get_config()) {difference}")
         data = _decode(json.loads(json.dumps(canonical(serialized))))
         try:
-            clone = keras.saving.deserialize_keras_object(data)
+            clone: Any = keras.saving.deserialize_keras_object(data)
         except Exception as exc:
             first = str(exc).split(". ")[0]
             raise session.fail(fx, f"deserialize_keras_object(serialize_keras_object(layer)) "

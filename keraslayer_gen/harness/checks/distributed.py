@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @contextlib.contextmanager
 def _scope(session: Session) -> Iterator[str]:
     if session.backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # type: ignore[import-untyped]
 
         devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         if len(devices) < 2:

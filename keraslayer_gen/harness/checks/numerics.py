@@ -30,9 +30,9 @@ def check_mixed_precision(session: Session) -> list[str]:
             compute = std(layer.compute_dtype)
             outputs = []
             for path in paths:
-                kwargs = {"training": path == "training=True"} if path else {}
+                training = {"training": path == "training=True"} if path else {}
                 with session.guard(fx, f"call({path}) under {policy}"):
-                    outputs.append((path, fx.call(layer, **kwargs)))
+                    outputs.append((path, fx.call(layer, None, **training)))
             for weight in layer.weights:
                 dtype, wname = std(weight), session.flavor.name(weight)
                 if is_float(dtype) and dtype != "float32" and wname not in exempt:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def takes(session: Session, argument: str) -> bool:
     """Whether the layer's `call` declares `argument` (Keras passes it only then)."""
     try:
-        return argument in inspect.signature(session.layer_cls.call).parameters
+        call = getattr(session.layer_cls, "call")  # noqa: B009 - a Keras Layer's call
+        return argument in inspect.signature(call).parameters
     except (TypeError, ValueError):
         return False
 
