@@ -12,6 +12,7 @@ Three layers of proof, cheapest first:
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,15 +89,14 @@ def test_lint_flags_exactly_the_static_bugs(case: Case) -> None:
 # -- plain Keras: the bugs are real --------------------------------------------------------
 
 _REPLICA_SCRIPT = """
-import sys
+import json
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from tests.corpus import load_cases
 case = next(c for c in load_cases() if c.name == "replica_state_diverges")
 module = case.load()
-print(repr(module.symptom(module.Broken)))
-print(repr(module.symptom(module.Fixed)))
+print(json.dumps([module.symptom(module.Broken), module.symptom(module.Fixed)]))
 """
 
 
@@ -114,8 +114,8 @@ def _symptoms(case: Case, backend: str) -> tuple[str | None, str | None]:
             timeout=300,
         )
         assert out.returncode == 0, out.stderr[-3000:]
-        broken, fixed = out.stdout.strip().splitlines()[-2:]
-        return eval(broken), eval(fixed)  # noqa: S307 - reprs of str | None we printed
+        broken, fixed = json.loads(out.stdout.strip().splitlines()[-1])
+        return broken, fixed
     module = case.load()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
