@@ -5,8 +5,10 @@ into the generated one; the outputs and gradients are checked equal first), and 
 on a training step: forward (`training=True`) and backward (the gradients of a scalar loss
 with respect to the inputs and every trainable weight), jit-compiled the way each backend
 compiles a train step: `tf.function(jit_compile=True)` (XLA), `jax.jit` of a
-`stateless_call`, `torch.compile`. Every backend runs in its own process, with
-`KERAS_BACKEND` set before Keras is imported.
+`stateless_call`, `torch.compile`. Every pair runs in a process of its own, with
+`KERAS_BACKEND` set before Keras is imported: a compiler's caches are never shared (dynamo
+stops compiling a function after a few guard failures, and then runs it eagerly, so one
+process for several layers measured compiled and eager code by turns).
 
 A step time is the median over `--rounds` rounds of `--steps` steps, after warm-up; the
 rounds alternate the two layers, so load elsewhere on the machine hits both alike. The
@@ -266,28 +268,31 @@ def main() -> None:
     rows = []
     for backend in options.backends.split(","):
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        done = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                folder,
-                "--examples",
-                options.examples,
-                "--rounds",
-                str(options.rounds),
-                "--steps",
-                str(options.steps),
-            ],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"{backend}: the benchmark failed\n{done.stderr[-4000:]}")
-        rows += json.loads(done.stdout.strip().splitlines()[-1])
+        for name in names:  # a fresh process per pair: no compiler state shared
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    folder,
+                    "--examples",
+                    name,
+                    "--rounds",
+                    str(options.rounds),
+                    "--steps",
+                    str(options.steps),
+                ],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise SystemExit(
+                    f"{backend} {name}: the benchmark failed\n{done.stderr[-4000:]}"
+                )
+            rows += json.loads(done.stdout.strip().splitlines()[-1])
     print(f"machine: {machine(('keras', 'tensorflow', 'jax', 'torch'))}")
     print(
         f"training step (forward + backward), jit-compiled; median of {options.rounds} "
