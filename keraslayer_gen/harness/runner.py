@@ -186,11 +186,10 @@ def _drive(process: subprocess.Popen[str], job: dict[str, Any], outcome: Backend
             phase = "between"
         elif kind == "observed":
             run.observed = dict(event.get("data", {}))
-        elif kind == "done":
+        elif kind == "done":  # all reported: the caller kills it, sparing its teardown
             if outcome.load_error is not None:
                 outcome.results = [CheckResult(c, backend, SKIP, message="not run: the layer "
                                                "could not be loaded") for c in checks]
-            process.wait()
             return
 
 
