@@ -145,11 +145,11 @@ def _render_layer(layer: LayerReport, color: bool) -> str:
                 c + " " * max(1, col - len(_strip(c))) for c in cells)
         lines.append(row.rstrip())
     for run in layer.backends:
-        if run.status != "ok" or run.keras_version:
-            detail = f"keras {run.keras_version}, " if run.keras_version else ""
-            state = "" if run.status == "ok" else f"{run.status}: {run.message}; "
-            lines.append(f"  {run.backend}: {state}{detail}{run.seconds:.1f}s "
-                         f"(imports {run.import_seconds:.1f}s)")
+        detail = [f"keras {run.keras_version}"] if run.keras_version else []
+        detail.append(f"{run.seconds:.1f}s")
+        if run.import_seconds:
+            detail.append(f"imports {run.import_seconds:.1f}s")
+        lines.append(f"  {run.backend}: {', '.join(detail)}")
     observed = _observed(layer)
     if observed:
         lines.append(f"  not declared, observed: {observed}")
@@ -161,6 +161,11 @@ def _render_layer(layer: LayerReport, color: bool) -> str:
     for r in problems:
         where = f"[{r.backend}] " if r.backend else ""
         lines.append(f"  FAIL {r.check} {where}{r.message}")
+    reported = {r.message for r in problems}
+    for run in layer.backends:  # a worker that died outside any check
+        if run.status == "failed" and run.message not in reported and layer.error is None:
+            problems.append(CheckResult("-", run.backend, FAIL, message=run.message))
+            lines.append(f"  FAIL [{run.backend}] {run.message}")
     seen: set[tuple[str, str]] = set()
     for r in skips:
         if (r.check, r.message) not in seen:
