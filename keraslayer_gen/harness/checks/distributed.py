@@ -49,7 +49,13 @@ def _scope(session: Session) -> Iterator[str]:
 
 def _run(session: Session, fx: Fixture, kind: str) -> list[str]:
     keras = session.keras
-    x = np.concatenate([fx.x, fx.x])
+    # The replicas must see different data, or a state update they disagree on is hidden.
+    other = fx.inputs(len(fx.x))
+    if "float" in str(other.dtype):
+        other = (other * 2 + 1).astype(other.dtype)
+    if fx.mask is not None:
+        other[~fx.mask] = 0
+    x = np.concatenate([fx.x, other])
     layer = fx.new_layer()
     inputs = fx.keras_input()
     hidden = keras.layers.Masking(mask_value=0)(inputs) if fx.mask is not None else inputs
