@@ -34,6 +34,7 @@ _RESERVED = (
     | set(BODY_SCOPE)
     | set(BUILTIN_NAMES)
     | {"kwargs", "input_shape", "seed_generator", "config", "outputs", "output_mask"}
+    | {"l", "O", "I"}  # ruff E741: ambiguous with digits, refused by the rules
 )
 #: Names people really use, some close to reserved ones, drawn next to random ones.
 _NAME_POOL = (
