@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from keraslayer_gen.harness.target import keras_target_of
 from keraslayer_gen.lint import lint_file
 from tests.corpus import BACKENDS, CHECKS, EXPECT_KEYS, Case, load_cases
 from tests.corpus._verify import (
@@ -39,13 +40,30 @@ def _ids(cases: list[Case]) -> list[str]:
     return [case.name for case in cases]
 
 
+KERAS3_CASES = [case for case in CASES if case.keras_target == "keras3"]
+TF_KERAS_CASES = [case for case in CASES if case.keras_target == "tf-keras"]
+
+
 def test_corpus_covers_every_check_with_distinct_bugs() -> None:
-    assert len(CASES) >= 17
+    assert len(KERAS3_CASES) >= 17
     assert len({case.summary for case in CASES}) == len(CASES), "two cases, one bug"
-    caught = {case.check for case in CASES}
+    caught = {case.check for case in KERAS3_CASES}
     # Every check but jit-parity has a bug of its own: every parity bug found in practice
     # either crashes (caught by the checks that train) or is also random at inference.
     assert set(CHECKS) - caught == {"jit-parity"}
+
+
+def test_tf_keras_members_mirror_keras3_bugs() -> None:
+    """Each tf-keras member is the Keras 2 form of a Keras 3 case: `tf_keras_<bug>`
+    beside `<bug>`, caught by the same check."""
+    assert len(TF_KERAS_CASES) >= 5
+    for case in TF_KERAS_CASES:
+        twin = BY_NAME.get(case.name.removeprefix("tf_keras_"))
+        assert case.name.startswith("tf_keras_") and twin is not None, case.name
+        assert twin.keras_target == "keras3"
+        assert case.check == twin.check, case.name
+        assert case.backends == ("tensorflow",) and case.symptom_backends == ("tensorflow",)
+        assert case.summary.startswith("Bug: (tf-keras) ")
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
@@ -62,12 +80,20 @@ def test_case_is_well_formed(case: Case) -> None:
     assert case.check not in case.also
     assert all(reason.strip() for reason in case.also.values())
     assert case.full == (case.check == "distributed")
+    assert case.keras_target in ("keras3", "tf-keras")
     source = case.path.read_text(encoding="utf-8")
     assert "class Broken(keras.layers.Layer)" in source
     assert "class Fixed(keras.layers.Layer)" in source
     assert "def symptom(cls)" in source
-    # keras3 layers only: public Keras API, no backend framework in the layers.
-    assert "keras.src" not in source and "tf_keras" not in source
+    assert "keras.src" not in source
+    if case.keras_target == "tf-keras":
+        # Keras 2 layers: tf_keras (imported as keras) and TensorFlow, never Keras 3;
+        # the harness detects the target from these imports.
+        assert keras_target_of(source) == "tf-keras"
+        assert "import tf_keras as keras" in source and "\nimport keras" not in source
+    else:
+        # keras3 layers: public Keras API, no backend framework in the layers.
+        assert "tf_keras" not in source
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
@@ -125,6 +151,10 @@ def _symptoms(case: Case, backend: str) -> tuple[str | None, str | None]:
 @pytest.mark.backend
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
 def test_bug_is_real_with_plain_keras(case: Case, keras_backend: str) -> None:
+    if case.keras_target == "tf-keras":
+        if keras_backend != "tensorflow":
+            pytest.skip("tf_keras runs on TensorFlow only")
+        pytest.importorskip("tf_keras")
     broken, fixed = _symptoms(case, keras_backend)
     assert fixed is None, f"the fixed twin shows the bug on {keras_backend}: {fixed}"
     if keras_backend in case.symptom_backends:
@@ -146,10 +176,10 @@ def _harness_backends(case: Case, twin: str) -> list[str]:
     """Fixed twins run everywhere; a broken layer where its bug shows at runtime (a
     static bug's static check needs no backend, its runtime consequences do)."""
     if twin == "Fixed":
-        wanted: tuple[str, ...] = BACKENDS
+        wanted: tuple[str, ...] = case.backends if case.keras_target == "tf-keras" else BACKENDS
     else:
         wanted = case.symptom_backends if case.static else case.backends
-    return [b for b in wanted if b in installed_backends()]
+    return [b for b in wanted if b in installed_backends(case.keras_target)]
 
 
 def _argv(case: Case, twin: str) -> list[str]:
@@ -173,11 +203,10 @@ def corpus_reports(request: pytest.FixtureRequest) -> Iterator[ReportPool]:
     pool.close()
 
 
-#: Harness bugs these cases expose, reported to the lead (tests/KNOWN_ISSUES.md). Strict:
+#: Harness bugs these cases expose, reported to the lead (Known issues in README.md). Strict:
 #: when the harness is fixed the test passes, xfail reports XPASS, and the entry goes.
 HARNESS_BUGS = {
     "nondeterministic_inference": "training blames the default for random inference",
-    "replica_state_diverges": "distributed feeds both replicas the same data",
 }
 BROKEN_CASES = [
     (

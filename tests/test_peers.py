@@ -4,7 +4,7 @@ Each peer is verified as a user would (`klgen verify keras.layers:Dense ...`) on
 installed backend, with the contract Keras documents for it. A peer that fails a check
 is either a harness false alarm (a bug to fix in klgen) or a real defect of Keras; the
 latter are listed in `KNOWN` with the words their message must contain, and explained in
-tests/KNOWN_ISSUES.md. A known issue that stops failing fails this test, so the list
+the Known issues of README.md. A known issue that stops failing fails this test, so the list
 stays true.
 """
 
@@ -96,7 +96,7 @@ PEERS: dict[str, dict[str, Any]] = {
     },
 }
 
-#: Real defects of Keras 3.15 that the harness rightly reports (tests/KNOWN_ISSUES.md):
+#: Real defects of Keras 3.15 that the harness rightly reports (the Known issues of README.md):
 #: peer -> {check: words its failure message must contain}.
 KNOWN: dict[str, dict[str, tuple[str, ...]]] = {
     # supports_masking is True, but the group statistics include the padded steps.
@@ -145,7 +145,7 @@ def test_keras_layer_passes_the_contract(name: str, peer_reports: ReportPool) ->
             )
         elif result["status"] != "skip":
             assert result["status"] == "fail", (
-                f"known issue of {name} no longer shows: update tests/KNOWN_ISSUES.md\n"
+                f"known issue of {name} no longer shows: update the Known issues of README.md\n"
                 f"{report}"
             )
             missing = [w for w in words if w.lower() not in result["message"].lower()]
@@ -161,13 +161,10 @@ def test_keras_layer_passes_the_contract(name: str, peer_reports: ReportPool) ->
 
 @pytest.mark.harness
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True, reason="harness: distributed feeds both replicas the same data"
-)
 def test_batch_normalization_statistics_drift_across_replicas() -> None:
     """Keras 3's BatchNormalization keeps per-replica moving statistics under
     MirroredStrategy (aggregation "none"); DataParallel on JAX updates them from the
-    global batch. tests/KNOWN_ISSUES.md."""
+    global batch. the Known issues of README.md."""
     backends = [b for b in ("tensorflow", "jax") if b in installed_backends()]
     if "tensorflow" not in backends:
         pytest.skip("TensorFlow is not installed")
