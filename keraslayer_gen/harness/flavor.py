@@ -65,6 +65,15 @@ class Flavor:
         """The weight's value on every device it lives on."""
         return _replicas(weight.value) or [self.numpy(weight)]
 
+    def policy(self, name: str) -> Any:
+        """The `dtype=` a layer takes for the mixed policy `name`."""
+        return name
+
+    #: Model file formats `save-load` round-trips.
+    save_formats: tuple[str, ...] = (".keras",)
+    #: Whether the checks also run the layer inside `tf.function` (graph mode).
+    graph_mode = False
+
 
 class TfKerasFlavor(Flavor):
     """Keras 2 (`tf_keras`) on TensorFlow."""
@@ -108,6 +117,15 @@ class TfKerasFlavor(Flavor):
 
     def replicas(self, weight: Any) -> list[np.ndarray]:
         return _replicas(weight) or [self.numpy(weight)]
+
+    def policy(self, name: str) -> Any:
+        """A `tf_keras.mixed_precision.Policy`, as Keras 2 code bases build it."""
+        return self.keras.mixed_precision.Policy(name)
+
+    #: Keras 2 code bases still save to the legacy HDF5 format as well.
+    save_formats = (".keras", ".h5")
+    #: Keras 2 layers run in graph mode under `tf.function` (add_update, K.in_train_phase).
+    graph_mode = True
 
 
 def _replicas(value: Any) -> list[np.ndarray]:

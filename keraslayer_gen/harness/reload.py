@@ -1,9 +1,9 @@
 """The fresh process of `save-load`: imports Keras and the layer's module only, loads models.
 
 Run as a script (`python reload.py MODULE SYS_PATH_JSON KERAS_MODULE`), never imported by
-klgen in that process, so that a layer that loads here loads for users too. Each stdin line is a job
-`{"model": PATH.keras, "inputs": PATH.npz, "out": PATH.npz}`; each answer one stdout line
-`{"ok": true}` or `{"ok": false, "error": "..."}`.
+klgen in that process, so that a layer that loads here loads for users too. Each stdin line is
+a job `{"model": PATH.keras or PATH.h5, "inputs": PATH.npz, "out": PATH.npz}`; each answer one
+stdout line `{"ok": true}` or `{"ok": false, "error": "..."}`.
 """
 
 from __future__ import annotations

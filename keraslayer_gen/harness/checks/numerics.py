@@ -26,7 +26,7 @@ def check_mixed_precision(session: Session) -> list[str]:
     for policy in POLICIES:
         for fx in session.fixtures:
             with session.guard(fx, f"{name}(dtype='{policy}')"):
-                layer = fx.new_layer(dtype=policy)
+                layer = fx.new_layer(dtype=session.flavor.policy(policy))
             compute = std(layer.compute_dtype)
             outputs = []
             for path in paths:
@@ -47,7 +47,8 @@ def check_mixed_precision(session: Session) -> list[str]:
                                        f"the compute dtype {compute}: compute in the input's "
                                        "dtype, or cast the result to self.compute_dtype")
             with session.guard(fx, f"a call on keras.Input under {policy}"):
-                symbolic = fx.new_layer(dtype=policy)(fx.keras_input())
+                symbolic = fx.new_layer(dtype=session.flavor.policy(policy))(
+                    fx.keras_input())
             eager = std(outputs[0][1])
             if std(symbolic) != eager:
                 raise session.fail(fx, f"under {policy} the eager output is {eager} but the "
@@ -94,10 +95,33 @@ def _compare(session: Session, fx: Any, jit: Any, eager: Any, label: str) -> Non
                            "value-dependent Python branches out of call")
 
 
+def _graph_parity(session: Session, fx: Any, label: str) -> None:
+    """tf-keras: an inference call traced by `tf.function` (graph mode, where Keras 2
+    code paths such as `K.in_train_phase` take their symbolic branch) equals the eager
+    one."""
+    import tensorflow as tf  # type: ignore[import-untyped]
+
+    layer = fx.new_layer()
+    with session.guard(fx, f"call(training=False){label}"):
+        eager = session.numpy(fx.call(layer, training=False))
+    with session.guard(fx, f"call(training=False) inside tf.function{label}"):
+        graph = session.numpy(tf.function(lambda: fx.call(layer, training=False))())
+    if not allclose(graph, eager):
+        raise session.fail(fx, f"an inference call inside tf.function (graph mode) differs "
+                           f"from the eager call{label} (max difference "
+                           f"{max_difference(graph, eager):.3g}): branch on `training` with "
+                           "K.in_train_phase(train_fn, infer_fn, training=training) or "
+                           "tf.cond, not a Python `if` on tensors, and keep Python-side state "
+                           "out of call")
+
+
 def check_jit_parity(session: Session) -> list[str]:
     """Compiled `predict` against the same model run eagerly (the computation of
     `predict(run_eagerly=True)`, called directly: it skips a data pipeline that costs
     more than the check on TensorFlow), with the example's mask and without.
+
+    On tf-keras it also compares an inference call inside `tf.function` with the eager
+    call (graph mode).
 
     On torch it runs with `--full` only: there `jit_compile=True` means torch.compile,
     which is not Keras's default on torch and costs seconds per model on CPU."""
@@ -117,6 +141,8 @@ def check_jit_parity(session: Session) -> list[str]:
             with session.guard(fx, f"an eager call of the model{label}"):
                 eager = fx.inference
             _compare(session, fx, jit, eager, label)
+            if session.flavor.graph_mode:
+                _graph_parity(session, fx, label)
             if fx.mask is None:
                 continue
             source = fx.keras_input()

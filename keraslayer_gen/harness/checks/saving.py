@@ -1,5 +1,5 @@
-"""Check 13, `save-load`: a fitted model saved to `.keras` reloads in a fresh process with the
-same outputs and weights."""
+"""Check 13, `save-load`: a fitted model saved to `.keras` (tf-keras: and to the legacy `.h5`)
+reloads in a fresh process with the same outputs and weights."""
 
 from __future__ import annotations
 
@@ -136,34 +136,42 @@ def check_save_load(session: Session) -> list[str]:
             notes.append("the output is not floating point: saved without a fit step")
         with session.guard(fx, "predict()"):
             expected = fx.predict()["value"]  # after the fit step, if any
-        model = fx.model
-        path = session.workdir / f"model-{fx.index}.keras"
-        with session.guard(fx, "model.save()"):
-            model.save(path)
-        weights = [(session.flavor.path(model, w), session.numpy(w)) for w in model.weights]
-        inputs = session.workdir / f"inputs-{fx.index}.npz"
-        out = session.workdir / f"reloaded-{fx.index}.npz"
-        np.savez(inputs, x=fx.x)
-        answer = session.reloader.load({"model": str(path), "inputs": str(inputs),
-                                        "out": str(out)})
-        if not answer.get("ok"):
-            error = str(answer.get("error", "")).split("\n")[0][:300]
-            raise session.fail(fx, f"load_model fails in a fresh process that imports only "
-                               f"the layer's module ({error}): {_hint(error)}")
-        with np.load(out) as data:
-            predicted = data["predicted"]
-            names = [str(n) for n in data["names"]]
-            restored = [data[f"w{i}"] for i in range(len(names))]
-        if len(weights) != len(names):
-            raise session.fail(fx, f"the reloaded model has {len(names)} weights instead of "
-                               f"{len(weights)}: create every weight in build() with a "
-                               "fixed, unique name")
-        for (name, value), again in zip(weights, restored, strict=False):
-            if value.shape != again.shape or not np.array_equal(value, again):
-                raise session.fail(fx, f"weight '{name}' differs after load_model: create it "
-                                   "with add_weight in build() so that saving tracks it")
-        if not allclose(expected, predicted):
-            raise session.fail(fx, "the reloaded model predicts differently (max difference "
-                               f"{max_difference(expected, predicted):.3g}): keep everything "
-                               "call depends on in get_config() or in weights")
+        for suffix in session.flavor.save_formats:
+            _round_trip(session, fx, expected, suffix)
     return notes
+
+
+def _round_trip(session: Session, fx: Any, expected: np.ndarray, suffix: str) -> None:
+    """Save the fitted model to `suffix` (`.keras`, or the legacy `.h5` of Keras 2) and
+    compare what the fresh process loads."""
+    fmt = "" if suffix == ".keras" else f" (saved as {suffix})"
+    model = fx.model
+    path = session.workdir / f"model-{fx.index}{suffix}"
+    with session.guard(fx, f"model.save('{path.name}')"):
+        model.save(path)
+    weights = [(session.flavor.path(model, w), session.numpy(w)) for w in model.weights]
+    inputs = session.workdir / f"inputs-{fx.index}.npz"
+    out = session.workdir / f"reloaded-{fx.index}.npz"
+    np.savez(inputs, x=fx.x)
+    answer = session.reloader.load({"model": str(path), "inputs": str(inputs),
+                                    "out": str(out)})
+    if not answer.get("ok"):
+        error = str(answer.get("error", "")).split("\n")[0][:300]
+        raise session.fail(fx, f"load_model{fmt} fails in a fresh process that imports "
+                           f"only the layer's module ({error}): {_hint(error)}")
+    with np.load(out) as data:
+        predicted = data["predicted"]
+        names = [str(n) for n in data["names"]]
+        restored = [data[f"w{i}"] for i in range(len(names))]
+    if len(weights) != len(names):
+        raise session.fail(fx, f"the reloaded model{fmt} has {len(names)} weights instead "
+                           f"of {len(weights)}: create every weight in build() with a "
+                           "fixed, unique name")
+    for (name, value), again in zip(weights, restored, strict=False):
+        if value.shape != again.shape or not np.array_equal(value, again):
+            raise session.fail(fx, f"weight '{name}' differs after load_model{fmt}: create "
+                               "it with add_weight in build() so that saving tracks it")
+    if not allclose(expected, predicted):
+        raise session.fail(fx, f"the reloaded model{fmt} predicts differently (max "
+                           f"difference {max_difference(expected, predicted):.3g}): keep "
+                           "everything call depends on in get_config() or in weights")

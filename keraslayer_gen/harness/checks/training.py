@@ -130,6 +130,8 @@ def check_state(session: Session) -> list[str]:
             with session.guard(fx, "predict()"):
                 predicted = fx.predict()
             _inference_keeps(session, fx, predicted["before"], predicted["after"], "predict()")
+        if session.flavor.graph_mode:
+            _graph_updates(session, fx, state)
     if declared is None:
         session.observe("state", sorted(observed))
     if not stateful:
@@ -139,6 +141,44 @@ def check_state(session: Session) -> list[str]:
                                "build() with trainable=False")
         raise CheckSkipped("the layer has no non-trainable weights")
     return []
+
+
+def _graph_updates(session: Session, fx: Fixture, state: set[str]) -> None:
+    """tf-keras: the same calls traced by `tf.function` (graph mode, as `fit` and `predict`
+    run them in Keras 2) leave the state exactly as the eager calls do: an inference call
+    keeps it, a training call updates it to the same values. `add_update` and
+    `K.in_train_phase` bugs show here."""
+    import tensorflow as tf  # type: ignore[import-untyped]
+
+    eager, graph = fx.new_layer(), fx.new_layer()
+    with session.guard(fx, "call(training=False)"):
+        fx.call(eager, training=False)
+        fx.call(graph, training=False)
+    graph.set_weights(eager.get_weights())
+    start = session.snapshot(graph)
+    with session.guard(fx, "call(training=False) inside tf.function"):
+        tf.function(lambda: fx.call(graph, training=False))()
+    _inference_keeps(session, fx, start, session.snapshot(graph),
+                     "an inference call inside tf.function (graph mode)")
+    with session.guard(fx, "call(training=True)"):
+        fx.call(eager, training=True)
+    with session.guard(fx, "call(training=True) inside tf.function"):
+        tf.function(lambda: fx.call(graph, training=True))()
+    pairs = zip(session.snapshot(eager), session.snapshot(graph), strict=False)
+    for (name, trainable, want), (_, _, got) in pairs:
+        if trainable or name not in state or allclose(got, want):
+            continue
+        how = ("does not change" if np.array_equal(got, _value(start, name))
+               else f"ends {max_difference(got, want):.3g} away from the eager value")
+        raise session.fail(fx, f"state weight '{name}' {how} after a training call inside "
+                           "tf.function (graph mode), unlike the eager call: make the update "
+                           "a TensorFlow op inside call's training branch (self.add_update("
+                           f"K.moving_average_update(self.{name}, ...)) or "
+                           f"self.{name}.assign(...)), not a Python side effect")
+
+
+def _value(snapshot: list[Any], name: str) -> Any:
+    return next(value for n, _, value in snapshot if n == name)
 
 
 def _built(session: Session, fx: Fixture) -> Any:
