@@ -1,4 +1,8 @@
-"""The broken-layer corpus: one classic Keras 3 layer bug per module, with its fixed twin.
+"""The broken-layer corpus: one classic Keras layer bug per module, with its fixed twin.
+
+Most modules are Keras 3 layers; the `tf_keras_*` modules are Keras 2 (`tf_keras`)
+layers written in that target's idioms (`K.in_train_phase`, `add_update`,
+`super().build(...)`), run by the harness on TensorFlow only.
 
 Each `tests/corpus/<bug>.py` holds two hand-written, self-contained layers, `Broken`
 (the bug, and nothing else wrong) and `Fixed` (the same layer done right), a `CASE`
@@ -21,6 +25,8 @@ README.md has the table. `CASE` keys:
 - `full`: the check is only in `--full` (`distributed`).
 - `symptom_backends` (default: `backends`): where `symptom(Broken)` shows the bug
   with plain Keras. For a static bug that is where it breaks at runtime.
+- `target` (default `"keras3"`): `"tf-keras"` for a Keras 2 layer (the module imports
+  `tf_keras`, never `keras`); its `backends` are `("tensorflow",)`, the only one.
 
 Cases are read with `ast.literal_eval`, so listing them imports neither Keras nor
 the layers.
@@ -57,7 +63,7 @@ EXPECT_KEYS = frozenset(
     "seed_generators output_shape".split()
 )
 _CASE_KEYS = frozenset(
-    "check fix not_fix expect backends also also_backends full symptom_backends".split()
+    "check fix not_fix expect backends also also_backends full symptom_backends target".split()
 )
 
 
@@ -77,6 +83,7 @@ class Case:
     also_backends: tuple[str, ...] = BACKENDS
     full: bool = False
     symptom_backends: tuple[str, ...] = BACKENDS
+    keras_target: str = "keras3"  # or "tf-keras": a tf_keras layer, TensorFlow only
 
     @property
     def static(self) -> bool:
@@ -143,6 +150,7 @@ def _parse(path: Path) -> Case:
         symptom_backends=tuple(
             literal.get("symptom_backends", literal.get("backends", BACKENDS))
         ),
+        keras_target=str(literal.get("target", "keras3")),
     )
 
 

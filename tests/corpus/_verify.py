@@ -21,10 +21,10 @@ _KLGEN = "import sys; from keraslayer_gen.cli import app; sys.argv[0] = 'klgen';
 JOBS = int(os.environ.get("KLGEN_HARNESS_JOBS", "2"))
 
 
-def installed_backends() -> list[str]:
+def installed_backends(target: str = "keras3") -> list[str]:
     from keraslayer_gen.harness import installed_backends as installed
 
-    return installed()
+    return installed(target)
 
 
 def verify_argv(
