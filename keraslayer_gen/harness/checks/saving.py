@@ -146,6 +146,13 @@ def _round_trip(session: Session, fx: Any, expected: np.ndarray, suffix: str) ->
     compare what the fresh process loads."""
     fmt = "" if suffix == ".keras" else f" (saved as {suffix})"
     model = fx.model
+    if suffix == ".h5":  # the legacy format stores a layer's weights by name
+        names = [session.flavor.name(w) for w in fx.layer.weights]
+        shared = sorted({n for n in names if names.count(n) > 1})
+        if shared:
+            raise session.fail(fx, f"two weights share the name '{shared[0]}', so "
+                               "model.save() to the legacy .h5 format fails (it stores "
+                               "weights by name): give every add_weight a unique name=")
     path = session.workdir / f"model-{fx.index}{suffix}"
     with session.guard(fx, f"model.save('{path.name}')"):
         model.save(path)

@@ -146,7 +146,7 @@ def check_state(session: Session) -> list[str]:
 def _graph_updates(session: Session, fx: Fixture, state: set[str]) -> None:
     """tf-keras: the same calls traced by `tf.function` (graph mode, as `fit` and `predict`
     run them in Keras 2) leave the state exactly as the eager calls do: an inference call
-    keeps it, a training call updates it to the same values. `add_update` and
+    keeps it, two training calls update it to the same values. `add_update` and
     `K.in_train_phase` bugs show here."""
     import tensorflow as tf  # type: ignore[import-untyped]
 
@@ -160,21 +160,28 @@ def _graph_updates(session: Session, fx: Fixture, state: set[str]) -> None:
         tf.function(lambda: fx.call(graph, training=False))()
     _inference_keeps(session, fx, start, session.snapshot(graph),
                      "an inference call inside tf.function (graph mode)")
+    # Two training calls on different data through one trace: a value read in Python
+    # when the function is traced (K.get_value, .numpy()) stays frozen in the graph.
+    batches = [fx.x, fx.inputs(fx.example.input_shape[0])]
     with session.guard(fx, "call(training=True)"):
-        fx.call(eager, training=True)
+        for x in batches:
+            fx.call(eager, x, training=True)
+    train = tf.function(lambda x: fx.call(graph, x, training=True))
     with session.guard(fx, "call(training=True) inside tf.function"):
-        tf.function(lambda: fx.call(graph, training=True))()
+        for x in batches:
+            train(tf.convert_to_tensor(x))
     pairs = zip(session.snapshot(eager), session.snapshot(graph), strict=False)
     for (name, trainable, want), (_, _, got) in pairs:
         if trainable or name not in state or allclose(got, want):
             continue
         how = ("does not change" if np.array_equal(got, _value(start, name))
                else f"ends {max_difference(got, want):.3g} away from the eager value")
-        raise session.fail(fx, f"state weight '{name}' {how} after a training call inside "
-                           "tf.function (graph mode), unlike the eager call: make the update "
-                           "a TensorFlow op inside call's training branch (self.add_update("
-                           f"K.moving_average_update(self.{name}, ...)) or "
-                           f"self.{name}.assign(...)), not a Python side effect")
+        raise session.fail(fx, f"state weight '{name}' {how} after two training calls "
+                           "inside tf.function (graph mode), unlike the eager calls: make the "
+                           "update a TensorFlow op inside call's training branch "
+                           f"(self.add_update(K.moving_average_update(self.{name}, ...)) or "
+                           f"self.{name}.assign(...)) and read weights as tensors, not with "
+                           "K.get_value or .numpy() (frozen when the function is traced)")
 
 
 def _value(snapshot: list[Any], name: str) -> Any:
