@@ -60,18 +60,21 @@ class Broken(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs, training=None):
+        values = tf.cast(inputs, tf.float32)  # the moving mean is float32 under any policy
+
         def centred_on_batch():
-            mean = tf.reduce_mean(inputs, axis=0)
+            mean = tf.reduce_mean(values, axis=0)
             new_mean = self.moving_mean * self.momentum + mean * (1.0 - self.momentum)
             self.add_update([(self.moving_mean, new_mean)])
-            return (inputs - mean) * self.scale
+            return values - mean
 
         def centred_on_moving_mean():
-            return (inputs - self.moving_mean) * self.scale
+            return values - self.moving_mean
 
-        return K.in_train_phase(
+        outputs = K.in_train_phase(
             centred_on_batch, centred_on_moving_mean, training=training
         )
+        return tf.cast(outputs, self.compute_dtype) * self.scale
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -109,19 +112,22 @@ class Fixed(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs, training=None):
+        values = tf.cast(inputs, tf.float32)  # the moving mean is float32 under any policy
+
         def centred_on_batch():
-            mean = tf.reduce_mean(inputs, axis=0)
+            mean = tf.reduce_mean(values, axis=0)
             self.add_update(
                 K.moving_average_update(self.moving_mean, mean, self.momentum)
             )
-            return (inputs - mean) * self.scale
+            return values - mean
 
         def centred_on_moving_mean():
-            return (inputs - self.moving_mean) * self.scale
+            return values - self.moving_mean
 
-        return K.in_train_phase(
+        outputs = K.in_train_phase(
             centred_on_batch, centred_on_moving_mean, training=training
         )
+        return tf.cast(outputs, self.compute_dtype) * self.scale
 
     def compute_output_shape(self, input_shape):
         return input_shape
