@@ -128,7 +128,13 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
 def _source_label(source: SpecSource, spec_path: Path | None, folder: Path) -> str:
     """What a generated file's header says it came from, as seen from `folder`."""
     if spec_path is not None:
-        return Path(os.path.relpath(Path(spec_path).absolute(), folder.absolute())).as_posix()
+        label = Path(os.path.relpath(Path(spec_path).absolute(), folder.absolute())).as_posix()
+        if any(not ch.isprintable() for ch in label):
+            # The label goes into the header comment: a newline would end the comment and
+            # turn the rest of the file name into code.
+            raise KlgenError(f"{spec_path!r}: the spec's path contains control characters; "
+                             "rename the file")
+        return label
     if source.example:
         return f"example:{source.example}"
     return "command-line flags"

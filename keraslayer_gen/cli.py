@@ -47,6 +47,13 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(exc.exit_code) from None
         except typer.Exit:
             raise
+        except BrokenPipeError:
+            # `klgen ... | head`: the reader left; say nothing more and stop quietly.
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             err("klgen: interrupted; nothing was written")
             raise typer.Exit(130) from None

@@ -132,12 +132,8 @@ def _chunks(text: str, width: int) -> list[str]:
 
 
 def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("{", "{{")
-        .replace("}", "}}")
-    )
+    """Text as the inside of a plain (not f-) double-quoted string literal."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _checks(name: str, arg: Arg) -> list[str]:

@@ -13,10 +13,10 @@ _LIST_ITEM = re.compile(r"^\s*([-*]|\d+[.)])\s")
 
 def escape(text: str) -> str:
     """Spec text as the inside of a `\"\"\"` string: it can never close or escape it."""
-    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if text.endswith('"'):
-        text = text[:-1] + '\\"'
-    return text
+    text = text.replace("\\", "\\\\")
+    # A quote followed by another, or ending the text, is escaped: no run of three
+    # unescaped quotes can form, and the closing quotes cannot merge with a final one.
+    return re.sub(r'"(?="|$)', '\\\\"', text)
 
 
 def _wrap(text: str, indent: str, hanging: str | None = None) -> list[str]:

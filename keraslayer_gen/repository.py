@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .api import EXAMPLE_SUFFIX, GeneratedHeader, read_header
@@ -40,7 +41,7 @@ class GeneratedFile:
     path: Path
     header: GeneratedHeader
 
-    @property
+    @cached_property  # resolved once: sync and check look it up for every spec
     def key(self) -> str | None:
         """The spec it came from: an absolute spec path, `example:NAME`, or None (flags)."""
         source = self.header.source

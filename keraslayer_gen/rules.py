@@ -55,6 +55,7 @@ KERAS_IDENTIFIERS = {
 FLOAT_DTYPES = tuple(d for d in DTYPES if d.startswith(("float", "bfloat")))
 
 Path_ = tuple[str | int, ...]
+_MARKER_LIKE = re.compile(r"#\s*klgen(:\s*(begin|end)\s+user\s+region|-digest:|-templates:)")
 
 
 def parse_range(text: str) -> tuple[float | None, bool, float | None, bool] | None:
@@ -112,7 +113,30 @@ class _Checker(TargetRules):
         self._target_bodies()
         self._examples()
         self._input_spec()
+        self._prose()
         return self.problems
+
+    # -- prose --------------------------------------------------------------------------
+    def _prose(self) -> None:
+        """Docstring text must not be able to pose as klgen's own markers, nor carry
+        control characters (the docstring is a comment-free string, but the markers are
+        found by line, and a NUL cannot be in a source file at all)."""
+        spec = self.spec
+        texts: list[tuple[Path_, str]] = [(("summary",), spec.summary),
+                                          (("description",), spec.description)]
+        texts += [(("references", i), ref) for i, ref in enumerate(spec.references)]
+        texts += [(("args", name, "doc"), arg.doc) for name, arg in spec.args.items()]
+        texts += [(("weights", name, "doc"), w.doc) for name, w in spec.weights.items()]
+        for path, text in texts:
+            bad = next((ch for ch in text if not ch.isprintable() and ch not in "\n\t\r"),
+                       None)
+            if bad is not None:
+                self.error(path, f"control character U+{ord(bad):04X} in the text; "
+                           "remove it")
+            elif _MARKER_LIKE.search(text):
+                self.error(path, "the text contains a line that reads like a klgen marker "
+                           "(`# klgen: begin/end user region`, `# klgen-digest:`); "
+                           "reword it")
 
     # -- names -------------------------------------------------------------------------
     def _names(self) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ..diagnostics import KlgenError
+from ..loader import MAX_SPEC_BYTES
 from .output import print_plan
 
 _LAYER = "Layer (spec fields as flags)"
@@ -22,8 +23,13 @@ def _read_body(path: Path | None, flag: str) -> str | None:
         if str(path) == "-":
             import sys
 
-            return sys.stdin.read()
-        return path.read_text(encoding="utf-8")
+            data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:  # bounded: `--body /dev/zero` must not hang
+                data = handle.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:
+            raise KlgenError(f"{flag} {path}: a body may be at most {MAX_SPEC_BYTES:,} bytes")
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KlgenError(f"{flag} {path}: cannot read the body: {exc}") from None
 

@@ -5,4 +5,4 @@ import only one folder's; the tf-keras test files run in their own subprocess in
 (`tests/tf_keras/test_generated_tests.py`).
 """
 
-collect_ignore = ["tf_keras"]
+collect_ignore = ["keras3", "tf_keras"]

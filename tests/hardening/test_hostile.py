@@ -71,18 +71,10 @@ def _refused(result: Any, *, located: str | None = None) -> str:
 
 
 # -- injection ------------------------------------------------------------------------
-_ENDS_IN_QUOTES = pytest.mark.xfail(
-    strict=True,
-    reason='known bug: docstring.escape turns a text ending in """ into \\"\\"\\\\", which '
-    "ends the one-line module docstring early: the rendered module does not parse "
-    "(fix: escape the last quote only when an even number of backslashes precede it)",
-)
 PAYLOADS = [
-    pytest.param('"""', marks=_ENDS_IN_QUOTES),
+    '"""',
     "'''",
-    pytest.param(
-        '\\"""\n__import__("os").system("touch pwned")\n"""', marks=_ENDS_IN_QUOTES
-    ),
+    '\\"""\n__import__("os").system("touch pwned")\n"""',
     '"""\n__import__("os").system("touch pwned")\n""" and more',
     "{{ 7 * 7 }}",
     "{% if true %}jinja{% endif %}",
@@ -200,12 +192,6 @@ def test_injection_through_names_is_refused(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a spec path with a newline ends the header comment, and the rest "
-    "of the path is code in the generated files (api._source_label must refuse or "
-    "escape control characters)",
-)
 def test_injection_through_the_spec_path(tmp_path: Path) -> None:
     name = 'evil\nimport os\nos.system("touch pwned")\n#.klgen.yaml'
     _write(tmp_path / name, scale_spec())
@@ -233,12 +219,6 @@ def test_injection_through_the_spec_path(tmp_path: Path) -> None:
         assert not calls, f"{path.name}: a module-level call came from the spec path"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a line of prose that looks like a user-region marker is taken "
-    "for one (regions._MARKER also matches inside docstrings): an internal error, or "
-    "a 'region' inside the class docstring",
-)
 @pytest.mark.parametrize("region", ["call", "x"])
 def test_prose_that_looks_like_a_region_marker(region: str, tmp_path: Path) -> None:
     marker = "# klgen: {} user region `" + region + "`"

@@ -196,19 +196,23 @@ def _built(session: Session, fx: Fixture) -> Any:
 
 def _inference_keeps(session: Session, fx: Fixture, before: list[Any], after: list[Any],
                      what: str) -> None:
+    where = ("in the training function of K.in_train_phase (or under `if training:`)"
+             if session.flavor.graph_mode else "under `if training:`")
     for name, changed in _changed(before, after).items():
         if changed:
             raise session.fail(fx, f"weight '{name}' changes after {what}: update state only "
-                               "under `if training:`")
+                               f"{where}")
 
 
 def _training_updates(session: Session, fx: Fixture, changed: dict[str, bool],
                       names: list[str], state: set[str], what: str) -> None:
     for name in names:
         if name in state and not changed.get(name):
+            how = (f"self.add_update(K.moving_average_update(self.{name}, ...)) or "
+                   if session.flavor.graph_mode else "")
             raise session.fail(fx, f"state weight '{name}' does not change after {what}: "
                                f"assign its new value in the training branch "
-                               f"(self.{name}.assign(...))")
+                               f"({how}self.{name}.assign(...))")
         if name not in state and changed.get(name):
             raise session.fail(fx, f"non-trainable weight '{name}' changes after {what} but "
                                "is not declared as state: declare it (state:) or stop "
