@@ -1,8 +1,8 @@
-"""pytest collects the Keras 3 golden test files, but not the tf-keras ones.
+"""The golden folders are records, not tests: pytest does not collect them.
 
-Both folders hold a `test_<module>.py` that imports a top-level `<module>`, so one process can
-import only one folder's; the tf-keras test files run in their own subprocess instead
-(`tests/tf_keras/test_generated_tests.py`).
+Their `test_<module>.py` files import Keras (or tf_keras) and a top-level `<module>`; the
+generated test files run, per backend, in subprocesses of `tests/runtime/test_generated_tests.py`
+and `tests/tf_keras/test_generated_tests.py`.
 """
 
 collect_ignore = ["keras3", "tf_keras"]
