@@ -19,7 +19,7 @@ from .regions import RegionError, digest, extract, recorded_digest
 from .render import render_file
 from .spec import LayerSpec
 from .spec_yaml import dump_spec_yaml
-from .writer import CONFLICT, CREATE, IDENTICAL, UPDATE, FileChange, Plan, read_text, write_all
+from .writer import CONFLICT, UPDATE, FileChange, Plan, plain_change, read_text, write_all
 
 EXAMPLE_SUFFIX = ".klgen.yaml"
 
@@ -156,12 +156,8 @@ def _regions(text: str | None, path: Path) -> dict[str, str]:
 
 
 def _change(path: Path, text: str, old: str | None, mode: str, force: bool) -> FileChange:
-    if old is None:
-        return FileChange(path, text, old, CREATE)
-    if old == text:
-        return FileChange(path, text, old, IDENTICAL)
-    if force:
-        return FileChange(path, text, old, UPDATE, "--force")
+    if old is None or old == text or force:
+        return plain_change(path, text, old, force)
     recorded = recorded_digest(old)
     if recorded is None:
         return FileChange(path, text, old, CONFLICT, "exists and was not written by klgen; "

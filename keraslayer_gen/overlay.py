@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .context import TEMPLATE_API
 from .diagnostics import KlgenError
-from .writer import CONFLICT, CREATE, IDENTICAL, UPDATE, FileChange, Plan, read_text
+from .writer import CREATE, FileChange, Plan, plain_change, read_text
 
 DECLARATION = "klgen-templates.toml"
 BUILTIN_PREFIX = "klgen"  # `klgen/macros/header.jinja` is always the built-in template
@@ -204,16 +204,7 @@ def plan_eject(names: list[str], to: Path, *, force: bool = False) -> Plan:
 
 
 def _copy(path: Path, text: str, force: bool) -> FileChange:
-    old = read_text(path)
-    if old is None:
-        return FileChange(path, text, old, CREATE)
-    if old == text:
-        return FileChange(path, text, old, IDENTICAL)
-    if force:
-        return FileChange(path, text, old, UPDATE, "--force")
-    return FileChange(
-        path, text, old, CONFLICT, "exists and differs; use --force to replace it"
-    )
+    return plain_change(path, text, read_text(path), force)
 
 
 def unreachable(overlay: Overlay) -> list[str]:

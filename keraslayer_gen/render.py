@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from .context import LayerContext, Region
+from .context import LayerContext
 from .formatting import FormatError, cache_dir, format_code
 from .overlay import BUILTIN_PREFIX, Overlay, load_overlay, mark
 from .regions import splice, stamp
@@ -162,15 +162,3 @@ def render_file(
     text = splice(text, regions)
     return Rendered(kind, stamp(text))
 
-
-def render_layer_files(
-    ctx: LayerContext,
-    layer_regions: dict[str, str],
-    test_regions: dict[str, str],
-    overlay: Overlay | str | Path | None = None,
-) -> tuple[Rendered, Rendered]:
-    ctx.test_region = Region("tests", test_regions.get("tests", ""))
-    return (
-        render_file(ctx, "layer", layer_regions, overlay),
-        render_file(ctx, "test", test_regions, overlay),
-    )

@@ -65,6 +65,19 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
+def plain_change(path: Path, text: str, old: str | None, force: bool,
+                 conflict: str = "exists and differs; use --force to replace it") -> FileChange:
+    """The status of writing `text` over `old`: create, identical, update (forced), or a
+    conflict with the reason given."""
+    if old is None:
+        return FileChange(path, text, old, CREATE)
+    if old == text:
+        return FileChange(path, text, old, IDENTICAL)
+    if force:
+        return FileChange(path, text, old, UPDATE, "--force")
+    return FileChange(path, text, old, CONFLICT, conflict)
+
+
 def check_target(path: Path, root: Path) -> None:
     """Refuse a path outside `root` (`..` included), or one reached through a symlink."""
     absolute = Path(os.path.normpath(path.absolute()))
