@@ -29,7 +29,22 @@ LAYER_ATTRIBUTES = frozenset("""
     stateless_call submodules supports_jit supports_masking symbolic_call trainable
     trainable_variables trainable_weights updates variable_dtype variables weights
     with_name_scope
-    """.split())
+    """.split()) | frozenset(
+    # On the torch backend a Keras layer is also a `torch.nn.Module`: a spec that names an
+    # argument `parameters`, `to` or `modules` would break the layer there only.
+    """
+    T_destination add_module apply bfloat16 buffers call_super_init children compile cpu
+    cuda double dump_patches eval extra_repr float forward get_buffer get_extra_state
+    get_parameter get_submodule half ipu load_state_dict modules mtia named_buffers
+    named_children named_modules named_parameters parameters register_backward_hook
+    register_buffer register_forward_hook register_forward_pre_hook
+    register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+    register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty
+    torch_params train training type xpu zero_grad
+    """.split()
+)
 
 #: Names a spec's code sees that are not arguments or weights.
 BODY_SCOPE = frozenset({"inputs", "mask", "training", "self", "ops", "keras"})
