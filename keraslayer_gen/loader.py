@@ -133,6 +133,7 @@ def _validate(data: dict[str, Any], located: Located) -> LayerSpec:
 
     problems = list(located.deferred)
     typo_parents: set[str] = set()
+    filled: set[str] = set()
     try:
         spec = LayerSpec.model_validate(data)
     except ValidationError as exc:
@@ -142,24 +143,56 @@ def _validate(data: dict[str, Any], located: Located) -> LayerSpec:
             for d in (_translate(err, located) for err in errors)
             if not _under(d.path, located.dropped)
         ]
-        if any(err["type"] != "extra_forbidden" for err in errors):
+        if any(not _repairable(err) for err in errors):
             raise SpecError(problems) from None
         # `call: {trainng: ...}` also makes `call` lack `training`; the typo says it.
         typo_parents = {
             _dotted(err["loc"][:-1])
             for err in errors
-            if did_you_mean(str(err["loc"][-1]), _fields_at(tuple(err["loc"][:-1])))
+            if err["type"] == "extra_forbidden"
+            and did_you_mean(str(err["loc"][-1]), _fields_at(tuple(err["loc"][:-1])))
         }
+        # A missing required field is filled with a stand-in for the rules' sake, so
+        # that a missing `summary` does not hide a bad default or a misspelt attribute;
+        # nothing the rules say about a stand-in is reported.
+        filled = {_dotted(err["loc"]) for err in errors if err["type"] == "missing"}
+        repaired = _without(
+            data,
+            [tuple(err["loc"]) for err in errors if err["type"] == "extra_forbidden"],
+        )
+        for err in errors:
+            if err["type"] == "missing":
+                repaired = {**repaired, err["loc"][0]: _STAND_INS[err["loc"][0]]}
         try:
-            spec = LayerSpec.model_validate(
-                _without(data, [tuple(err["loc"]) for err in errors])
-            )
-        except ValidationError:  # pragma: no cover - dropping keys adds no error
+            spec = LayerSpec.model_validate(repaired)
+        except ValidationError:  # pragma: no cover - the stand-ins are valid
             raise SpecError(problems) from None
-    problems += [d for d in check_spec(spec, located) if d.path not in typo_parents]
+    problems += [
+        d
+        for d in check_spec(spec, located)
+        if d.path not in typo_parents and not _under(d.path, filled)
+    ]
     if problems:
         raise SpecError(problems)
     return spec
+
+
+#: Stand-ins for the required top-level fields, used only to run the rules on a spec
+#: that lacks them; every rule finding under a stand-in's path is dropped.
+_STAND_INS: dict[str, Any] = {
+    "klgen": 1,
+    "name": "StandInLayer",
+    "summary": "Stand-in summary.",
+    "examples": [{"input_shape": [2, 5, 8]}],
+}
+
+
+def _repairable(err: Any) -> bool:
+    """An unknown key (dropped) or a missing top-level field that has a stand-in."""
+    if err["type"] == "extra_forbidden":
+        return True
+    loc = tuple(err["loc"])
+    return err["type"] == "missing" and len(loc) == 1 and loc[0] in _STAND_INS
 
 
 def _without(data: Any, paths: list[tuple[Any, ...]]) -> Any:

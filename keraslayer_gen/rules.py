@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from .diagnostics import Diagnostic
 from .naming import (
     AMBIGUOUS_NAMES,
@@ -99,6 +101,27 @@ class _Checker(TargetRules):
         """A problem of the field at `path`, placed at its value (or its key with `key`,
         or at the field `near` when the problem is that `path` is missing)."""
         self.problems.append(self.located.at(path, message, key=key, near=near))
+
+    def _missing_init(
+        self, path: Path_, example: Any, name: str, missing: list[str]
+    ) -> str:
+        """A required argument without a value in an example; from flags, the message
+        shows the `--example-input` that gives it (the user may not have written any)."""
+        if not self.located.origins:
+            return f"required argument `{name}` has no value; add it to `init`"
+        init = dict(example.init)
+        init.update({m: _sample_value(self.spec.args[m]) for m in missing})
+        shape = ",".join(str(d) for d in example.input_shape)
+        flow = yaml.safe_dump(
+            init, default_flow_style=True, sort_keys=False, width=10**9
+        ).strip()
+        flag = f"--example-input '{shape};init={flow}'"
+        if path in self.located.origins:
+            return f"required argument `{name}` has no value; give it: {flag}"
+        return (
+            f"required argument `{name}` has no value in the default example input "
+            f"({shape}); give one with {flag}"
+        )
 
     def run(self) -> list[Diagnostic]:
         self._names()
@@ -756,13 +779,15 @@ class _Checker(TargetRules):
                 )
                 if problem:
                     self.error((*path, "init", key), problem)
-            for name, arg in spec.args.items():
-                if arg.required and name not in example.init:
-                    self.error(
-                        (*path, "init"),
-                        f"required argument `{name}` has no value; "
-                        f"add it to `init`",
-                    )
+            missing = [
+                name
+                for name, arg in spec.args.items()
+                if arg.required and name not in example.init
+            ]
+            for name in missing:
+                self.error(
+                    (*path, "init"), self._missing_init(path, example, name, missing)
+                )
             if example.mask and spec.masking == "none":
                 self.error(
                     (*path, "mask"),
@@ -913,3 +938,30 @@ __all__ = [
     "KERAS_IDENTIFIERS",
     "TARGETS",
 ]
+
+
+def _sample_value(arg: Any) -> Any:
+    """A value of `arg`'s type that its constraints accept, to show in an example."""
+    if arg.choices:
+        return arg.choices[0]
+    try:
+        base, _ = parse_arg_type(arg.type)
+    except ValueError:
+        return 1
+    candidates: list[Any] = {
+        "int": [4, 1, 2, 8, 16, 64, 0],
+        "float": [0.5, 1.0, 0.1, 2.0, 0.0, 10.0],
+        "bool": [True],
+        "str": ["value"],
+        "shape": [[2, 2]],
+        "ints": [[1]],
+        "initializer": ["zeros"],
+        "regularizer": [None],
+        "constraint": [None],
+        "activation": ["relu"],
+    }.get(base, [None])
+    bounds = parse_range(arg.range) if arg.range else None
+    for value in candidates:
+        if not constraint_problem(arg, value, bounds):
+            return value
+    return candidates[0]

@@ -21,6 +21,29 @@ COMBINED = (
 #: (id, argv after `klgen new`, files to create first, expected stderr lines)
 CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
     (
+        # The user wrote no example: the message shows the flag that gives the value.
+        "required-arg-without-a-value-in-the-default-example",
+        ["Gate", "--arg", "units:int", "--arg", "rate:float;range=(0, 1]"],
+        {},
+        [
+            "command line: examples[0].init: required argument `units` has no value in "
+            "the default example input (2,5,8); give one with "
+            "--example-input '2,5,8;init={units: 4, rate: 0.5}'",
+            "command line: examples[0].init: required argument `rate` has no value in "
+            "the default example input (2,5,8); give one with "
+            "--example-input '2,5,8;init={units: 4, rate: 0.5}'",
+        ],
+    ),
+    (
+        "required-arg-without-a-value-in-a-given-example",
+        ["Gate", "--arg", "units:int;min=8", "--example-input", "4,3"],
+        {},
+        [
+            "--example-input '4,3': examples[0].init: required argument `units` has no "
+            "value; give it: --example-input '4,3;init={units: 8}'"
+        ],
+    ),
+    (
         "arg-without-type",
         ["Scale", "--arg", "rate"],
         {},

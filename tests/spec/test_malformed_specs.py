@@ -322,6 +322,29 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         [f"{S}:1:1: summary: missing; this field is required"],
     ),
     (
+        # One round: missing fields do not hide the mistakes the rules find elsewhere.
+        "missing-fields-reported-with-every-other-mistake",
+        spec("""
+            klgen: 1
+            args:
+              rate: {type: float, default: 1.5, range: "(0, 1]"}
+              units: {type: integr, default: 3}
+            call:
+              body: |
+                outputs = inputs * self.rat
+            """),
+        [
+            f"{S}:1:1: examples: missing; this field is required",
+            f"{S}:1:1: name: missing; this field is required",
+            f"{S}:1:1: summary: missing; this field is required",
+            f"{S}:3:32: args.rate.default: 1.5 is outside the range (0, 1]",
+            f"{S}:4:17: args.units.type: unknown type `integr` (did you mean `int`?); "
+            + TYPES,
+            f"{S}:7:24: call.body: unknown attribute `self.rat` (did you mean `rate`?); "
+            "the layer has its args, weights and `keras.layers.Layer`'s",
+        ],
+    ),
+    (
         "wrong-type-bool",
         HEAD + "training: sometimes\n" + EXAMPLE,
         [f"{S}:4:11: training: expected true or false, got 'sometimes'"],
