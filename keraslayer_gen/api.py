@@ -101,6 +101,9 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
         bodies=bodies,
     )
     ctx.test_region = Region("tests", test_regions.get("tests", ""))
+    # The layers folder is a package of the repository (not an `--out` folder): import
+    # sorters count it as first-party, in a block after the third-party imports.
+    ctx.import_is_first_party = bool(layout.import_root)
     layer = render_file(ctx, "layer", layer_regions, used)
     # Each header names the spec relative to its own file, so that a test kept in another
     # folder than its layer still leads back to the spec (`spec_of_generated`).

@@ -91,6 +91,9 @@ class LayerContext:
     build_reads_shape: bool = False  # `build` or a weight shape reads `input_shape`
     training_return: str | None = None  # a one-statement body's `outputs = <expr>`
     inference_return: str | None = None
+    # The test's `from <import_path> import ...` is the repository's own (first-party)
+    # package, so import sorters (ruff's `I`, isort) want it in a block of its own.
+    import_is_first_party: bool = False
 
 
 def _literal(value: Any, base: str) -> str:
