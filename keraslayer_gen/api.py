@@ -15,7 +15,7 @@ from .loader import load_spec_file, load_spec_text
 from .naming import did_you_mean
 from .overlay import Overlay, load_overlay
 from .project import Layout
-from .regions import RegionError, digest, extract, recorded_digest
+from .regions import RegionError, blank, digest, extract, recorded_digest
 from .render import render_file
 from .spec import LayerSpec
 from .spec_yaml import dump_spec_yaml
@@ -162,6 +162,10 @@ def _change(path: Path, text: str, old: str | None, mode: str, force: bool) -> F
     if old is None or old == text or force:
         return plain_change(path, text, old, force)
     recorded = recorded_digest(old)
+    if recorded is not None and _same_but_digest(old, text):
+        # A hand edit that the spec now generates as well: nothing of the user's is
+        # lost by writing the file again, with its digest refreshed.
+        return FileChange(path, text, old, UPDATE, "only its digest line changes")
     if recorded is None:
         return FileChange(path, text, old, CONFLICT, "exists and was not written by klgen; "
                           "move it away or use --force to replace it")
@@ -172,6 +176,13 @@ def _change(path: Path, text: str, old: str | None, mode: str, force: bool) -> F
         return FileChange(path, text, old, UPDATE)
     return FileChange(path, text, old, CONFLICT, "exists and differs from what this spec "
                       "generates; run `klgen sync` to regenerate it or use --force")
+
+
+def _same_but_digest(old: str, new: str) -> bool:
+    try:
+        return blank(old) == blank(new)
+    except RegionError:
+        return False
 
 
 def write(plan: Plan) -> None:

@@ -91,11 +91,14 @@ def check_target(path: Path, root: Path) -> None:
         raise KlgenError(f"{path}: outside the repository root {root}; klgen writes only "
                          "inside it")
     probe = base
-    for part in rel.parts:
+    for index, part in enumerate(rel.parts):
         probe = probe / part
         if probe.is_symlink():
             raise KlgenError(f"{path}: {probe} is a symbolic link; klgen does not write "
                              "through links")
+        if index < len(rel.parts) - 1 and probe.exists() and not probe.is_dir():
+            raise KlgenError(f"{path}: {probe} is a file, not a folder; klgen cannot "
+                             "write inside it")
 
 
 def read_text(path: Path) -> str | None:

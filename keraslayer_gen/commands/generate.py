@@ -369,18 +369,13 @@ def new(
                 "and cannot be combined with --spec or --example; edit the spec "
                 "instead"
             )
+    if out is not None:
+        _check_out(out)
     layout = out_layout(out) if out is not None else load_layout(Path.cwd())
     if out is not None and templates is None:
         # `klgen sync` regenerates an --out layer through the repository's overlay too.
         layout = replace(layout, templates=configured_templates(out))
     layout = use_templates(layout, templates)
-    if out is None:
-        for line in layout.inferred:
-            typer.echo(
-                f"klgen: no [tool.klgen] {line.split(' = ')[0]} in pyproject.toml; "
-                f"inferred {line}",
-                err=True,
-            )
     if spec is not None:
         source = api.load_spec(spec)
     elif example is not None:
@@ -411,6 +406,14 @@ def new(
             )
         )
         source = api.SpecSource(load_spec_data(data, "command line"))
+    if out is None:
+        # After the spec loaded: a missing file or a bad spec is reported on its own.
+        for line in layout.inferred:
+            typer.echo(
+                f"klgen: no [tool.klgen] {line.split(' = ')[0]} in pyproject.toml; "
+                f"inferred {line}",
+                err=True,
+            )
     if save_spec is None and out is None and source.path is None:
         save_spec = layout.spec_dir() / f"{source.spec.module_name}.klgen.yaml"
     plan = api.plan_layer(
@@ -419,11 +422,24 @@ def new(
     if stdout:
         typer.echo(plan.changes[0].text, nl=False)
         return
-    print_plan(plan, diff=diff, dry_run=dry_run)
+    print_plan(plan, diff=diff, dry_run=dry_run, all_or_none=True)
     if plan.conflicts:
         raise KlgenError(f"{len(plan.conflicts)} conflict(s); nothing was written")
     if not dry_run:
         api.write(plan)
+
+
+def _check_out(out: Path) -> None:
+    """`--out` must be a folder, or a path that can become one."""
+    for folder in (out, *out.parents):
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                what = "is" if folder == out else f"is inside {folder}, which is"
+                raise KlgenError(
+                    f"--out {out}: {what} a file, not a folder; give a folder to "
+                    "write the layer and its test into"
+                )
+            return
 
 
 #: `layer_flags` keys whose flag is not `--<key>`.

@@ -61,8 +61,8 @@ def sync(
     from ..writer import Plan
 
     layout = use_templates(load_layout(Path.cwd()), templates)
-    print_inferred(layout)
     planned = plan_sync(layout, paths or None, force=force)
+    print_inferred(layout)  # after the paths were found: a typo's error comes alone
     errors = [line for layer in planned.layers for line in layer.error]
     for line in errors:
         typer.echo(line, err=True)

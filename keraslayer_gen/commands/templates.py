@@ -210,14 +210,18 @@ def check(
         verify_backend=chosen_backend,
         progress=progress,
     )
-    for line in report.lines():
+    lines = report.lines()
+    for line in lines:
         typer.echo(line)
     for note in report.notes:
         typer.echo(f"note: {note}", err=True)
     name = overlay.display() if overlay is not None else "klgen's templates"
     if report.problems:
+        # Count what was printed: one problem seen in six renderings is one problem.
+        seen = len({problem.case for problem in report.problems})
         typer.echo(
-            f"klgen templates check: {len(report.problems)} problem(s) in " f"{name}",
+            f"klgen templates check: {len(lines)} problem(s) in {name}, seen in "
+            f"{seen} of {report.cases} spec/target rendering(s)",
             err=True,
         )
         raise typer.Exit(1)
