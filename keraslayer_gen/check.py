@@ -120,7 +120,9 @@ def _stale_cause(change: FileChange) -> str:
         return f" (the code in its user regions now needs {imports}, which klgen adds)"
     for a, b in zip(old_lines, new_lines):
         if a != b:
-            return f" (first difference outside the user regions: `{b.strip()}`)"
+            shown = b.strip() if len(b.strip()) <= 60 else b.strip()[:57] + "..."
+            return f' (first difference outside the user regions: now "{shown}")'
+
     return " (lines were added or removed outside the user regions)"
 
 

@@ -85,7 +85,10 @@ def test_conflict_with_a_foreign_file(tmp_path: Path) -> None:
     before = _snapshot(tmp_path)
     outcome = _new(tmp_path)
     assert outcome.exit_code == 2
-    assert outcome.stdout == f"create    {TEST}\n"  # the plan; yet not written:
+    # the plan; a conflict blocks the whole run, so the test is not created either:
+    assert outcome.stdout == (
+        f"skipped   {TEST}  (would create; not written because of the conflict)\n"
+    )
     assert outcome.stderr.splitlines() == [
         f"conflict  {LAYER}  (exists and was not written by klgen; move it away or use "
         "--force to replace it)",

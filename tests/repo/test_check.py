@@ -77,7 +77,8 @@ def test_every_kind_of_drift_is_one_line_with_its_fix(repo: GitRepo) -> None:
     before = snapshot(repo.path)
     result = repo.klgen("check", code=1)
     assert result.out.splitlines() == [
-        f"{LAYER}: out of date with {SPEC}; run `klgen sync`",
+        f"{LAYER}: out of date with {SPEC} (first difference outside the user regions: "
+        'now "factor: The `factor` argument. Defaults to `3.0`."); run `klgen sync`',
         f"{TEST}: missing; run `klgen sync` to generate it from {SPEC}",
         "demo/layers/__init__.py: does not export every generated layer; run `klgen sync`",
         "demo/layers/bad.py:1:12: cannot parse: invalid syntax; fix the syntax error first",
@@ -123,7 +124,8 @@ def test_no_specs_is_fine_with_a_note(make_repo: Callable[..., GitRepo]) -> None
     repo = make_repo({"pyproject.toml": PYPROJECT, "demo/__init__.py": ""})
     result = repo.klgen("check")
     assert result.err == (
-        "note: no klgen specs under .; nothing to compare\n"
+        "note: no klgen specs yet in demo/layers (it does not exist yet); nothing to "
+        "compare; `klgen new NAME ...` creates the first layer\n"
         "klgen check: 0 spec(s) in sync, 0 file(s) lint-clean\n"
     )
 
