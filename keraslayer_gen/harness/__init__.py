@@ -17,14 +17,37 @@ from __future__ import annotations
 
 from .backends import BACKENDS, installed_backends, resolve_backends
 from .checklist import CHECK_IDS, CHECKS, RUNTIME_CHECKS, STATIC_CHECKS, select_checks
-from .expectations import Example, Expectations, expectations_for, expectations_from_spec
+from .expectations import (
+    Example,
+    Expectations,
+    expectations_for,
+    expectations_from_spec,
+)
 from .report import BackendRun, CheckResult, LayerReport, Report
 from .target import LayerTarget, resolve_target
-from .verification import DEFAULT_TIMEOUT, expectations_for_target, verify
+from .verification import DEFAULT_TIMEOUT, Interrupted, expectations_for_target, verify
 
 __all__ = [
-    "BACKENDS", "CHECKS", "CHECK_IDS", "DEFAULT_TIMEOUT", "RUNTIME_CHECKS", "STATIC_CHECKS",
-    "BackendRun", "CheckResult", "Example", "Expectations", "LayerReport", "LayerTarget",
-    "Report", "expectations_for", "expectations_for_target", "expectations_from_spec",
-    "installed_backends", "resolve_backends", "resolve_target", "select_checks", "verify",
+    "BACKENDS",
+    "CHECKS",
+    "CHECK_IDS",
+    "DEFAULT_TIMEOUT",
+    "RUNTIME_CHECKS",
+    "STATIC_CHECKS",
+    "BackendRun",
+    "CheckResult",
+    "Example",
+    "Expectations",
+    "Interrupted",
+    "LayerReport",
+    "LayerTarget",
+    "Report",
+    "expectations_for",
+    "expectations_for_target",
+    "expectations_from_spec",
+    "installed_backends",
+    "resolve_backends",
+    "resolve_target",
+    "select_checks",
+    "verify",
 ]

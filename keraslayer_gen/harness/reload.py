@@ -21,7 +21,25 @@ def _answer(stream, data: dict) -> None:  # type: ignore[no-untyped-def]
     stream.flush()
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this process when the worker that started it dies, so a
+    worker killed at any moment leaves no reload process behind (klgen is not imported
+    here, so this is prctl(PR_SET_PDEATHSIG) inline)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:
+        os._exit(1)
+
+
 def main() -> int:
+    _die_with_parent()
     # Running a script puts its folder first on sys.path; klgen's modules must not be there.
     sys.path.pop(0)
     out = os.fdopen(os.dup(1), "w")
@@ -31,7 +49,9 @@ def main() -> int:
     sys.path[:0] = [p for p in extra if p not in sys.path]
     import numpy as np
 
-    keras = importlib.import_module(keras_module)  # keras, or tf_keras for Keras 2 layers
+    keras = importlib.import_module(
+        keras_module
+    )  # keras, or tf_keras for Keras 2 layers
     ops = getattr(keras, "ops", None)
     to_numpy = ops.convert_to_numpy if ops is not None else np.asarray
 
@@ -44,8 +64,9 @@ def main() -> int:
             x = np.load(job["inputs"])["x"]
             predicted = model(x, training=False)  # eager: no graph to trace here
             names = [getattr(w, "path", w.name) for w in model.weights]
-            arrays: dict[str, Any] = {f"w{i}": to_numpy(w)
-                                      for i, w in enumerate(model.weights)}
+            arrays: dict[str, Any] = {
+                f"w{i}": to_numpy(w) for i, w in enumerate(model.weights)
+            }
             arrays["predicted"] = to_numpy(predicted)
             arrays["names"] = np.array(names, dtype=str)
             np.savez(job["out"], **arrays)

@@ -78,11 +78,18 @@ class LayerReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target, "class": self.class_name, "module": self.module,
-            "source": self.source, "spec": self.spec, "error": self.error,
-            "exit_code": self.exit_code, "checks": list(self.checks),
+            "target": self.target,
+            "class": self.class_name,
+            "module": self.module,
+            "source": self.source,
+            "spec": self.spec,
+            "error": self.error,
+            "exit_code": self.exit_code,
+            "checks": list(self.checks),
             "expectations": self.expectations.to_dict() if self.expectations else None,
-            "observed": (self.expectations.observed_fields() if self.expectations else []),
+            "observed": (
+                self.expectations.observed_fields() if self.expectations else []
+            ),
             "backends": [asdict(b) for b in self.backends],
             "results": [asdict(r) for r in self.results],
         }
@@ -93,9 +100,12 @@ class Report:
     """A verify run over one or more targets."""
 
     layers: list[LayerReport] = field(default_factory=list)
+    interrupted: bool = False  # only what finished before an interrupt (exit 130)
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
         return max((layer.exit_code for layer in self.layers), default=0)
 
     @property
@@ -103,11 +113,20 @@ class Report:
         return self.exit_code == 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA_VERSION, "klgen": __version__, "ok": self.ok,
-                "exit_code": self.exit_code, "layers": [x.to_dict() for x in self.layers]}
+        return {
+            "schema": SCHEMA_VERSION,
+            "klgen": __version__,
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "interrupted": self.interrupted,
+            "layers": [x.to_dict() for x in self.layers],
+        }
 
     def render(self, color: bool = False) -> str:
-        return "\n".join(_render_layer(layer, color) for layer in self.layers).rstrip() + "\n"
+        return (
+            "\n".join(_render_layer(layer, color) for layer in self.layers).rstrip()
+            + "\n"
+        )
 
 
 def _cell(result: CheckResult | None, color: bool) -> str:
@@ -142,7 +161,8 @@ def _render_layer(layer: LayerReport, color: bool) -> str:
             cells = [_cell(layer.result(check, n), color) for n in names]
             # ANSI codes have no width: pad by the visible text
             row = check.ljust(width) + "".join(
-                c + " " * max(1, col - len(_strip(c))) for c in cells)
+                c + " " * max(1, col - len(_strip(c))) for c in cells
+            )
         lines.append(row.rstrip())
     for run in layer.backends:
         detail = [f"keras {run.keras_version}"] if run.keras_version else []
@@ -154,8 +174,10 @@ def _render_layer(layer: LayerReport, color: bool) -> str:
     if observed:
         lines.append(f"  not declared, observed: {observed}")
     elif layer.expectations is not None and layer.expectations.observed_fields():
-        lines.append("  not declared (and not observed by the checks that ran): "
-                     + ", ".join(layer.expectations.observed_fields()))
+        lines.append(
+            "  not declared (and not observed by the checks that ran): "
+            + ", ".join(layer.expectations.observed_fields())
+        )
     problems = [r for r in layer.results if r.status == FAIL]
     skips = [r for r in layer.results if r.status == SKIP and r.message]
     for r in problems:
@@ -163,7 +185,11 @@ def _render_layer(layer: LayerReport, color: bool) -> str:
         lines.append(f"  FAIL {r.check} {where}{r.message}")
     reported = {r.message for r in problems}
     for run in layer.backends:  # a worker that died outside any check
-        if run.status == "failed" and run.message not in reported and layer.error is None:
+        if (
+            run.status == "failed"
+            and run.message not in reported
+            and layer.error is None
+        ):
             problems.append(CheckResult("-", run.backend, FAIL, message=run.message))
             lines.append(f"  FAIL [{run.backend}] {run.message}")
     seen: set[tuple[str, str]] = set()

@@ -1,8 +1,11 @@
-"""`verify`: expectations for each target, the static checks, then one worker per backend."""
+"""`verify`: expectations for each target, the static checks, then one worker per backend
+serving every target, the backends side by side."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
 from ..diagnostics import KlgenError
@@ -10,7 +13,7 @@ from ..spec import Example as SpecExample
 from .checklist import RUNTIME_CHECKS
 from .expectations import Expectations, expectations_for, expectations_from_spec
 from .report import SKIP, CheckResult, LayerReport, Report
-from .runner import run_backend
+from .runner import PROCESSES, BackendOutcome, Job, Listener, Stopped, run_jobs
 from .static import run_static_checks
 from .target import LayerTarget
 
@@ -18,9 +21,12 @@ from .target import LayerTarget
 DEFAULT_TIMEOUT = 180.0
 
 
-def expectations_for_target(target: LayerTarget, *,
-                            input_shapes: Sequence[Sequence[int]] | None = None,
-                            **overrides: Any) -> Expectations:
+def expectations_for_target(
+    target: LayerTarget,
+    *,
+    input_shapes: Sequence[Sequence[int]] | None = None,
+    **overrides: Any,
+) -> Expectations:
     """The spec's expectations, or the options' for a layer without one; options win.
 
     `input_shapes` replaces the examples (each with the `init`, `mask` and `dtype` given);
@@ -33,16 +39,22 @@ def expectations_for_target(target: LayerTarget, *,
         if input_shapes or {"init", "mask", "dtype"} & set(overrides):
             # new examples: the spec still says which weights their init creates
             shapes = input_shapes or [e.input_shape for e in spec.examples]
-            examples = [SpecExample(input_shape=list(s),
-                                    init=overrides.get("init", old.init if old else {}),
-                                    mask=overrides.get("mask", old.mask if old else False),
-                                    dtype=overrides.get("dtype", old.dtype if old else "float32"))
-                        for s, old in zip(shapes, _olds(spec, input_shapes), strict=True)]
+            examples = [
+                SpecExample(
+                    input_shape=list(s),
+                    init=overrides.get("init", old.init if old else {}),
+                    mask=overrides.get("mask", old.mask if old else False),
+                    dtype=overrides.get("dtype", old.dtype if old else "float32"),
+                )
+                for s, old in zip(shapes, _olds(spec, input_shapes), strict=True)
+            ]
             spec = spec.model_copy(update={"examples": examples})
         return expectations_from_spec(spec).with_overrides(**overrides)
     if not input_shapes:
-        raise KlgenError(f"{target.text}: the layer has no spec to take examples from; give "
-                         "--input-shape (with the batch dimension, e.g. --input-shape 2,5,8)")
+        raise KlgenError(
+            f"{target.text}: the layer has no spec to take examples from; give "
+            "--input-shape (with the batch dimension, e.g. --input-shape 2,5,8)"
+        )
     return expectations_for([tuple(s) for s in input_shapes], **overrides)
 
 
@@ -51,37 +63,223 @@ def _olds(spec: Any, input_shapes: Sequence[Sequence[int]] | None) -> list[Any]:
     return [None] * len(input_shapes) if input_shapes else list(spec.examples)
 
 
-def verify(targets: Sequence[tuple[LayerTarget, Expectations]], *, backends: list[str],
-           checks: list[str], full: bool = False, timeout: float = DEFAULT_TIMEOUT,
-           progress: Callable[[str], None] | None = None) -> Report:
+class Interrupted(KeyboardInterrupt):
+    """`verify` was interrupted (Ctrl-C, SIGTERM): every process it started is gone.
+    `report` holds the layers and backends that finished; `unfinished` names the rest.
+    """
+
+    def __init__(self, report: Report, unfinished: list[str]) -> None:
+        super().__init__("interrupted")
+        self.report = report
+        self.unfinished = unfinished
+
+
+def default_jobs() -> int:
+    """How many workers run at once by default: one per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def verify(
+    targets: Sequence[tuple[LayerTarget, Expectations]],
+    *,
+    backends: list[str],
+    checks: list[str],
+    full: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Callable[[str], None] | None = None,
+    listener: Listener | None = None,
+    jobs: int | None = None,
+    init_from: str | None = None,
+) -> Report:
     """Run `checks` on every target: the static ones here, the runtime ones in one worker
-    process per backend. `progress` (if given) hears one line per worker started."""
-    report = Report()
+    process per backend that serves every target, the backends side by side (at most
+    `jobs` workers at once, default one per CPU). `progress` (if given) hears one line per
+    layer started on a backend; `listener` every event (see `runner.Listener`).
+    `init_from` says where the examples' `init` came from (e.g. "--init"), for the error
+    when it does not fit the layer's `__init__`.
+
+    Raises `Interrupted` (a `KeyboardInterrupt`) on an interrupt, after killing every
+    process it started; a target that fails the static pre-flight (not valid Python, no
+    such class, not a Layer) is reported with its `error`, and never sent to a worker.
+    """
+    from .preflight import preflight
+
     runtime = [c for c in checks if c in RUNTIME_CHECKS]
-    for target, expectations in targets:
-        layer = LayerReport(target=target.text, class_name=target.class_name,
-                            module=target.module,
-                            source=str(target.source) if target.source else None,
-                            spec=target.spec_label, expectations=expectations,
-                            checks=list(checks))
-        layer.results.extend(run_static_checks(checks, target.source, target.class_name))
+    layers: list[LayerReport] = []
+    runnable: list[Job] = []
+    for index, (target, expectations) in enumerate(targets):
+        layer = LayerReport(
+            target=target.text,
+            class_name=target.class_name,
+            module=target.module,
+            source=str(target.source) if target.source else None,
+            spec=target.spec_label,
+            expectations=expectations,
+            checks=list(checks),
+        )
+        layers.append(layer)
+        problem = preflight(target)
+        if problem is not None:
+            layer.error = problem
+            continue
+        runnable.append(
+            Job(index, target, expectations, _init_source(target, init_from))
+        )
+    tasks = _tasks(runnable, backends) if runtime else []
+    outcomes: dict[tuple[str, int], BackendOutcome] = {}
+    unfinished: list[str] = []
+
+    def on_event(event: dict[str, Any]) -> None:
+        if progress is not None and event["kind"] == "layer":
+            progress(f"verifying {event['layer']} on {event['backend']} ...")
+        if listener is not None:
+            listener(event)
+
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, min(jobs or default_jobs(), len(tasks) or 1)),
+        thread_name_prefix="klgen-verify",
+    )
+    futures: dict[Future[dict[int, BackendOutcome]], tuple[str, list[Job]]] = {}
+    try:
+        for backend, group in tasks:
+            futures[
+                pool.submit(
+                    run_jobs,
+                    backend,
+                    group,
+                    runtime,
+                    full=full,
+                    timeout=timeout,
+                    listener=on_event,
+                )
+            ] = (backend, group)
+        for layer, (target, _) in zip(layers, targets, strict=True):
+            if layer.error is None:
+                layer.results.extend(
+                    run_static_checks(checks, target.source, target.class_name)
+                )
+        for future in as_completed(futures):
+            backend, _ = futures[future]
+            for index, outcome in future.result().items():
+                outcomes[(backend, index)] = outcome
+    except KeyboardInterrupt:
+        PROCESSES.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future, (backend, group) in futures.items():
+            done: dict[int, BackendOutcome] = {}
+            if future.done() and not future.cancelled():
+                error = future.exception()
+                if error is None:
+                    done = future.result()
+                elif isinstance(error, Stopped) and error.args:
+                    done = error.args[0]
+            for index, outcome in done.items():
+                outcomes[(backend, index)] = outcome
+            unfinished += [
+                f"{layers[j.index].class_name or j.target.text} on {backend}"
+                for j in group
+                if j.index not in done
+            ]
+        PROCESSES.reset()
+        report = _assemble(layers, targets, backends, runtime, outcomes, partial=True)
+        raise Interrupted(report, unfinished) from None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return _assemble(layers, targets, backends, runtime, outcomes, partial=False)
+
+
+def _init_source(target: LayerTarget, init_from: str | None) -> str:
+    if init_from is not None:
+        return init_from
+    if target.spec is not None and target.spec_label:
+        return f"{target.spec_label}: examples[{{n}}].init"
+    return "--init"
+
+
+def _tasks(jobs: list[Job], backends: list[str]) -> list[tuple[str, list[Job]]]:
+    """(backend, jobs) per worker to start: one per backend and Keras flavour, split where
+    two layers' modules share a top-level name from different folders (one process cannot
+    import both). The first group of every backend comes first, so all backends start.
+    """
+    per_backend: list[list[tuple[str, list[Job]]]] = []
+    for backend in backends:
+        groups: list[tuple[str, list[Job]]] = []
+        for flavour in ("keras3", "tf-keras"):
+            mine = [
+                j
+                for j in jobs
+                if j.expectations.target == flavour
+                and (flavour == "keras3" or backend == "tensorflow")
+            ]
+            for group in _split_modules(mine):
+                groups.append((backend, group))
+        per_backend.append(groups)
+    ordered: list[tuple[str, list[Job]]] = []
+    for rank in range(max((len(g) for g in per_backend), default=0)):
+        ordered += [groups[rank] for groups in per_backend if rank < len(groups)]
+    return ordered
+
+
+def _split_modules(jobs: list[Job]) -> list[list[Job]]:
+    groups: list[tuple[dict[str, str], list[Job]]] = []
+    for job in jobs:
+        module = job.target.module
+        top = module.split(".")[0]
+        if "." in module:  # a package: where its root is
+            origin = "|".join(job.target.sys_path)
+        else:  # a plain module: its file
+            origin = str(job.target.source or "|".join(job.target.sys_path))
+        for roots, group in groups:
+            if roots.setdefault(top, origin) == origin:
+                group.append(job)
+                break
+        else:
+            groups.append(({top: origin}, [job]))
+    return [group for _, group in groups]
+
+
+def _assemble(
+    layers: list[LayerReport],
+    targets: Sequence[tuple[LayerTarget, Expectations]],
+    backends: list[str],
+    runtime: list[str],
+    outcomes: dict[tuple[str, int], BackendOutcome],
+    *,
+    partial: bool,
+) -> Report:
+    report = Report(interrupted=partial)
+    for index, layer in enumerate(layers):
+        if layer.error is not None:
+            report.layers.append(layer)
+            continue
+        target, expectations = targets[index]
+        finished = 0
         for backend in backends if runtime else []:
             if expectations.target == "tf-keras" and backend != "tensorflow":
-                layer.results.extend(skipped_for_all(runtime, [backend], "tf-keras layers "
-                                                     "run on TensorFlow only"))
+                layer.results.extend(
+                    skipped_for_all(
+                        runtime, [backend], "tf-keras layers " "run on TensorFlow only"
+                    )
+                )
                 continue
-            if progress is not None:
-                progress(f"verifying {target.class_name} on {backend} ...")
-            outcome = run_backend(target, expectations, backend, runtime, full=full,
-                                  timeout=timeout)
+            outcome = outcomes.get((backend, index))
+            if outcome is None:
+                continue
+            finished += 1
             layer.backends.append(outcome.run)
             layer.results.extend(outcome.results)
-            if outcome.load_error is not None:
+            if outcome.load_error is not None and layer.error is None:
                 layer.error = outcome.load_error
-                break
+        if partial and runtime and not finished:
+            continue
         report.layers.append(layer)
     return report
 
 
-def skipped_for_all(checks: list[str], backends: list[str], reason: str) -> list[CheckResult]:
+def skipped_for_all(
+    checks: list[str], backends: list[str], reason: str
+) -> list[CheckResult]:
     return [CheckResult(c, b, SKIP, message=reason) for c in checks for b in backends]

@@ -1,31 +1,63 @@
-"""The backend worker: `python -m keraslayer_gen.harness.worker` runs one layer's checks.
+"""The backend worker: `python -m keraslayer_gen.harness.worker` runs the checks of every
+layer of one `klgen verify` call on one backend, paying the Keras import once.
 
-The parent (`runner.py`) starts it with `KERAS_BACKEND` set, writes one JSON job to stdin and
-reads JSON lines from stdout, one event at a time, so that a check that hangs is known:
+The parent (`runner.py`) starts it with `KERAS_BACKEND` set, in a session of its own (so
+that killing its process group also ends the reload processes it starts), writes JSON
+lines to its stdin and closes it, then reads JSON lines from stdout, one event at a time,
+so that a check that hangs is known:
 
-    job:    {"backend", "target": {"module", "class_name", "sys_path"}, "expectations",
-             "checks": [ids], "full": bool, "workdir": path}
+    stdin:  {"backend", "checks": [ids], "full": bool, "keras_target": "keras3" | "tf-keras"}
+            then one line per layer: {"job": n, "workdir": path, "expectations",
+                                      "target": {"module", "class_name", "sys_path", "text",
+                                                 "init_source"}}
     events: {"event": "ready", "keras": version, "seconds"}      Keras and backend imported
-            {"event": "loaded", "seconds"}                       the layer's module imported
-            {"event": "load-error", "message"}                   ... or not: nothing runs
-            {"event": "begin", "check"}  then  {"event": "end", "check", "status",
-             "message", "notes", "seconds"}                      per check, in order
-            {"event": "observed", "data"}  then  {"event": "done"}
+            then per layer, in order:
+            {"event": "job", "job": n}                           this layer starts
+            {"event": "loaded", "job", "seconds"}                its module imported
+            {"event": "load-error", "job", "message"}            ... or not: nothing runs
+            {"event": "init-error", "job", "message"}            --init does not fit __init__
+            {"event": "begin", "job", "check"}  then  {"event": "end", "job", "check",
+             "status", "message", "notes", "seconds"}            per check, in order
+            {"event": "observed", "job", "data"}  then  {"event": "job-done", "job"}
+            and last {"event": "done"}
 
-Whatever the layer prints goes to stderr, never into the events.
+Between layers the worker resets Keras's global state (`clear_session`, the dtype policy,
+the seed), so a layer's results do not depend on the layers verified before it in the same
+process. Whatever a layer prints goes to stderr, never into the events.
 """
 
 from __future__ import annotations
 
 import faulthandler
 import importlib
+import inspect
 import json
 import os
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
+
+#: Linux's prctl(PR_SET_PDEATHSIG): the kernel sends the signal when the parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux; elsewhere the
+    parent's process-group kill is the only guard)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _emitter(stream: TextIO) -> Any:
@@ -84,55 +116,235 @@ def load_class(keras: Any, target: dict[str, Any]) -> type:
         if found is None:
             raise LookupError(f"{module_name} has no class `{class_name}`")
     if not isinstance(found, type) or not issubclass(found, keras.layers.Layer):
-        raise LookupError(f"{module_name}.{class_name} is not a keras.layers.Layer subclass")
+        raise LookupError(
+            f"{module_name}.{class_name} is not a keras.layers.Layer subclass"
+        )
     return found
 
 
-def run(job: dict[str, Any], emit: Any) -> None:
-    from .checks.saving import Reloader
-    from .expectations import Expectations
-    from .flavor import KERAS_MODULES, import_keras
+def init_problem(cls: type, init: dict[str, Any]) -> str | None:
+    """Why `cls(**init)` cannot be called: an unknown or a missing argument (with a
+    did-you-mean), or None when the arguments fit. Builds the layer once to find out."""
+    from ..naming import did_you_mean
 
-    backend, checks = job["backend"], list(job["checks"])
-    expectations = Expectations.from_dict(job["expectations"])
-    target = job["target"]
-    reloader = None
-    if "save-load" in checks:  # start the fresh process now: its imports overlap ours
-        reloader = Reloader(target["module"], list(target.get("sys_path", [])) + sys.path,
-                            backend, KERAS_MODULES[expectations.target])
-    start = time.perf_counter()
-    _configure_devices(backend, checks)
-    keras = import_keras(expectations.target)
-    emit({"event": "ready", "keras": keras.__version__, "backend": keras.backend.backend(),
-          "seconds": round(time.perf_counter() - start, 3)})
+    try:
+        cls(**init)
+        return None
+    except TypeError as exc:
+        error = str(exc)
+    except Exception:  # the layer's own validation or a bug: the checks report it
+        return None
+    own = _own_init(cls)
+    if own is None:
+        return None
+    named, required, takes_kwargs = own
+    if takes_kwargs:  # unknown names reach a base's __init__, which names them
+        choices = _known_arguments(cls)
+        unknown = [k for k in init if k not in choices and repr(k) in error]
+    else:
+        choices = named
+        unknown = [k for k in init if k not in named]
+    missing = [p for p in required if p not in init]
+    problems = [
+        f"unknown argument `{key}`{did_you_mean(key, choices)}" for key in unknown
+    ]
+    problems += [f"missing required argument `{key}`" for key in missing]
+    if not problems:
+        return None
+    takes = ", ".join(named) if named else "no arguments"
+    return (
+        f"{cls.__name__}(**init): {'; '.join(problems)}; {cls.__name__}.__init__ takes "
+        f"{takes}"
+    )
+
+
+def _own_init(cls: type) -> tuple[list[str], list[str], bool] | None:
+    """(named arguments, required ones, takes **kwargs) of the nearest `__init__` defined by
+    `cls` or a base below `keras.layers.Layer`."""
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = list(inspect.signature(init).parameters.values())[1:]
+        except (TypeError, ValueError):
+            return None
+        named = [
+            p.name
+            for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        required = [
+            p.name
+            for p in params
+            if p.default is p.empty
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        return named, required, any(p.kind is p.VAR_KEYWORD for p in params)
+    return None
+
+
+def _known_arguments(cls: type) -> list[str]:
+    """Every named `__init__` argument along the MRO (what `**kwargs` may pass on)."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        try:
+            params = list(inspect.signature(init).parameters.values())[1:]
+        except (TypeError, ValueError):
+            continue
+        names += [
+            p.name
+            for p in params
+            if p.name not in names
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+    return names
+
+
+def _reset(keras: Any, keras_target: str) -> None:
+    """A blank Keras for the next layer: global state, dtype policy and seed."""
+    try:
+        keras.backend.clear_session()
+        if keras_target == "tf-keras":
+            keras.mixed_precision.set_global_policy("float32")
+        else:
+            keras.config.set_dtype_policy("float32")
+    except Exception:  # noqa: BLE001 - a reset that fails leaves the defaults in place
+        pass
     keras.utils.set_random_seed(1234)
+
+
+class _Reloaders:
+    """The fresh `save-load` process of each layer, started one layer ahead so that its
+    Keras import overlaps the checks of the layer before it."""
+
+    def __init__(self, backend: str, keras_target: str, enabled: bool) -> None:
+        self.backend, self.keras_target, self.enabled = backend, keras_target, enabled
+        self.started: dict[int, Any] = {}
+
+    def start(self, job: dict[str, Any] | None) -> None:
+        if job is None or not self.enabled or job["job"] in self.started:
+            return
+        from .checks.saving import Reloader
+        from .flavor import KERAS_MODULES
+
+        target = job["target"]
+        self.started[job["job"]] = Reloader(
+            target["module"],
+            list(target.get("sys_path", [])) + sys.path,
+            self.backend,
+            KERAS_MODULES[self.keras_target],
+        )
+
+    def take(self, job: dict[str, Any]) -> Any:
+        self.start(job)
+        return self.started.pop(job["job"], None)
+
+
+def run_job(
+    keras: Any, header: dict[str, Any], job: dict[str, Any], reloader: Any, emit: Any
+) -> None:
+    """One layer: import it, build it once from its `init`, run the checks."""
+    from .expectations import Expectations
+    from .session import Session, run_checks
+
+    index, checks = job["job"], list(header["checks"])
+    target = job["target"]
+    expectations = Expectations.from_dict(job["expectations"])
     start = time.perf_counter()
     try:
         cls = load_class(keras, target)
     except LookupError as exc:
-        emit({"event": "load-error", "message": str(exc)})
+        emit({"event": "load-error", "job": index, "message": str(exc)})
         if reloader is not None:
             reloader.close()
         return
-    emit({"event": "loaded", "seconds": round(time.perf_counter() - start, 3)})
-    from .session import Session, run_checks
-
-    session = Session(keras, cls, expectations, checks=checks,
-                      workdir=Path(job["workdir"]), module=target["module"],
-                      sys_path=list(target.get("sys_path", [])) + sys.path,
-                      full=bool(job.get("full")))
+    emit(
+        {
+            "event": "loaded",
+            "job": index,
+            "seconds": round(time.perf_counter() - start, 3),
+        }
+    )
+    for number, example in enumerate(expectations.examples):
+        problem = init_problem(cls, dict(example.init))
+        if problem is not None:
+            where = target.get("init_source") or "--init"
+            if "{n}" in where:
+                where = where.replace("{n}", str(number))
+            emit(
+                {"event": "init-error", "job": index, "message": f"{where}: {problem}"}
+            )
+            if reloader is not None:
+                reloader.close()
+            return
+    workdir = Path(job["workdir"])
+    workdir.mkdir(parents=True, exist_ok=True)
+    session = Session(
+        keras,
+        cls,
+        expectations,
+        checks=checks,
+        workdir=workdir,
+        module=target["module"],
+        sys_path=list(target.get("sys_path", [])) + sys.path,
+        full=bool(header.get("full")),
+    )
     session.reloader = reloader
-    run_checks(session, emit)
+    tagged = _tagged(emit, index)
+    run_checks(session, tagged)
+
+
+def _tagged(emit: Any, index: int) -> Any:
+    def tagged(event: dict[str, Any]) -> None:
+        emit({**event, "job": index})
+
+    return tagged
+
+
+def run(header: dict[str, Any], jobs: list[dict[str, Any]], emit: Any) -> None:
+    from .flavor import import_keras
+
+    backend, checks = header["backend"], list(header["checks"])
+    keras_target = header.get("keras_target", "keras3")
+    reloaders = _Reloaders(backend, keras_target, "save-load" in checks)
+    reloaders.start(jobs[0] if jobs else None)  # its imports overlap ours
+    start = time.perf_counter()
+    _configure_devices(backend, checks)
+    keras = import_keras(keras_target)
+    emit(
+        {
+            "event": "ready",
+            "keras": keras.__version__,
+            "backend": keras.backend.backend(),
+            "seconds": round(time.perf_counter() - start, 3),
+        }
+    )
+    for position, job in enumerate(jobs):
+        emit({"event": "job", "job": job["job"]})
+        _reset(keras, keras_target)
+        reloader = reloaders.take(job)
+        reloaders.start(jobs[position + 1] if position + 1 < len(jobs) else None)
+        run_job(keras, header, job, reloader, emit)
+        emit({"event": "job-done", "job": job["job"]})
 
 
 def main() -> int:
+    die_with_parent()
     events = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)  # the layer's prints and Keras's logs go to stderr, not into the events
+    os.dup2(
+        2, 1
+    )  # the layer's prints and Keras's logs go to stderr, not into the events
     faulthandler.enable()
-    job = json.loads(sys.stdin.read())
-    os.environ["KERAS_BACKEND"] = job["backend"]
+    lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    header = json.loads(lines[0])
+    jobs = [json.loads(line) for line in lines[1:]]
+    os.environ["KERAS_BACKEND"] = header["backend"]
     emit = _emitter(events)
-    run(job, emit)
+    run(header, jobs, emit)
     emit({"event": "done"})
     return 0
 
