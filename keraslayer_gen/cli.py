@@ -22,7 +22,9 @@ app = typer.Typer(
     help="Generate correct custom Keras layers from a spec, and prove they honour the "
     "Keras layer contract.",
     no_args_is_help=True,
-    add_completion=False,
+    # `klgen --install-completion` / `--show-completion` (bash, zsh, fish, PowerShell).
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
@@ -131,7 +133,7 @@ def _wanted(argv: list[str]) -> str | None:
     if not argv or Path(argv[0]).stem != "klgen":
         return None
     for arg in argv[1:]:
-        if arg in ("--help", "--version"):
+        if arg in ("--help", "-h", "--version"):
             return None
         if not arg.startswith("-"):
             return COMMAND_OF.get(arg)

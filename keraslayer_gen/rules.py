@@ -22,6 +22,7 @@ from .naming import (
     identifier_problem,
     is_pascal,
     is_snake,
+    pascal_case,
 )
 from .spec import (
     ARG_TYPES,
@@ -57,7 +58,9 @@ KERAS_IDENTIFIERS = {
 FLOAT_DTYPES = tuple(d for d in DTYPES if d.startswith(("float", "bfloat")))
 
 Path_ = tuple[str | int, ...]
-_MARKER_LIKE = re.compile(r"#\s*klgen(:\s*(begin|end)\s+user\s+region|-digest:|-templates:)")
+_MARKER_LIKE = re.compile(
+    r"#\s*klgen(:\s*(begin|end)\s+user\s+region|-digest:|-templates:)"
+)
 
 
 def parse_range(text: str) -> tuple[float | None, bool, float | None, bool] | None:
@@ -106,7 +109,8 @@ class _Checker(TargetRules):
         self, path: Path_, example: Any, name: str, missing: list[str]
     ) -> str:
         """A required argument without a value in an example; from flags, the message
-        shows the `--example-input` that gives it (the user may not have written any)."""
+        shows the `--example-input` that gives it (the user may not have written any).
+        """
         if not self.located.origins:
             return f"required argument `{name}` has no value; add it to `init`"
         init = dict(example.init)
@@ -145,30 +149,42 @@ class _Checker(TargetRules):
         control characters (the docstring is a comment-free string, but the markers are
         found by line, and a NUL cannot be in a source file at all)."""
         spec = self.spec
-        texts: list[tuple[Path_, str]] = [(("summary",), spec.summary),
-                                          (("description",), spec.description)]
+        texts: list[tuple[Path_, str]] = [
+            (("summary",), spec.summary),
+            (("description",), spec.description),
+        ]
         texts += [(("references", i), ref) for i, ref in enumerate(spec.references)]
         texts += [(("args", name, "doc"), arg.doc) for name, arg in spec.args.items()]
         texts += [(("weights", name, "doc"), w.doc) for name, w in spec.weights.items()]
         for path, text in texts:
-            bad = next((ch for ch in text if not ch.isprintable() and ch not in "\n\t\r"),
-                       None)
+            bad = next(
+                (ch for ch in text if not ch.isprintable() and ch not in "\n\t\r"), None
+            )
             if bad is not None:
-                self.error(path, f"control character U+{ord(bad):04X} in the text; "
-                           "remove it")
+                self.error(
+                    path,
+                    f"control character U+{ord(bad):04X} in the text; " "remove it",
+                )
             elif _MARKER_LIKE.search(text):
-                self.error(path, "the text contains a line that reads like a klgen marker "
-                           "(`# klgen: begin/end user region`, `# klgen-digest:`); "
-                           "reword it")
+                self.error(
+                    path,
+                    "the text contains a line that reads like a klgen marker "
+                    "(`# klgen: begin/end user region`, `# klgen-digest:`); "
+                    "reword it",
+                )
 
     # -- names -------------------------------------------------------------------------
     def _names(self) -> None:
         spec = self.spec
         if not is_pascal(spec.name):
+            guess = pascal_case(spec.name)
+            hint = (
+                f"did you mean `{guess}`?"
+                if is_pascal(guess) and identifier_problem(guess) is None
+                else "e.g. `DecayingDropout`"
+            )
             self.error(
-                ("name",),
-                f"`{spec.name}` is not a PascalCase class name, "
-                "e.g. `DecayingDropout`",
+                ("name",), f"`{spec.name}` is not a PascalCase class name; {hint}"
             )
         elif problem := identifier_problem(spec.name):
             self.error(("name",), problem)

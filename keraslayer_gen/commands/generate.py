@@ -25,10 +25,14 @@ def _read_body(path: Path | None, flag: str) -> str | None:
 
             data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
         else:
-            with open(path, "rb") as handle:  # bounded: `--body /dev/zero` must not hang
+            with open(
+                path, "rb"
+            ) as handle:  # bounded: `--body /dev/zero` must not hang
                 data = handle.read(MAX_SPEC_BYTES + 1)
         if len(data) > MAX_SPEC_BYTES:
-            raise KlgenError(f"{flag} {path}: a body may be at most {MAX_SPEC_BYTES:,} bytes")
+            raise KlgenError(
+                f"{flag} {path}: a body may be at most {MAX_SPEC_BYTES:,} bytes"
+            )
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KlgenError(f"{flag} {path}: cannot read the body: {exc}") from None
@@ -62,8 +66,7 @@ def new(
         list[str] | None,
         typer.Option(
             "--arg",
-            help="`NAME:TYPE[=DEFAULT]"
-            "[;min=..;max=..;range=..;choices=[..];doc=..]`, repeatable.",
+            help="`NAME:TYPE[=DEFAULT][;KEY=VALUE..]`, repeatable (grammar below).",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -71,9 +74,7 @@ def new(
         list[str] | None,
         typer.Option(
             "--weight",
-            help="`NAME:[SHAPE]"
-            "[;initializer=..;trainable=false;aggregation=..;when=ARG..]`, "
-            "repeatable.",
+            help="`NAME:[SHAPE][;KEY=VALUE..]`, repeatable (grammar below).",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -215,8 +216,7 @@ def new(
         list[str] | None,
         typer.Option(
             "--example-input",
-            help="`4,10,8[;init={..};mask=true;dtype=..]`, repeatable "
-            "(default: 2,5,8).",
+            help="`4,10,8[;KEY=VALUE..]`, repeatable (default: 2,5,8).",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -304,7 +304,12 @@ def new(
     from .. import api
     from ..flags import Flags, flags_to_data
     from ..loader import load_spec_data
-    from ..project import configured_templates, load_layout, out_layout
+    from ..project import (
+        configured_post_hooks,
+        configured_templates,
+        load_layout,
+        out_layout,
+    )
     from .templates import use_templates
 
     if target is not None and target not in ("keras3", "tf-keras"):
@@ -375,6 +380,8 @@ def new(
     if out is not None and templates is None:
         # `klgen sync` regenerates an --out layer through the repository's overlay too.
         layout = replace(layout, templates=configured_templates(out))
+    if out is not None:  # and its post hooks, as `klgen sync` does
+        layout = replace(layout, post_hooks=configured_post_hooks(out))
     layout = use_templates(layout, templates)
     if spec is not None:
         source = api.load_spec(spec)
@@ -452,5 +459,45 @@ _FLAG_NAMES = {
 }
 
 
+def flag_grammar() -> str:
+    """The whole grammar of the repeatable layer flags, for `klgen new --help`: the
+    option table has room for one line each. Keys come from the spec model itself."""
+    from ..spec import ARG_TYPES, Arg, Example, Weight
+
+    def keys(model: Any, *skip: str) -> str:
+        return ", ".join(f"`{k}`" for k in model.model_fields if k not in skip)
+
+    types = " ".join(f"`{t}`" for t in ARG_TYPES)
+    return "\n\n".join(
+        [
+            "**Flag grammar.** Each value is one shell word (quote it); the text after "
+            "`KEY=` is YAML; write `;` inside a value as `\\;`.",
+            "* `--arg NAME:TYPE[=DEFAULT][;KEY=VALUE...]`: TYPE is one of "
+            f"{types}, optionally `| None`; KEY is one of {keys(Arg, 'type', 'default')}. "
+            "E.g. `--arg 'rate:float=0.5;range=(0, 1];doc=Fraction to drop.'`, "
+            "`--arg 'seed:int | None=None'`.",
+            "* `--weight NAME:[SHAPE][;KEY=VALUE...]`: SHAPE lists ints, arg names "
+            "and expressions over `input_shape`; KEY is one of "
+            f"{keys(Weight, 'shape')}. E.g. `--weight "
+            "'kernel:[input_shape[-1], units];initializer=kernel_initializer'`.",
+            "* `--state WEIGHT=EXPRESSION`: e.g. "
+            "`--state 'iterations=self.iterations + 1'`.",
+            "* `--example-input SHAPE[;KEY=VALUE...]`: SHAPE with the batch size "
+            f"first; KEY is one of {keys(Example, 'input_shape')}. E.g. "
+            "`--example-input '4,10,8;init={units: 3};mask=true'`.",
+            "* `--set PATH=YAML`: any other spec field, e.g. "
+            "`--set 'input_spec.min_ndim=2'`.",
+            "The spec format: klgen's docs/spec.md; `klgen schema` prints its JSON "
+            "Schema.",
+        ]
+    )
+
+
 def register(app: typer.Typer, handle_errors: Any) -> None:
-    app.command("new")(handle_errors(new))
+    import sys
+
+    # The grammar imports the spec model: only for a help screen.
+    wants_help = any(arg in ("-h", "--help") for arg in sys.argv[1:])
+    app.command("new", epilog=flag_grammar() if wants_help else None)(
+        handle_errors(new)
+    )

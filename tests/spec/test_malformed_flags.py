@@ -21,6 +21,15 @@ COMBINED = (
 #: (id, argv after `klgen new`, files to create first, expected stderr lines)
 CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
     (
+        "name-not-pascal-case-without-a-guess",
+        ["9lives"],
+        {},
+        [
+            "NAME '9lives': name: `9lives` is not a PascalCase class name; e.g. "
+            "`DecayingDropout`"
+        ],
+    ),
+    (
         # The user wrote no example: the message shows the flag that gives the value.
         "required-arg-without-a-value-in-the-default-example",
         ["Gate", "--arg", "units:int", "--arg", "rate:float;range=(0, 1]"],
@@ -287,8 +296,8 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
         ["scale_layer"],
         {},
         [
-            "NAME 'scale_layer': name: `scale_layer` is not a PascalCase class name, "
-            "e.g. `DecayingDropout`"
+            "NAME 'scale_layer': name: `scale_layer` is not a PascalCase class name; "
+            "did you mean `ScaleLayer`?"
         ],
     ),
     (

@@ -145,8 +145,8 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
               - {input_shape: [2, 3], init: {rat: 0.5}}
             """),
         [
-            f"{S}:2:7: name: `scale` is not a PascalCase class name, e.g. "
-            "`DecayingDropout`",
+            f"{S}:2:7: name: `scale` is not a PascalCase class name; did you mean "
+            "`Scale`?",
             f"{S}:5:3: args.lambda: `lambda` is a Python keyword",
             f"{S}:5:18: args.lambda.type: unknown type `flaot` (did you mean `float`?); "
             + TYPES,
@@ -170,8 +170,8 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
               - {input_shape: [2, 3]}
             """),
         [
-            f"{S}:2:7: name: `scale` is not a PascalCase class name, e.g. "
-            "`DecayingDropout`",
+            f"{S}:2:7: name: `scale` is not a PascalCase class name; did you mean "
+            "`Scale`?",
             f"{S}:5:37: args.rate.rnage: unknown field `rnage` (did you mean `range`?)",
             f"{S}:8:24: call.body: unknown attribute `self.rat` (did you mean `rate`?); "
             "the layer has its args, weights and `keras.layers.Layer`'s",
@@ -427,8 +427,8 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         "class-name-not-pascal-case",
         "klgen: 1\nname: scale_layer\nsummary: Scales.\n" + EXAMPLE,
         [
-            f"{S}:2:7: name: `scale_layer` is not a PascalCase class name, e.g. "
-            "`DecayingDropout`"
+            f"{S}:2:7: name: `scale_layer` is not a PascalCase class name; did you "
+            "mean `ScaleLayer`?"
         ],
     ),
     (
