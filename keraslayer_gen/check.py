@@ -118,7 +118,7 @@ def _stale_cause(change: FileChange) -> str:
     if added and all(_is_import(line) for line in added + removed):
         imports = ", ".join(f"`{line.strip()}`" for line in added)
         return f" (the code in its user regions now needs {imports}, which klgen adds)"
-    for a, b in zip(old_lines, new_lines):
+    for a, b in zip(old_lines, new_lines, strict=False):
         if a != b:
             shown = b.strip() if len(b.strip()) <= 60 else b.strip()[:57] + "..."
             return f' (first difference outside the user regions: now "{shown}")'

@@ -56,7 +56,7 @@ def test_a_hand_edit_moved_into_the_spec_clears_the_conflict(
     repo.klgen("check")
     changed = [
         (a, b)
-        for a, b in zip(edited.splitlines(), repo.read(LAYER).splitlines())
+        for a, b in zip(edited.splitlines(), repo.read(LAYER).splitlines(), strict=True)
         if a != b
     ]
     assert len(changed) == 1 and changed[0][0].startswith("# klgen-digest: ")
