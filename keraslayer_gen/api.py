@@ -14,6 +14,7 @@ from .diagnostics import KlgenError
 from .loader import load_spec_file, load_spec_text
 from .naming import did_you_mean
 from .overlay import Overlay, load_overlay
+from .post_hooks import run_post_hooks
 from .project import Layout
 from .regions import RegionError, blank, digest, extract, recorded_digest
 from .render import render_file
@@ -69,12 +70,15 @@ def resolve_target(spec: LayerSpec, layout: Layout, target: str | None) -> str:
 
 def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
                mode: str = "new", force: bool = False, save_spec: Path | None = None,
-               overlay: Overlay | str | Path | None = None, exports: bool = True) -> Plan:
+               overlay: Overlay | str | Path | None = None, exports: bool = True,
+               post_hooks: bool = True) -> Plan:
     """Every file of one layer as it would be written, with its status; writes nothing.
 
     `overlay` (a templates folder) defaults to the layout's `[tool.klgen].templates`.
     With `exports` (and a layout whose layers folder is a package), the class is also
-    exported from the package's `__init__.py`."""
+    exported from the package's `__init__.py`. The layer and test texts are what the
+    layout's `post_hooks` make of them; with `post_hooks=False`, as rendered (`sync` runs
+    the hooks once for all its layers: `apply_post_hooks`)."""
     chosen = overlay if overlay is not None else layout.templates
     used = load_overlay(chosen) if isinstance(chosen, (str, Path)) else chosen
     spec = source.spec
@@ -109,8 +113,11 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
     # folder than its layer still leads back to the spec (`spec_of_generated`).
     test_ctx = replace(ctx, source=_source_label(source, spec_path, test_path.parent))
     test = render_file(test_ctx, "test", test_regions, used)
-    plan.changes.append(_change(layer_path, layer.text, old_layer, mode, force))
-    plan.changes.append(_change(test_path, test.text, old_test, mode, force))
+    texts = {layer_path: layer.text, test_path: test.text}
+    if post_hooks:
+        texts = run_post_hooks(layout.post_hooks, texts)
+    plan.changes.append(_change(layer_path, texts[layer_path], old_layer, mode, force))
+    plan.changes.append(_change(test_path, texts[test_path], old_test, mode, force))
     if save_spec is not None:
         text = source.text or dump_spec_yaml(spec)
         old = read_text(save_spec)
@@ -126,6 +133,26 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
         plan.changes.extend(changes)
         plan.notes.extend(notes)
     return plan
+
+
+def apply_post_hooks(
+    layout: Layout, plans: list[Plan], *, mode: str, force: bool = False
+) -> None:
+    """Run `layout`'s post hooks once over the generated files (those with a digest) of
+    `plans`, planned with `post_hooks=False`, and give each file its status again."""
+    if layout.post_hooks is None:
+        return
+    places = [
+        (plan, i)
+        for plan in plans
+        for i, change in enumerate(plan.changes)
+        if recorded_digest(change.text) is not None
+    ]
+    planned = {plan.changes[i].path: plan.changes[i].text for plan, i in places}
+    texts = run_post_hooks(layout.post_hooks, planned)
+    for plan, i in places:
+        old = plan.changes[i]
+        plan.changes[i] = _change(old.path, texts[old.path], old.old, mode, force)
 
 
 def _source_label(source: SpecSource, spec_path: Path | None, folder: Path) -> str:

@@ -9,6 +9,8 @@ from typing import Any
 
 from .diagnostics import KlgenError
 from .naming import did_you_mean
+from .post_hooks import KEY as POST_HOOKS
+from .post_hooks import PostHooks, parse_post_hooks
 
 CONFIG_KEYS = (
     "package",
@@ -19,6 +21,7 @@ CONFIG_KEYS = (
     "backends",
     "templates",
     "exports",
+    "post_hooks",
 )
 _NOT_PACKAGES = {
     "tests",
@@ -53,6 +56,7 @@ class Layout:
     exports: bool = (
         True  # export generated classes from the layers package's __init__.py
     )
+    post_hooks: PostHooks | None = None  # run on the planned layer and test files
 
     def import_path(self, module: str) -> str:
         return f"{self.import_root}.{module}" if self.import_root else module
@@ -153,6 +157,11 @@ def load_layout(start: Path, overrides: dict[str, Any] | None = None) -> Layout:
     for folder in (layers_dir, tests_dir, specs_dir):
         if folder is not None:
             _inside(root, folder, source)
+    post_hooks = None
+    if POST_HOOKS in file_config:
+        post_hooks = parse_post_hooks(
+            file_config[POST_HOOKS], root, root / "pyproject.toml"
+        )
     return Layout(
         root=root,
         layers_dir=layers_dir,
@@ -166,6 +175,7 @@ def load_layout(start: Path, overrides: dict[str, Any] | None = None) -> Layout:
         inferred=inferred,
         has_config=bool(file_config),
         exports=exports,
+        post_hooks=post_hooks,
     )
 
 
@@ -234,6 +244,19 @@ def configured_templates(start: Path) -> Path | None:
         return None
     value = config.get("templates") if isinstance(config, dict) else None
     return root / str(value) if isinstance(value, str) and value else None
+
+
+def configured_post_hooks(start: Path) -> PostHooks | None:
+    """`[tool.klgen].post_hooks` of the repository around `start`, checked, without the
+    rest of the layout: `new --out` inside a repository runs them as `sync` does."""
+    root = find_root(start)
+    try:
+        config = read_pyproject(root).get("tool", {}).get("klgen", {})
+    except KlgenError:  # `klgen check` reports a broken pyproject.toml
+        return None
+    if not isinstance(config, dict) or POST_HOOKS not in config:
+        return None
+    return parse_post_hooks(config[POST_HOOKS], root, root / "pyproject.toml")
 
 
 def out_layout(out: Path, package: str | None = None) -> Layout:

@@ -70,6 +70,8 @@ def plan_sync(
             sync.layers.append(layer)
             if export is not None:
                 exports.append(export)
+    plans = [layer.plan for layer in sync.layers if layer.plan is not None]
+    api.apply_post_hooks(layout, plans, mode="sync", force=force)
     changes, notes = plan_exports(exports)
     sync.exports = changes
     sync.notes.extend(notes)
@@ -129,6 +131,7 @@ def _plan_key(
                 mode="sync",
                 force=force,
                 exports=False,
+                post_hooks=False,  # run once for every layer, below
             )
         except KlgenError as exc:
             entry.error = exc.lines()
