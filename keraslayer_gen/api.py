@@ -20,7 +20,15 @@ from .regions import RegionError, blank, digest, extract, recorded_digest
 from .render import render_file
 from .spec import LayerSpec
 from .spec_yaml import dump_spec_yaml
-from .writer import CONFLICT, UPDATE, FileChange, Plan, plain_change, read_text, write_all
+from .writer import (
+    CONFLICT,
+    UPDATE,
+    FileChange,
+    Plan,
+    plain_change,
+    read_text,
+    write_all,
+)
 
 EXAMPLE_SUFFIX = ".klgen.yaml"
 
@@ -37,15 +45,20 @@ class SpecSource:
 
 def example_names() -> list[str]:
     folder = resources.files("keraslayer_gen") / "examples"
-    return sorted(p.name[: -len(EXAMPLE_SUFFIX)] for p in folder.iterdir()
-                  if p.name.endswith(EXAMPLE_SUFFIX))
+    return sorted(
+        p.name[: -len(EXAMPLE_SUFFIX)]
+        for p in folder.iterdir()
+        if p.name.endswith(EXAMPLE_SUFFIX)
+    )
 
 
 def example_text(name: str) -> str:
     names = example_names()
     if name not in names:
-        raise KlgenError(f"unknown example `{name}`{did_you_mean(name, names)}; "
-                         f"examples: {', '.join(names)}")
+        raise KlgenError(
+            f"unknown example `{name}`{did_you_mean(name, names)}; "
+            f"examples: {', '.join(names)}"
+        )
     path = resources.files("keraslayer_gen") / "examples" / f"{name}{EXAMPLE_SUFFIX}"
     return path.read_text(encoding="utf-8")
 
@@ -68,10 +81,18 @@ def resolve_target(spec: LayerSpec, layout: Layout, target: str | None) -> str:
     return layout.target
 
 
-def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
-               mode: str = "new", force: bool = False, save_spec: Path | None = None,
-               overlay: Overlay | str | Path | None = None, exports: bool = True,
-               post_hooks: bool = True) -> Plan:
+def plan_layer(
+    source: SpecSource,
+    layout: Layout,
+    *,
+    target: str | None = None,
+    mode: str = "new",
+    force: bool = False,
+    save_spec: Path | None = None,
+    overlay: Overlay | str | Path | None = None,
+    exports: bool = True,
+    post_hooks: bool = True,
+) -> Plan:
     """Every file of one layer as it would be written, with its status; writes nothing.
 
     `overlay` (a templates folder) defaults to the layout's `[tool.klgen].templates`.
@@ -86,10 +107,14 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
     bodies = None
     if target != spec.target:
         bodies = spec.targets.get(target)  # type: ignore[call-overload]
-        if bodies is None and (spec.call is not None or spec.state or spec.compute_mask):
-            raise KlgenError(f"{_label(source)}: the spec's bodies are for {spec.target}; "
-                             f"add `targets: {{{target}: {{call: ...}}}}` with bodies in "
-                             f"{target}'s idiom to render it for {target}")
+        if bodies is None and (
+            spec.call is not None or spec.state or spec.compute_mask
+        ):
+            raise KlgenError(
+                f"{_label(source)}: the spec's bodies are for {spec.target}; "
+                f"add `targets: {{{target}: {{call: ...}}}}` with bodies in "
+                f"{target}'s idiom to render it for {target}"
+            )
     module = spec.module_name
     layer_path = layout.layers_dir / f"{module}.py"
     test_path = layout.tests_dir / f"test_{module}.py"
@@ -100,8 +125,13 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
     spec_path = save_spec or source.path
     label = _source_label(source, spec_path, layer_path.parent)
     ctx = build_context(
-        spec, target=target, version=__version__, import_path=layout.import_path(module),
-        package=spec.package or layout.package, source=label, regions=layer_regions,
+        spec,
+        target=target,
+        version=__version__,
+        import_path=layout.import_path(module),
+        package=spec.package or layout.package,
+        source=label,
+        regions=layer_regions,
         bodies=bodies,
     )
     ctx.test_region = Region("tests", test_regions.get("tests", ""))
@@ -125,6 +155,15 @@ def plan_layer(source: SpecSource, layout: Layout, *, target: str | None = None,
         if change.status == CONFLICT:
             change.reason = "a different spec is there; use --force to replace it"
         plan.changes.append(change)
+    if mode == "new":
+        # `klgen sync` plans the schema files of all its specs at once.
+        from .schema_file import points_at_schema, schema_change
+
+        spec_file = save_spec or source.path
+        if spec_file is not None and (
+            save_spec is not None or points_at_schema(spec_file)
+        ):
+            plan.changes.append(schema_change(Path(spec_file).parent))
     if exports and layout.exports:
         from .exports import Export, plan_exports
 
@@ -158,12 +197,16 @@ def apply_post_hooks(
 def _source_label(source: SpecSource, spec_path: Path | None, folder: Path) -> str:
     """What a generated file's header says it came from, as seen from `folder`."""
     if spec_path is not None:
-        label = Path(os.path.relpath(Path(spec_path).absolute(), folder.absolute())).as_posix()
+        label = Path(
+            os.path.relpath(Path(spec_path).absolute(), folder.absolute())
+        ).as_posix()
         if any(not ch.isprintable() for ch in label):
             # The label goes into the header comment: a newline would end the comment and
             # turn the rest of the file name into code.
-            raise KlgenError(f"{spec_path!r}: the spec's path contains control characters; "
-                             "rename the file")
+            raise KlgenError(
+                f"{spec_path!r}: the spec's path contains control characters; "
+                "rename the file"
+            )
         return label
     if source.example:
         return f"example:{source.example}"
@@ -171,8 +214,11 @@ def _source_label(source: SpecSource, spec_path: Path | None, folder: Path) -> s
 
 
 def _label(source: SpecSource) -> str:
-    return str(source.path) if source.path else (f"example:{source.example}"
-                                                  if source.example else "flags")
+    return (
+        str(source.path)
+        if source.path
+        else (f"example:{source.example}" if source.example else "flags")
+    )
 
 
 def _regions(text: str | None, path: Path) -> dict[str, str]:
@@ -181,11 +227,15 @@ def _regions(text: str | None, path: Path) -> dict[str, str]:
     try:
         return extract(text)
     except RegionError as exc:
-        raise KlgenError(f"{path}: the user-region markers are broken ({exc}); restore them "
-                         "or move the file away") from None
+        raise KlgenError(
+            f"{path}: the user-region markers are broken ({exc}); restore them "
+            "or move the file away"
+        ) from None
 
 
-def _change(path: Path, text: str, old: str | None, mode: str, force: bool) -> FileChange:
+def _change(
+    path: Path, text: str, old: str | None, mode: str, force: bool
+) -> FileChange:
     if old is None or old == text or force:
         return plain_change(path, text, old, force)
     recorded = recorded_digest(old)
@@ -194,15 +244,33 @@ def _change(path: Path, text: str, old: str | None, mode: str, force: bool) -> F
         # lost by writing the file again, with its digest refreshed.
         return FileChange(path, text, old, UPDATE, "only its digest line changes")
     if recorded is None:
-        return FileChange(path, text, old, CONFLICT, "exists and was not written by klgen; "
-                          "move it away or use --force to replace it")
+        return FileChange(
+            path,
+            text,
+            old,
+            CONFLICT,
+            "exists and was not written by klgen; "
+            "move it away or use --force to replace it",
+        )
     if recorded != digest(old):
-        return FileChange(path, text, old, CONFLICT, "was edited outside its user regions; "
-                          "move those edits into the spec or a region, or use --force")
+        return FileChange(
+            path,
+            text,
+            old,
+            CONFLICT,
+            "was edited outside its user regions; "
+            "move those edits into the spec or a region, or use --force",
+        )
     if mode == "sync":
         return FileChange(path, text, old, UPDATE)
-    return FileChange(path, text, old, CONFLICT, "exists and differs from what this spec "
-                      "generates; run `klgen sync` to regenerate it or use --force")
+    return FileChange(
+        path,
+        text,
+        old,
+        CONFLICT,
+        "exists and differs from what this spec "
+        "generates; run `klgen sync` to regenerate it or use --force",
+    )
 
 
 def _same_but_digest(old: str, new: str) -> bool:
@@ -217,7 +285,9 @@ def write(plan: Plan) -> None:
     write_all(plan)
 
 
-_HEADER = re.compile(r"^# Generated by klgen (?P<version>\S+) from (?P<source>.+)\.$", re.MULTILINE)
+_HEADER = re.compile(
+    r"^# Generated by klgen (?P<version>\S+) from (?P<source>.+)\.$", re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
@@ -225,7 +295,9 @@ class GeneratedHeader:
     """What the header of a klgen file says: the klgen version and the spec it came from."""
 
     version: str
-    source: str  # a spec path relative to the file, `example:NAME`, or `command-line flags`
+    source: (
+        str  # a spec path relative to the file, `example:NAME`, or `command-line flags`
+    )
 
 
 def read_header(text: str) -> GeneratedHeader | None:
@@ -249,14 +321,22 @@ def spec_of_generated(path: Path) -> SpecSource | None:
         return None
     spec_path = (path.parent / header.source).resolve()
     if not spec_path.is_file():
-        raise KlgenError(f"{path}: its header names the spec {header.source}, which does "
-                         f"not exist (looked for {spec_path})")
+        raise KlgenError(
+            f"{path}: its header names the spec {header.source}, which does "
+            f"not exist (looked for {spec_path})"
+        )
     return load_spec(spec_path)
 
 
-def generate(spec: str | Path | LayerSpec, *, out: str | Path, target: str | None = None,
-             force: bool = False, dry_run: bool = False,
-             templates: str | Path | None = None) -> Plan:
+def generate(
+    spec: str | Path | LayerSpec,
+    *,
+    out: str | Path,
+    target: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    templates: str | Path | None = None,
+) -> Plan:
     """Generate a layer and its test into `out` from a spec (path, example name or model),
     through the templates overlay `templates` when given.
 
@@ -270,10 +350,13 @@ def generate(spec: str | Path | LayerSpec, *, out: str | Path, target: str | Non
         source = load_example(str(spec))
     else:
         source = load_spec(Path(spec))
-    plan = plan_layer(source, out_layout(Path(out)), target=target, force=force,
-                      overlay=templates)
+    plan = plan_layer(
+        source, out_layout(Path(out)), target=target, force=force, overlay=templates
+    )
     if plan.conflicts:
-        raise KlgenError("; ".join(f"{plan.display(c)}: {c.reason}" for c in plan.conflicts))
+        raise KlgenError(
+            "; ".join(f"{plan.display(c)}: {c.reason}" for c in plan.conflicts)
+        )
     if not dry_run:
         write(plan)
     return plan

@@ -57,6 +57,18 @@ def check_repository(layout: Layout, paths: list[Path] | None = None) -> CheckRe
             )
             report.problems.append(f"{_rel(change.path, root)}: {what}; {SYNC}")
             report.diffs.append(change.diff(root))
+    for change in sync.schemas:
+        rel = _rel(change.path, root)
+        if change.status == CREATE:
+            report.problems.append(
+                f"{rel}: missing; the specs' `$schema` modeline points at it; {SYNC}"
+            )
+        elif change.status == UPDATE:
+            report.problems.append(
+                f"{rel}: stale (not this klgen's spec schema); {SYNC}"
+            )
+        elif change.status == CONFLICT:
+            report.problems.append(f"{rel}: {change.reason}")
     _hand_edits(report, sync, root)
     _lint(report, sync, root)
     if not sync.layers and paths:

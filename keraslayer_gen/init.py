@@ -10,6 +10,7 @@ from typing import Any
 
 from .diagnostics import KlgenError
 from .project import Layout
+from .schema_file import schema_change
 from .writer import CREATE, IDENTICAL, UPDATE, FileChange, Plan, read_text
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
@@ -52,6 +53,8 @@ def plan_init(layout: Layout, *, pre_commit: bool = True) -> Plan:
     )
     if pre_commit:
         plan.changes.append(_pre_commit(layout.root / PRE_COMMIT_CONFIG, layout))
+    # Where the `$schema` modeline of every spec klgen saves points.
+    plan.changes.append(schema_change(layout.spec_dir()))
     return plan
 
 

@@ -14,7 +14,8 @@ from .diagnostics import KlgenError
 from .exports import Export, plan_exports
 from .project import Layout
 from .repository import GeneratedFile, Inventory, scan
-from .writer import FileChange, Plan, read_text, write_all
+from .schema_file import schema_changes
+from .writer import CONFLICT, FileChange, Plan, read_text, write_all
 
 
 @dataclass
@@ -40,12 +41,14 @@ class SyncPlan:
     inventory: Inventory
     layers: list[LayerSync] = field(default_factory=list)
     exports: list[FileChange] = field(default_factory=list)
+    #: The JSON Schema beside the specs whose modeline points at it.
+    schemas: list[FileChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def changes(self) -> list[FileChange]:
         """Every file of the sync, with its status, in a stable order."""
         out = [c for layer in self.layers if layer.plan for c in layer.plan.changes]
-        return out + self.exports
+        return out + self.exports + self.schemas
 
     def writable(self) -> Plan:
         """What `klgen sync` writes: the layers without conflicts or errors (a conflicted
@@ -55,6 +58,7 @@ class SyncPlan:
             if layer.plan is not None and not layer.conflicted and not layer.error:
                 plan.changes.extend(layer.plan.changes)
         plan.changes.extend(self.exports)
+        plan.changes.extend(c for c in self.schemas if c.status != CONFLICT)
         return plan
 
 
@@ -74,6 +78,9 @@ def plan_sync(
     api.apply_post_hooks(layout, plans, mode="sync", force=force)
     changes, notes = plan_exports(exports)
     sync.exports = changes
+    sync.schemas = schema_changes(
+        [Path(key) for key in sorted(inventory.selected) if Path(key).is_file()]
+    )
     sync.notes.extend(notes)
     for generated in inventory.flag_files:
         sync.notes.append(

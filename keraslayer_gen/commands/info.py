@@ -22,27 +22,17 @@ def examples() -> None:
         typer.echo(f"{name:<{width}}  {spec.summary}")
 
 
-def spec_schema() -> dict[str, Any]:
-    """The JSON Schema of spec format 1."""
-    from ..spec import LayerSpec
-
-    schema = LayerSpec.model_json_schema()
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://klgen.dev/schema/klgen-spec-1.json",
-        "title": "klgen layer spec, format 1",
-        **schema,
-    }
-
-
 def schema(
     indent: Annotated[int, typer.Option("--indent", help="JSON indentation.")] = 2,
 ) -> None:
     """Print the JSON Schema of the spec, for editors.
 
-    Example: `klgen schema > klgen-spec.schema.json`, then start a spec with
-    `# yaml-language-server: $schema=klgen-spec.schema.json`.
+    klgen writes it beside the specs as `klgen-spec.schema.json` (`klgen init`, `new`,
+    `sync`), where the first line of every saved spec,
+    `# yaml-language-server: $schema=klgen-spec.schema.json`, points.
     """
+    from ..schema_file import spec_schema
+
     typer.echo(json.dumps(spec_schema(), indent=indent))
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..diagnostics import KlgenError
 from .output import print_plan
 
 
@@ -67,7 +68,9 @@ def init(
     for line in layout.inferred:
         typer.echo(f"klgen: inferred {line}", err=True)
     plan = plan_init(layout, pre_commit=pre_commit)
-    print_plan(plan, diff=diff, dry_run=dry_run)
+    print_plan(plan, diff=diff, dry_run=dry_run, all_or_none=True)
+    if plan.conflicts:
+        raise KlgenError(f"{len(plan.conflicts)} conflict(s); nothing was written")
     if not dry_run:
         write_all(plan)
 
