@@ -107,6 +107,7 @@ COMMAND_MODULES = (
     "check",
     "lint",
     "init",
+    "config",
     "verify",
     "templates",
 )
@@ -122,6 +123,7 @@ COMMAND_OF = {
     "check": "check",
     "lint": "lint",
     "init": "init",
+    "config": "config",
     "verify": "verify",
     "templates": "templates",
 }
