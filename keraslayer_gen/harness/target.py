@@ -82,7 +82,11 @@ def _from_file(text: str, path: Path, class_name: str | None) -> LayerTarget:
     if class_name is None:
         class_name = _only_layer_class(text, code)
     elif class_name not in _classes(code) and not _defined_elsewhere(code, class_name):
-        raise KlgenError(f"{text}: {path.name} defines no class `{class_name}`")
+        from ..naming import did_you_mean
+
+        known = sorted(_classes(code))
+        raise KlgenError(f"{text}: {path.name} defines no class `{class_name}`"
+                         f"{did_you_mean(class_name, known)}")
     module, root = module_of(path)
     target = LayerTarget(text=text, class_name=class_name, module=module,
                          sys_path=(str(root),), source=path.resolve(),

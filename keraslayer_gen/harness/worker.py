@@ -138,13 +138,14 @@ def init_problem(cls: type, init: dict[str, Any]) -> str | None:
     if own is None:
         return None
     named, required, takes_kwargs = own
+    missing = [p for p in required if p not in init]
     if takes_kwargs:  # unknown names reach a base's __init__, which names them
         choices = _known_arguments(cls)
-        unknown = [k for k in init if k not in choices and repr(k) in error]
+        unknown = [k for k in init if k not in choices
+                   and (repr(k) in error or did_you_mean(k, choices) or missing)]
     else:
         choices = named
         unknown = [k for k in init if k not in named]
-    missing = [p for p in required if p not in init]
     problems = [
         f"unknown argument `{key}`{did_you_mean(key, choices)}" for key in unknown
     ]
