@@ -348,21 +348,22 @@ def _restamp(text: str, path: Path, hooks: PostHooks) -> str:
 def _path_argument(argv: tuple[str, ...], root: Path) -> str | None:
     """An argument that names a folder or code file of the repository itself (`.`,
     `src`, `tests/x.py`): the hook would run on the user's files, not only klgen's.
-    The word right after the executable may be a subcommand (`ruff format`), so a bare
-    word there is a path only when it is `.`, `..` or has a slash."""
+    The word right after the executable may be a subcommand (`ruff format`) or a script
+    (`python tools/fix.py`): there only `.`, `..` and a folder with a slash count."""
     for position, arg in enumerate(argv[1:], start=1):
         if not arg or arg.startswith("-"):
             continue
-        if arg in (".", "..") or arg.startswith(("./", "../")):
+        if arg in (".", "..") or (position > 1 and arg.startswith(("./", "../"))):
             return arg
-        if position == 1 and "/" not in arg and os.sep not in arg:
+        slash = "/" in arg or os.sep in arg
+        if position == 1 and not slash:
             continue
         candidate = Path(arg).expanduser()
         if not candidate.is_absolute():
             candidate = root / candidate
         if candidate.is_dir():
             return arg
-        if candidate.suffix in _CODE_SUFFIXES and candidate.is_file():
+        if position > 1 and candidate.suffix in _CODE_SUFFIXES and candidate.is_file():
             return arg
     return None
 
