@@ -261,8 +261,8 @@ def test_missing_executables_all_at_once(tmp_path: Path) -> None:
         "install it where klgen runs, or fix the command"
     )
     assert lines[1].endswith(
-        f"pyproject.toml:8: [tool.klgen].post_hooks[2]: `./bin/nothing-here`: {tmp_path}/bin/nothing-here "
-        "is not an executable file; fix the command"
+        "pyproject.toml:8: [tool.klgen].post_hooks[2]: `./bin/nothing-here`: "
+        f"{tmp_path}/bin/nothing-here is not an executable file; fix the command"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pyproject.toml"]
 
@@ -281,7 +281,7 @@ def test_a_hook_that_breaks_the_region_markers(tmp_path: Path) -> None:
 
 
 def test_new_sync_and_check_agree_through_the_hooks(
-    make_repo: Callable[..., GitRepo], tmp_path: Path
+    make_repo: Callable[..., GitRepo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hook = tmp_path / "hook.py"
     hook.write_text(LOGGER, encoding="utf-8")
@@ -293,8 +293,7 @@ def test_new_sync_and_check_agree_through_the_hooks(
             "demo/__init__.py": "",
         }
     )
-    repo.env["HOOK_LOG"] = str(log)
-    repo.subprocess = True
+    monkeypatch.setenv("HOOK_LOG", str(log))  # the hooks run with klgen's environment
     repo.klgen("new", "Scale", "--arg", "factor:float=2.0")
     assert repo.read("demo/layers/scale.py").endswith("# hooked\n")
     assert repo.read("tests/test_scale.py").endswith("# hooked\n")
