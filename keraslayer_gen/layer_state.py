@@ -9,6 +9,7 @@ from .lint import (
     STATE_HYGIENE,
     Checker,
     Function,
+    Module,
     lineage,
     position,
     scope_walk,
@@ -30,6 +31,25 @@ RANDOM_FUNCTIONS = frozenset(
     }
 )
 BUILD_METHODS = ("__init__", "build")
+# Capitalised names under keras.layers that are not layers; and layers whose `dtype=` is
+# not a compute policy (lookup and hashing layers: it is their output dtype) or that only
+# wrap layers which carry their own (`StackedRNNCells(cells)`, `Bidirectional(rnn)`).
+NOT_LAYERS = frozenset({"Input", "InputSpec"})
+NO_POLICY_LAYERS = frozenset(
+    {
+        "StringLookup",
+        "IntegerLookup",
+        "Hashing",
+        "HashedCrossing",
+        "Discretization",
+        "CategoryEncoding",
+        "TextVectorization",
+        "StackedRNNCells",
+        "RNN",
+        "TimeDistributed",
+        "Bidirectional",
+    }
+)
 RUNTIME_METHODS = (
     "call",
     "compute_mask",
@@ -51,6 +71,65 @@ class StateChecker(Checker):
         self._call_assignments()
         if not self.module.tf_keras:
             self._frameworks()
+            self._sublayer_dtypes()
+
+    def _sublayer_dtypes(self) -> None:
+        """A Keras 3 sub-layer created without `dtype=` takes the global dtype policy,
+        not its owner's: `Owner(dtype="mixed_float16")` computes it in float32. One
+        finding per class, at its first such sub-layer, naming them all."""
+        init = self.layer.method("__init__")
+        if init is not None and init.args.kwarg is None:
+            names = [a.arg for a in (*init.args.args, *init.args.kwonlyargs)]
+            if "dtype" not in names:
+                return  # no dtype reaches the layer itself (the structure check says so)
+        found: dict[int, tuple[ast.Call, str]] = {}
+        for method in sorted(self._reachable(BUILD_METHODS)):
+            for node in scope_walk(self.layer.methods[method]):
+                if not isinstance(node, ast.Call):
+                    continue
+                label = self._sublayer(node.func)
+                if label is None:
+                    continue
+                if any(k.arg in ("dtype", None) for k in node.keywords):
+                    continue  # dtype=... or **kwargs that may carry it
+                found[id(node)] = (node, label)
+        if not found:
+            return
+        calls = sorted(found.values(), key=lambda item: position(item[0]))
+        first = calls[0][0]
+        labels = list(dict.fromkeys(label.rpartition(".")[2] for _, label in calls))
+        shown = ", ".join(labels[:4]) + (", ..." if len(labels) > 4 else "")
+        count = len(calls)
+        self.report(
+            STATE_HYGIENE,
+            first,
+            f"`{self.layer.name}` creates {count} sub-layer{'s' * (count > 1)} "
+            f"({shown}) without dtype=, so they take the global dtype policy, not "
+            f'the layer\'s own: {self.layer.name}(dtype="mixed_float16") still '
+            "computes them in float32; pass dtype=self.dtype_policy to each",
+        )
+
+    def _sublayer(self, func: ast.AST) -> str | None:
+        """`keras.layers.Dense` (or an in-file layer class) when `func` makes a layer."""
+        if isinstance(func, ast.Name) and func.id in self.module.layer_names:
+            return func.id
+        name = self.module.canonical(func) or ""
+        if not name.startswith("keras.layers."):
+            return None
+        tail = name.rpartition(".")[2]
+        if not tail[:1].isupper() or tail in NOT_LAYERS or tail in NO_POLICY_LAYERS:
+            return None
+        return name
+
+    def _backend_guarded(self) -> set[int]:
+        """ids of the nodes in the arms of an `if` on the backend: code written for one
+        backend on purpose (a workaround, a fast path) is not a portability bug."""
+        out: set[int] = set()
+        for node in ast.walk(self.layer.node):
+            if isinstance(node, ast.If) and _is_backend_test(self.module, node.test):
+                for statement in [*node.body, *node.orelse]:
+                    out.update(id(child) for child in ast.walk(statement))
+        return out
 
     def _reachable(self, roots: tuple[str, ...]) -> set[str]:
         """Methods of the class reached from `roots` through `self.method(...)` calls."""
@@ -103,6 +182,10 @@ class StateChecker(Checker):
                     "arguments (their order differs between Keras versions); pass "
                     "name=, shape=, initializer=... as keywords",
                 )
+            if not self.module.tf_keras:
+                # Keras 3 saves weights by their order, not their names: a missing,
+                # computed or repeated name changes nothing in .keras files.
+                continue
             literal = next((k.value for k in call.keywords if k.arg == "name"), None)
             if literal is None:
                 if not call.args:
@@ -216,10 +299,18 @@ class StateChecker(Checker):
         call = self.layer.methods.get("call")
         if call is None:
             return
+        flags = _flag_parameters(call)
         for node in scope_walk(call):
             value = getattr(node, "value", None)
             if isinstance(value, ast.Call) and self_attr(value.func) == "add_weight":
                 continue  # reported as a weight created outside build()
+            if isinstance(node, ast.Assign) and (
+                isinstance(value, ast.Constant)
+                or (isinstance(value, ast.Name) and value.id in flags)
+            ):
+                # A Python constant or flag argument (`return_attention_scores`) kept
+                # for the rest of the call: the same in every trace, nothing to lose.
+                continue
             if isinstance(node, ast.Assign):
                 targets = node.targets
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
@@ -243,7 +334,10 @@ class StateChecker(Checker):
 
     def _frameworks(self) -> None:
         first: dict[str, ast.AST] = {}
+        guarded = self._backend_guarded()
         for node in ast.walk(self.layer.node):
+            if id(node) in guarded:
+                continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 roots = [(self.module.dotted(node) or "").split(".")[0]]
             elif isinstance(node, ast.Import):
@@ -264,6 +358,40 @@ class StateChecker(Checker):
                 "keras.ops and keras.random (or target tf-keras for a tf.keras "
                 "layer)",
             )
+
+
+def _flag_parameters(function: Function) -> set[str]:
+    """Parameters whose default is a constant (`training=None`, `return_scores=False`):
+    Python flags, not tensors."""
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    out = {
+        a.arg
+        for a, d in zip(
+            positional[len(positional) - len(args.defaults) :],
+            args.defaults,
+            strict=True,
+        )
+        if isinstance(d, ast.Constant)
+    }
+    out |= {
+        a.arg
+        for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+        if isinstance(d, ast.Constant)
+    }
+    return out
+
+
+def _is_backend_test(module: Module, test: ast.expr) -> bool:
+    """`keras.config.backend() == "tensorflow"`, `backend.backend() in (...)`,
+    `in_tf_function()`: a test that picks code for one backend."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Call):
+            name = module.dotted(node.func) or ""
+            tail = name.rpartition(".")[2]
+            if tail == "backend" or "tf_function" in tail or "tf_graph" in tail:
+                return True
+    return False
 
 
 def _loop_bodies(function: Function) -> set[int]:

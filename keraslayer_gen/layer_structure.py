@@ -12,8 +12,10 @@ from .lint import (
     Function,
     LayerClass,
     is_self,
+    lineage,
     position,
     scope_walk,
+    self_attr,
 )
 
 # Keys `Layer.get_config` itself returns (Keras 3 and tf.keras), merged by super().get_config().
@@ -33,18 +35,39 @@ BASE_KEYS = frozenset(
 )
 # `weights` (Keras's initial-weights argument) is restored with the saved weights.
 NOT_CONFIG = frozenset({"weights"})
-_REGISTRARS = ("register_keras_serializable", "keras_export")
+# Decorators that register the class: Keras's own and the exporters of keras-hub and
+# keras-rs (`keras_hub_export` and `keras_rs_export` call register_keras_serializable).
+_REGISTRARS = (
+    "register_keras_serializable",
+    "keras_export",
+    "keras_hub_export",
+    "keras_rs_export",
+)
+# Packages whose classes Keras's deserializer imports by module and name, registered or
+# not (`serialization_lib._retrieve_class_or_fn`): no custom_objects needed for them.
+LOCATABLE_PACKAGES = frozenset({"keras", "keras_hub", "keras_cv", "keras_nlp"})
+# Values Keras 3's automatic config (`Operation.__new__`) accepts: everything else
+# (layers, initializer objects, functions, tensors) switches it off, and get_config raises.
+_PLAIN_NAMES = frozenset({"str", "int", "float", "bool", "None", "NoneType"})
+_OBJECT_TYPES = frozenset(
+    {"Layer", "Model", "KerasTensor", "Tensor", "Variable", "ndarray", "Array"}
+)
 
 
 class StructureChecker(Checker):
     def run(self) -> None:
         layer, name = self.layer, self.layer.name
-        if not self._registered() and not self._abstract():
+        if (
+            not self._registered()
+            and not self._abstract()
+            and self.module.package not in LOCATABLE_PACKAGES
+        ):
             self.report(
                 STRUCTURE,
                 layer.node,
-                f"`{name}` is not registered, so load_model "
-                "cannot find it without custom_objects; decorate the class with "
+                f"`{name}` is not registered, so load_model of a model that "
+                f"contains it fails with \"Could not locate class '{name}'\" unless "
+                "it is given custom_objects; decorate the class with "
                 "@keras.saving.register_keras_serializable(package=...)",
             )
         init = layer.methods.get("__init__")
@@ -164,7 +187,11 @@ class StructureChecker(Checker):
             ),
             key=position,
         )
-        if early:
+        if not early:
+            return
+        if self.module.tf_keras:
+            # tf-keras's Layer tracks every attribute from its __init__ on: any early
+            # `self.x = ...` breaks its tracking, so its rule stays strict.
             self.report(
                 STRUCTURE,
                 early[0],
@@ -172,6 +199,144 @@ class StructureChecker(Checker):
                 "super().__init__(**kwargs); the base layer must be initialised "
                 "first, so move the super().__init__ call above this line",
             )
+            return
+        found = self._early_state(init, first)
+        if found is not None:
+            node, what, consequence = found
+            self.report(
+                STRUCTURE,
+                node,
+                f"`{name}.__init__` {what} before super().__init__(**kwargs); "
+                f"{consequence}: move the super().__init__ call above this line",
+            )
+
+    def _early_state(
+        self, init: Function, first: ast.Call
+    ) -> tuple[ast.AST, str, str] | None:
+        """The first thing `__init__` does before `super().__init__` that needs the base
+        layer (Keras 3): create tracked state or use the layer's own API. Plain
+        attributes set early are fine there: Keras 3 creates its tracker lazily."""
+        limit = position(first)
+        assigned: set[str] = set(_class_attributes(self.layer))
+        own = {m for layer in lineage(self.layer) for m in layer.methods}
+        events: list[tuple[tuple[int, int], ast.AST, str, str]] = []
+        statements = [
+            n
+            for n in scope_walk(init)
+            if isinstance(n, ast.stmt) and position(n) < limit
+        ]
+        statements.sort(key=position)
+        for statement in statements:
+            if isinstance(statement, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+                continue  # their inner statements are visited on their own
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Call):
+                    label = self._tracked_constructor(node.func)
+                    if label is not None:
+                        events.append(
+                            (
+                                position(node),
+                                node,
+                                f"creates {label}",
+                                _TRACKED_CONSEQUENCE[label],
+                            )
+                        )
+                    method = self_attr(node.func)
+                    if method is not None and method not in assigned:
+                        if method not in own or self._method_needs_base(method):
+                            events.append(
+                                (
+                                    position(node),
+                                    node,
+                                    f"calls self.{method}()",
+                                    "the layer's methods need the base layer "
+                                    'initialised (Keras raises "you forgot to call '
+                                    '`super().__init__()`" or an AttributeError)',
+                                )
+                            )
+                elif (
+                    isinstance(node, ast.Attribute)
+                    and is_self(node.value)
+                    and isinstance(node.ctx, ast.Load)
+                    and node.attr not in assigned
+                    and node.attr not in own
+                    and not node.attr.startswith("__")
+                ):
+                    events.append(
+                        (
+                            position(node),
+                            node,
+                            f"reads self.{node.attr}",
+                            "that attribute of the base layer does not exist yet "
+                            "(AttributeError)",
+                        )
+                    )
+            if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = (
+                    statement.targets
+                    if isinstance(statement, ast.Assign)
+                    else [statement.target]
+                )
+                for target in targets:
+                    for element in ast.walk(target):
+                        attr = self_attr(element)
+                        if attr is not None:
+                            assigned.add(attr)
+        if not events:
+            return None
+        _, node, what, consequence = min(events, key=lambda e: e[0])
+        return node, what, consequence
+
+    def _tracked_constructor(self, func: ast.AST) -> str | None:
+        """What calling `func` creates when it is state Keras tracks, else None."""
+        if isinstance(func, ast.Name) and func.id in self._file_layers():
+            return "a sub-layer"
+        name = self.module.canonical(func) or ""
+        if name == "keras.random.SeedGenerator" or name.endswith(
+            ".random.SeedGenerator"
+        ):
+            return "a seed generator"
+        if name in ("keras.Variable", "keras.backend.Variable", "keras.variables"):
+            return "a variable"
+        if name.startswith(("keras.layers.", "keras.models.", "keras.metrics.")) or (
+            name in ("keras.Sequential", "keras.Model", "keras.Layer")
+        ):
+            tail = name.rpartition(".")[2]
+            if tail[:1].isupper() and tail not in ("Input", "InputSpec"):
+                return "a sub-layer"
+        return None
+
+    def _file_layers(self) -> set[str]:
+        return {
+            n.name
+            for n in ast.walk(self.module.tree)
+            if isinstance(n, ast.ClassDef) and n.name != self.layer.name
+        } & self.module.layer_names
+
+    def _method_needs_base(self, method: str) -> bool:
+        """Whether an in-file method, called before super().__init__, creates tracked
+        state or calls the base layer's methods."""
+        seen: set[str] = set()
+        todo = [method]
+        own = {m: f for layer in lineage(self.layer) for m, f in layer.methods.items()}
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in own:
+                continue
+            seen.add(current)
+            for node in scope_walk(own[current]):
+                if not isinstance(node, ast.Call):
+                    continue
+                if self._tracked_constructor(node.func) is not None:
+                    return True
+                callee = self_attr(node.func)
+                if callee is None:
+                    continue
+                if callee in own:
+                    todo.append(callee)
+                else:
+                    return True
+        return False
 
     def _call_defaults(self, call: Function) -> None:
         args = call.args
@@ -204,38 +369,293 @@ class StructureChecker(Checker):
                 )
 
     def _config_complete(self, init: Function) -> None:
-        layer, args = self.layer, init.args
-        params = [
-            a.arg
-            for a in [*args.posonlyargs[1:], *args.args[1:], *args.kwonlyargs]
-            if a.arg not in NOT_CONFIG
-        ]
-        keys = _config_keys(layer) if params else None
+        layer = self.layer
+        defaults = _defaults(init)
+        params = [p for p in defaults if p not in NOT_CONFIG]
+        if not params:
+            return
+        if layer.method("get_config") is None:
+            if not layer.unknown_bases:
+                self._auto_config(init, defaults)
+            return
+        keys = _config_keys(layer)
         if keys is None:
             return
-        missing = [p for p in params if p not in keys]
-        if not missing:
-            return
-        many = len(missing) > 1
-        listed = ", ".join(f"`{p}`" for p in missing)
-        example = f'"{missing[0]}": self.{missing[0]}'
-        if layer.method("get_config") is None:
+        stored = _stored_on_self(init)
+        required = [p for p in params if p not in keys and defaults[p] is None]
+        # An argument with a default that get_config leaves out comes back as that
+        # default: a defect when the layer keeps the argument (self.x / self._x), and
+        # unknowable when it only derives other state from it (InputLayer's shape).
+        lost = [
+            p
+            for p in params
+            if p not in keys
+            and defaults[p] is not None
+            and p in stored
+            and _used_as_object(init, layer, p) is None  # a tensor is no config value
+        ]
+        where = layer.methods.get("get_config") or layer.node
+        if required:
+            many = len(required) > 1
+            listed = ", ".join(f"`{p}`" for p in required)
+            count = f"{len(required)} required positional argument{'s' * many}"
             self.report(
                 CONFIG_COMPLETE,
-                layer.node,
-                f"`{layer.name}` has no get_config, so "
-                f"{listed} {'are' if many else 'is'} lost on save; add get_config "
-                f"returning {{**super().get_config(), {example}, ...}}",
+                where,
+                f"`{layer.name}.get_config()` does not return {listed} (required "
+                f"__init__ argument{'s' * many}); add "
+                f'"{required[0]}": self.{required[0]} to its config, or from_config '
+                f'and load_model fail with "missing {count}"',
             )
+        if lost:
+            many = len(lost) > 1
+            listed = ", ".join(f"`{p}`" for p in lost)
+            default = ast.unparse(defaults[lost[0]])  # type: ignore[arg-type]
+            self.report(
+                CONFIG_COMPLETE,
+                where,
+                f"`{layer.name}.get_config()` does not return {listed} (__init__ "
+                f"argument{'s' * many} with a default), so from_config and "
+                f"load_model silently rebuild the layer with the default "
+                f"({lost[0]}={default}) instead of the value it was created with; "
+                f'add "{lost[0]}": self.{lost[0]} to its config',
+            )
+
+    def _auto_config(
+        self, init: Function, defaults: dict[str, ast.expr | None]
+    ) -> None:
+        """No get_config anywhere: Keras builds the config from the constructor's
+        arguments, which works as long as they are plain values. Report the arguments
+        that are Keras objects, layers, functions or tensors."""
+        layer = self.layer
+        objects: dict[str, str] = {}
+        for arg in _init_args(init):
+            if arg.arg in NOT_CONFIG:
+                continue
+            why = self._object_annotation(arg.annotation)
+            default = defaults[arg.arg]
+            if why is None and default is not None and not self.module.tf_keras:
+                # Keras 3 puts the defaults in the automatic config too (tf-keras only
+                # the arguments given).
+                why = self._object_value(default)
+            if why is None:
+                why = _used_as_object(init, layer, arg.arg)
+            if why is not None:
+                objects[arg.arg] = why
+        if not objects:
             return
-        count = f"{len(missing)} required positional argument{'s' * many}"
+        first, why = next(iter(objects.items()))
+        listed = ", ".join(f"`{p}`" for p in objects)
+        many = len(objects) > 1
         self.report(
             CONFIG_COMPLETE,
-            layer.methods.get("get_config") or layer.node,
-            f"`{layer.name}.get_config()` does not return {listed} (__init__ "
-            f"argument{'s' * many}); add {example} to its config, or load_model "
-            f'fails with "missing {count}"',
+            layer.node,
+            f"`{layer.name}` has no get_config and its argument{'s' * many} {listed} "
+            f"{'are' if many else 'is'} not a plain value (`{first}` {why}): Keras "
+            "builds a config automatically only from str, int, float, bool and None "
+            "(and lists or dicts of them), so get_config, and saving, raise "
+            "NotImplementedError; add get_config returning "
+            f'{{**super().get_config(), "{first}": '
+            f"keras.saving.serialize_keras_object(self.{first}), ...}} and a "
+            "from_config that deserializes it",
         )
+
+    def _object_annotation(self, annotation: ast.expr | None) -> str | None:
+        """Why an annotation says the argument is a Keras object, when every type it
+        allows (None aside) is one."""
+        if annotation is None:
+            return None
+        kinds: list[str | None] = []
+        for part in _union_members(annotation):
+            name = self.module.canonical(part) or ""
+            tail = name.rpartition(".")[2]
+            if tail in _PLAIN_NAMES or name in ("", "typing.Optional"):
+                kinds.append(None)
+            elif tail in ("Layer", "Model", "Sequential") or name.startswith(
+                "keras.layers."
+            ):
+                kinds.append("is annotated as a layer")
+            elif tail in ("Tensor", "KerasTensor", "ndarray", "Array", "Variable"):
+                kinds.append("is annotated as a tensor")
+            elif name.startswith(
+                ("keras.initializers.", "keras.regularizers.", "keras.constraints.")
+            ):
+                kinds.append("is annotated as a Keras object")
+            else:
+                kinds.append(None)
+        if kinds and all(k is not None for k in kinds):
+            return kinds[0]
+        return None
+
+    def _object_value(self, default: ast.expr) -> str | None:
+        """Why a default value is not a plain value, when that is certain."""
+        if isinstance(default, ast.Lambda):
+            return "defaults to a lambda"
+        if isinstance(default, (ast.Tuple, ast.List, ast.Set)):
+            for element in default.elts:
+                why = self._object_value(element)
+                if why is not None:
+                    return why
+            return None
+        if isinstance(default, ast.Dict):
+            for value in default.values:
+                why = self._object_value(value)
+                if why is not None:
+                    return why
+            return None
+        func = default.func if isinstance(default, ast.Call) else default
+        if not isinstance(func, (ast.Name, ast.Attribute)):
+            return None
+        name = self.module.canonical(func) or ""
+        if isinstance(func, ast.Name) and func.id in self.module.layer_names:
+            return f"defaults to a {func.id} layer"
+        if name.startswith(("keras.", "numpy.", "jax.", "torch.", "tensorflow.")):
+            kind = "an object" if isinstance(default, ast.Call) else "a function"
+            return f"defaults to {kind}, `{ast.unparse(default)}`"
+        return None
+
+
+def _init_args(init: Function) -> list[ast.arg]:
+    args = init.args
+    return [*args.posonlyargs[1:], *args.args[1:], *args.kwonlyargs]
+
+
+def _defaults(init: Function) -> dict[str, ast.expr | None]:
+    """Every parameter of `__init__` but self, with its default (None: required)."""
+    args = init.args
+    positional = [*args.posonlyargs, *args.args][1:]
+    out: dict[str, ast.expr | None] = {a.arg: None for a in positional}
+    for arg, default in zip(
+        positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+    ):
+        out[arg.arg] = default
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        out[arg.arg] = kw_default
+    return out
+
+
+def _stored_on_self(init: Function) -> set[str]:
+    """Parameters `__init__` keeps as `self.<name>` or `self._<name>`, whatever the
+    expression (`self._flash = flash or default()`) that reads them."""
+    out: set[str] = set()
+    for node in scope_walk(init):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        read = {
+            n.id
+            for n in ast.walk(node.value)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
+        for target in targets:
+            attr = self_attr(target)
+            if attr is None:
+                continue
+            name = attr.lstrip("_")
+            if name in read:
+                out.add(name)
+    return out
+
+
+def _union_members(annotation: ast.expr) -> list[ast.expr]:
+    """`A | B`, `Optional[A]`, `Union[A, B]` and `"A"` as their members."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return []
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return [*_union_members(annotation.left), *_union_members(annotation.right)]
+    if isinstance(annotation, ast.Subscript):
+        head = annotation.value
+        head_name = (
+            head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+        )
+        if head_name in ("Optional", "Union"):
+            inner = annotation.slice
+            elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            return [m for e in elements for m in _union_members(e)]
+        return [annotation.value]
+    return [annotation]
+
+
+def _used_as_object(init: Function, layer: LayerClass, param: str) -> str | None:
+    """Why the class uses the parameter as a layer or a callable: it is called, built
+    or serialised, directly or as the `self.<attr>` it is stored in."""
+    attrs: set[str] = set()
+    for node in scope_walk(init):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == param
+        ):
+            attrs.update(a for t in node.targets if (a := self_attr(t)) is not None)
+    for current in lineage(layer):
+        for function in current.methods.values():
+            for node in scope_walk(function):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                if (
+                    function is init
+                    and isinstance(func, ast.Name)
+                    and func.id == "isinstance"
+                    and len(node.args) == 2
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id == param
+                ):
+                    kinds = {
+                        (getattr(t, "attr", None) or getattr(t, "id", ""))
+                        for t in ast.walk(node.args[1])
+                        if isinstance(t, (ast.Name, ast.Attribute))
+                    }
+                    if kinds & _OBJECT_TYPES:
+                        return "is checked to be a layer or a tensor"
+                direct = isinstance(func, ast.Name) and func.id == param
+                if function is init and direct:
+                    return "is called like a layer or a function"
+                if self_attr(func) in attrs:
+                    return f"is stored as self.{self_attr(func)} and called"
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr in ("build", "get_config")
+                    and (
+                        self_attr(func.value) in attrs
+                        or (
+                            function is init
+                            and isinstance(func.value, ast.Name)
+                            and func.value.id == param
+                        )
+                    )
+                ):
+                    return f"has its .{func.attr}() called, so it is a layer"
+    return None
+
+
+_TRACKED_CONSEQUENCE = {
+    "a sub-layer": "on torch a Keras layer is a torch Module, and the constructor "
+    'raises "cannot assign module before Module.__init__() call"',
+    "a variable": "the base layer tracks variables (and, on torch, registers them "
+    "as parameters) only once it is initialised",
+    "a seed generator": "the base layer tracks seed generators (their state is a "
+    "variable) only once it is initialised",
+}
+
+
+def _class_attributes(layer: LayerClass) -> set[str]:
+    """Names assigned in the class bodies (`supports_masking = True`, constants)."""
+    out: set[str] = set()
+    for current in lineage(layer):
+        for item in current.node.body:
+            targets: list[ast.expr] = []
+            if isinstance(item, ast.Assign):
+                targets = item.targets
+            elif isinstance(item, ast.AnnAssign):
+                targets = [item.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    out.add(target.id)
+    return out
 
 
 def _is_super_init(node: ast.Call) -> bool:

@@ -107,6 +107,8 @@ class Module:
     filename: str
     aliases: dict[str, str]
     tf_keras: bool  # a tf.keras / tf_keras file: backend code is its idiom, not a bug
+    package: str | None = None  # the top-level package the file belongs to, if any
+    layer_names: set[str] = field(default_factory=set)  # the file's layer classes
 
     def dotted(self, node: ast.AST) -> str | None:
         """`keras.layers.Layer` for that expression, resolved through the imports."""
@@ -248,9 +250,29 @@ def parse_module(text: str, filename: str) -> Module:
             f"{filename}:{exc.lineno or 0}:{exc.offset or 0}: cannot parse: "
             f"{exc.msg}; fix the syntax error first"
         ) from None
-    module = Module(tree, filename, _aliases(tree), False)
+    module = Module(tree, filename, _aliases(tree), False, _top_package(filename))
     module.tf_keras = _is_tf_keras(module)
+    module.layer_names = {layer.name for layer in layer_classes(module)}
     return module
+
+
+def _top_package(filename: str) -> str | None:
+    """The outermost package of the file on disk (its folders with an `__init__.py`):
+    `keras_hub` for `.../site-packages/keras_hub/src/layers/x.py`."""
+    try:
+        folder = Path(filename).resolve().parent
+        if not Path(filename).is_file():
+            return None
+    except (OSError, ValueError):
+        return None
+    for parent in (folder, *folder.parents):
+        if parent.parent.name in ("site-packages", "dist-packages"):
+            return parent.name  # an installed package, namespace folders included
+    top = None
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        top = folder.name
+        folder = folder.parent
+    return top
 
 
 def lint_source(text: str, filename: str) -> list[LintIssue]:
