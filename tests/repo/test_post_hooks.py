@@ -360,6 +360,8 @@ def test_default_output_is_sorted_as_ruff_sorts_imports(
 ) -> None:
     repo = make_repo(files)
     repo.klgen("new", "Scale", "--arg", "factor:float=2.0", "--target", target)
+    # A layer that imports several Keras modules: `from keras import a, b` in one line.
+    repo.klgen("new", "--example", "group-normalization", "--target", target)
     text = repo.read(test)
     package = "src/demo" if "src/demo/__init__.py" in files else "demo"
     assert "import pytest\n" in text
@@ -393,7 +395,7 @@ def test_ruff_hooks_make_new_sync_and_check_agree(
     assert "update" not in repo.klgen("sync").out
     for args in (["check", "--no-cache", "--select", "I,UP"], ["format", "--check"]):
         result = subprocess.run(
-            [RUFF or "ruff", *args, "tests", "src/demo/layers/group_normalization.py"],
+            [RUFF or "ruff", *args, "tests", "src/demo/layers"],
             cwd=repo.path,
             capture_output=True,
             text=True,
