@@ -158,12 +158,18 @@ def plan_layer(
     if mode == "new":
         # `klgen sync` plans the schema files of all its specs at once.
         from .schema_file import points_at_schema, schema_change
+        from .writer import IDENTICAL
 
         spec_file = save_spec or source.path
-        if spec_file is not None and (
-            save_spec is not None or points_at_schema(spec_file)
+        # Beside a spec that this run may write next to (inside the target root).
+        if (
+            spec_file is not None
+            and Path(spec_file).resolve().is_relative_to(layout.root.resolve())
+            and (save_spec is not None or points_at_schema(spec_file))
         ):
-            plan.changes.append(schema_change(Path(spec_file).parent))
+            change = schema_change(Path(spec_file).parent)
+            if change.status != IDENTICAL:
+                plan.changes.append(change)
     if exports and layout.exports:
         from .exports import Export, plan_exports
 

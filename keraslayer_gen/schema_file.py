@@ -68,12 +68,14 @@ def schema_change(folder: Path) -> FileChange:
 
 
 def schema_changes(spec_paths: list[Path]) -> list[FileChange]:
-    """One schema file per folder of the specs whose modeline names it."""
+    """The schema file of each folder of the specs whose modeline names it, where it is
+    missing or stale (a current one is not worth a line of every `sync`)."""
     folders: dict[Path, None] = {}
     for spec_path in spec_paths:
         if points_at_schema(spec_path):
             folders.setdefault(spec_path.parent.resolve(), None)
-    return [schema_change(folder) for folder in folders]
+    changes = [schema_change(folder) for folder in folders]
+    return [change for change in changes if change.status != IDENTICAL]
 
 
 def _is_klgen_schema(text: str) -> bool:

@@ -79,7 +79,12 @@ def plan_sync(
     changes, notes = plan_exports(exports)
     sync.exports = changes
     sync.schemas = schema_changes(
-        [Path(key) for key in sorted(inventory.selected) if Path(key).is_file()]
+        [
+            Path(key)
+            for key in sorted(inventory.selected)
+            if Path(key).is_file()
+            and Path(key).resolve().is_relative_to(layout.root.resolve())
+        ]
     )
     sync.notes.extend(notes)
     for generated in inventory.flag_files:
