@@ -467,6 +467,8 @@ class StructureChecker(Checker):
             return None
         kinds: list[str | None] = []
         for part in _union_members(annotation):
+            if isinstance(part, ast.Constant) and part.value is None:
+                continue  # Optional: None is a plain value, and no evidence either way
             name = self.module.canonical(part) or ""
             tail = name.rpartition(".")[2]
             if tail in _PLAIN_NAMES or name in ("", "typing.Optional"):
@@ -542,16 +544,28 @@ def _stored_on_self(init: Function) -> set[str]:
         if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
             continue
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        read = {
-            n.id
-            for n in ast.walk(node.value)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-        }
+        pairs: list[tuple[ast.expr, ast.expr]] = []
         for target in targets:
+            if (
+                isinstance(target, ast.Tuple)
+                and isinstance(node.value, ast.Tuple)
+                and len(target.elts) == len(node.value.elts)
+            ):
+                pairs.extend(zip(target.elts, node.value.elts, strict=True))
+            elif isinstance(target, ast.Tuple):
+                pairs.extend((element, node.value) for element in target.elts)
+            else:
+                pairs.append((target, node.value))
+        for target, value in pairs:
             attr = self_attr(target)
             if attr is None:
                 continue
             name = attr.lstrip("_")
+            read = {
+                n.id
+                for n in ast.walk(value)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            }
             if name in read:
                 out.add(name)
     return out

@@ -130,7 +130,7 @@ def test_issue_is_a_frozen_located_record() -> None:
         ),
         (
             "            self.count.assign(self.count + 1)\n",
-            "            self.steps = 1\n",
+            "            self.steps = self.count + 1\n",
             "state-hygiene",
             "assigns self.steps",
         ),
