@@ -130,8 +130,13 @@ def test_src_layout(make_repo: Callable[..., GitRepo]) -> None:
     assert result.out.splitlines() == [
         "update    pyproject.toml",
         "create    .pre-commit-config.yaml",
+        "create    src/my_proj/layers/klgen-spec.schema.json",
     ]
-    assert repo.status() == [" M pyproject.toml", "?? .pre-commit-config.yaml"]
+    assert repo.status() == [
+        " M pyproject.toml",
+        "?? .pre-commit-config.yaml",
+        "?? src/my_proj/layers/klgen-spec.schema.json",
+    ]
     added, removed = added_and_removed(repo.diff("pyproject.toml"))
     assert removed == []
     assert added == [
@@ -147,6 +152,7 @@ def test_src_layout(make_repo: Callable[..., GitRepo]) -> None:
     assert repo.klgen("init").out.splitlines() == [
         "identical pyproject.toml",
         "identical .pre-commit-config.yaml",
+        "identical src/my_proj/layers/klgen-spec.schema.json",
     ]
     assert repo.status() == []
 
@@ -214,7 +220,7 @@ def test_flat_layout_run_from_a_subfolder(make_repo: Callable[..., GitRepo]) -> 
         subprocess=True,
     )
     repo.klgen("init", "--no-pre-commit", "--specs", "specs")
-    assert repo.status() == [" M pyproject.toml"]
+    assert repo.status() == [" M pyproject.toml", "?? specs/klgen-spec.schema.json"]
     assert (
         'layers_dir = "flatpkg/layers"\ntests_dir = "tests"\nspecs = "specs"\n'
         in repo.read("pyproject.toml")
@@ -325,7 +331,7 @@ def test_existing_package_with_hand_written_layers(
     )
     init_before = repo.read("legacy_models/layers/__init__.py")
     result = repo.klgen("check")
-    assert "note: no klgen specs under legacy_models/layers, tests/layers" in result.err
+    assert "note: no klgen specs yet in legacy_models/layers;" in result.err
     assert "klgen check: 0 spec(s) in sync, 3 file(s) lint-clean" in result.err
 
     result = repo.klgen("init")

@@ -76,6 +76,7 @@ def test_pyproject_gains_only_the_table(project: Path) -> None:
     assert init(project) == [
         ("update", "pyproject.toml"),
         ("create", ".pre-commit-config.yaml"),
+        ("create", "klgen-spec.schema.json"),
     ]
     assert (project / "pyproject.toml").read_text(encoding="utf-8") == PYPROJECT + (
         '\n[tool.klgen]\npackage = "my_proj"\nlayers_dir = "src/my_proj/layers"\n'
@@ -84,6 +85,7 @@ def test_pyproject_gains_only_the_table(project: Path) -> None:
     assert init(project) == [
         ("identical", "pyproject.toml"),
         ("identical", ".pre-commit-config.yaml"),
+        ("identical", "klgen-spec.schema.json"),
     ]
 
 
@@ -190,6 +192,8 @@ def test_cli_dry_run_and_no_pre_commit(
         app, ["init", "--no-pre-commit", "--layers-dir", "src/my_proj/nn"]
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout == "update    pyproject.toml\n"
+    assert result.stdout == (
+        "update    pyproject.toml\ncreate    src/my_proj/nn/klgen-spec.schema.json\n"
+    )
     assert "klgen: inferred tests_dir = 'tests'" in result.stderr
     assert not (project / ".pre-commit-config.yaml").exists()

@@ -69,7 +69,7 @@ def test_pre_commit_stops_drift_hand_edits_and_contract_breaks(repo: GitRepo) ->
     repo.replace(SPEC, "default: 2.0", "default: 3.0")
     ok, output = commit(repo, "spec without sync")
     assert not ok
-    assert f"{LAYER}: out of date with {SPEC}; run `klgen sync`" in output
+    assert f"{LAYER}: out of date with {SPEC} (first difference" in output
     repo.klgen("sync")
     ok, output = commit(repo, "spec and sync")
     assert ok, output

@@ -255,6 +255,8 @@ def test_layer_in_a_subpackage_stays_there(make_repo: Callable[..., GitRepo]) ->
         "identical demo/layers/vision/scale.py",
         f"identical {TEST}",
         "update    demo/layers/vision/__init__.py",
+        # the moved spec's `$schema` modeline points beside it
+        "create    demo/layers/vision/klgen-spec.schema.json",
     ]
     assert repo.read("demo/layers/vision/__init__.py").startswith(
         "from .scale import Scale\n"
