@@ -79,7 +79,9 @@ def edit_change_sync(repo: GitRepo, layer: str, spec: str, test: str) -> None:
     change_scale_spec(repo, spec)
     result = repo.klgen("check", code=1)
     assert result.out.splitlines() == [
-        f"{layer}: out of date with {spec}; run `klgen sync`"
+        f"{layer}: out of date with {spec} (first difference outside the user "
+        'regions: now "offset: Added after scaling. Defaults to `0.0`."); run '
+        "`klgen sync`"
     ]
     assert "+        offset=0.0," in repo.klgen("check", "--diff", code=1).out
     assert statuses(repo.klgen("sync", "--dry-run"))[layer] == "update"
