@@ -401,3 +401,42 @@ def test_ruff_hooks_make_new_sync_and_check_agree(
             text=True,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_ruff
+def test_check_names_a_formatters_rewrite_and_the_fix(
+    make_repo: Callable[..., GitRepo],
+) -> None:
+    repo = make_repo(
+        {"pyproject.toml": '[project]\nname = "demo"\n', "demo/__init__.py": ""}
+    )
+    repo.klgen("new", "--example", "group-normalization")
+    (layer,) = [
+        p for p in (repo.path / "demo/layers").glob("*.py") if p.stem != "__init__"
+    ]
+    rel = layer.relative_to(repo.path).as_posix()
+    subprocess.run(
+        [RUFF or "ruff", "format", "--no-cache", "--line-length", "120", rel],
+        cwd=repo.path,
+        check=True,
+        capture_output=True,
+    )
+    out = repo.klgen("check", code=1).out
+    assert (
+        f"{rel}: edited outside its user regions, but only in its layout (import order, "
+        "line breaks, spacing): a formatter or import sorter rewrote it? Give the same "
+        "commands to [tool.klgen].post_hooks (docs/repository.md), then `klgen sync "
+        "--force`"
+    ) in out
+    # The same rewrite, and the hooks do not make it: their commands differ.
+    repo.replace(
+        "pyproject.toml",
+        '"demo"\n',
+        '"demo"\n\n[tool.klgen]\npost_hooks = ["ruff format"]\n',
+    )
+    out = repo.klgen("check", code=1).out
+    assert "rewrote it otherwise than [tool.klgen].post_hooks do" in out
+    # A real edit (a comment is one) is not taken for layout.
+    repo.replace(rel, "\n\n\n", "\n\n\n# my note\n")
+    out = repo.klgen("check", code=1).out
+    assert f"{rel}: edited outside its user regions; move the edit into" in out
