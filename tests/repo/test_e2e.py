@@ -203,7 +203,9 @@ def test_src_layout(make_repo: Callable[..., GitRepo]) -> None:
     # The spec kept outside the layers folder is found through the headers.
     repo.replace("specs/gate.klgen.yaml", "default: 1.0", "default: 2.0")
     assert repo.klgen("check", code=1).out == (
-        f"{layers}/gate.py: out of date with specs/gate.klgen.yaml; run `klgen sync`\n"
+        f"{layers}/gate.py: out of date with specs/gate.klgen.yaml (first difference "
+        'outside the user regions: now "temperature: Divides the gate logits. '
+        'Defaults to `2.0`."); run `klgen sync`\n'
     )
     repo.klgen("sync")
     assert sorted(repo.status()) == [" M specs/gate.klgen.yaml", f" M {layers}/gate.py"]
