@@ -1,0 +1,143 @@
+"""What a new user finds without reading the README (issue 13.5): `-h`, the whole flag
+grammar in `klgen new --help`, shell completion, and `klgen config`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from keraslayer_gen.spec import Arg, Example, Weight
+
+BIN = Path(sys.executable).parent
+KLGEN = str(BIN / "klgen")
+
+
+def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [KLGEN, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "120", **env},
+        timeout=120,
+    )
+
+
+def test_dash_h_is_help_everywhere() -> None:
+    assert run("-h").stdout == run("--help").stdout
+    assert "Usage: klgen [OPTIONS] COMMAND" in run("-h").stdout
+    for command in ("new", "sync", "check", "lint", "init", "config", "verify"):
+        result = run(command, "-h")
+        assert result.returncode == 0, result.stderr
+        assert f"Usage: klgen {command}" in result.stdout
+
+
+def test_new_help_shows_the_whole_flag_grammar() -> None:
+    text = run("new", "--help").stdout
+    assert "…" not in text  # nothing truncated, even at 120 columns
+    flat = " ".join(text.split())
+    for flag in ("--arg", "--weight", "--state", "--example-input", "--set"):
+        assert f"{flag} " in flat
+    # every key of every repeatable flag, read from the spec model itself
+    for model, skip in (
+        (Arg, {"type", "default"}),
+        (Weight, {"shape"}),
+        (Example, {"input_shape"}),
+    ):
+        for key in set(model.model_fields) - skip:
+            assert key in flat, key
+    assert "--arg 'rate:float=0.5;range=(0, 1];doc=Fraction to drop.'" in flat
+    assert "docs/spec.md" in flat and (Path(__file__).parents[2] / "docs").is_dir()
+
+
+def test_the_grammar_examples_are_accepted(tmp_path: Path) -> None:
+    """The help's examples are real flags: klgen takes them."""
+    result = run(
+        "new",
+        "Gate",
+        "--arg",
+        "rate:float=0.5;range=(0, 1];doc=Fraction to drop.",
+        "--arg",
+        "seed:int | None=None",
+        "--arg",
+        "units:int=4",
+        "--arg",
+        "kernel_initializer:initializer=glorot_uniform",
+        "--weight",
+        "kernel:[input_shape[-1], units];initializer=kernel_initializer",
+        "--example-input",
+        "4,10,8;init={units: 3};mask=true",
+        "--masking",
+        "propagate",
+        "--set",
+        "input_spec.min_ndim=2",
+        "--summary",
+        "Gates.",
+        "--stdout",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "class Gate(" in result.stdout
+
+
+def test_shell_completion() -> None:
+    script = run(
+        "--show-completion", "bash", _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1"
+    )
+    assert script.returncode == 0 and "_klgen_completion" in script.stdout
+    completed = run(
+        COMP_WORDS="klgen ne", COMP_CWORD="1", _KLGEN_COMPLETE="complete_bash"
+    )
+    assert completed.stdout.split() == ["new"]
+    completed = run(
+        COMP_WORDS="klgen new --exa",
+        COMP_CWORD="2",
+        _KLGEN_COMPLETE="complete_bash",
+    )
+    assert completed.stdout.split() == ["--example", "--example-input"]
+
+
+def test_config_says_where_each_value_comes_from(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[tool.klgen]\ntarget = "tf-keras"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "src" / "demo").mkdir(parents=True)
+    (tmp_path / "src" / "demo" / "__init__.py").write_text("", encoding="utf-8")
+    result = run("config", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split(" = ")[0].strip(): line for line in result.stdout.splitlines()}
+    assert lines["package"].endswith("# inferred: [project].name = 'demo'")
+    assert '"src/demo/layers"' in lines["layers_dir"]
+    assert lines["layers_dir"].endswith(
+        "# inferred: `layers` inside the package src/demo"
+    )
+    assert lines["target"].endswith("# pyproject.toml [tool.klgen]")
+    assert lines["exports"].endswith("# default")
+    data = json.loads(run("config", "--json", cwd=tmp_path).stdout)
+    assert data["settings"]["target"] == {
+        "value": "tf-keras",
+        "origin": "pyproject.toml [tool.klgen]",
+    }
+    assert data["settings"]["tests_dir"]["value"] == "tests"
+    assert data["settings"]["tests_dir"]["origin"] == "default"
+
+
+def test_config_never_imports_keras(tmp_path: Path) -> None:
+    probe = (
+        "import sys\nfrom keraslayer_gen.cli import app\n"
+        "try:\n    app(args=['config'], prog_name='klgen')\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('keras', 'tensorflow', 'jax', 'torch', 'tf_keras')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr
