@@ -106,20 +106,64 @@ def test_the_parent_process_never_imports_keras(dense: Path, fast_backend: str) 
     assert not imported & {"keras", "tensorflow", "jax", "torch", "numpy"}
 
 
-# -- runtime: one worker per target and backend ----------------------------------------------
+# -- which layers: the repository, folders, each layer once ---------------------------------
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    """A repository whose layers folder holds a spec'd layer and a hand-written one."""
+    (tmp_path / "pyproject.toml").write_text('[tool.klgen]\nlayers_dir = "layers"\n')
+    layers = tmp_path / "layers"
+    done = klgen("new", "--example", "dense", "--out", str(layers), "--save-spec",
+                 str(layers / "dense.klgen.yaml"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    write_layer(layers, "scale", SCALE)
+    return tmp_path
+
+
+def test_no_target_is_every_layer_of_the_repository(repo: Path) -> None:
+    done = klgen("verify", "--only", "structure", "--json", cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [x["class"] for x in json.loads(done.stdout)["layers"]] == ["Dense"]
+    assert ("skipped layers/scale.py:Scale: a hand-written layer without a spec; verify it "
+            "with `klgen verify layers/scale.py:Scale --input-shape ...`") in done.stderr
+    done = klgen("verify", "--only", "structure", "--input-shape", "2,8", "--json", cwd=repo)
+    assert [x["class"] for x in json.loads(done.stdout)["layers"]] == ["Dense", "Scale"]
+
+
+def test_a_folder_is_a_target(repo: Path) -> None:
+    done = klgen("verify", "layers", "--only", "structure", "--json", cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [x["target"] for x in json.loads(done.stdout)["layers"]] == ["layers/dense.py"]
+    (repo / "empty").mkdir()
+    done = klgen("verify", "empty", cwd=repo)
+    assert done.returncode == 0 and "empty: no layer in this folder" in done.stderr
+
+
+def test_changed_without_changes_verifies_nothing(repo: Path) -> None:
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    done = klgen("verify", "--changed", cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no layer among the changes against HEAD: nothing to verify" in done.stderr
+    spec = repo / "layers" / "dense.klgen.yaml"
+    spec.write_text(spec.read_text() + "\n")
+    done = klgen("verify", "--changed", "--only", "structure", "--json", cwd=repo)
+    assert [x["class"] for x in json.loads(done.stdout)["layers"]] == ["Dense"]
+
+
+# -- runtime: one worker per backend serves every target -----------------------------------
 @pytest.mark.harness
-def test_every_kind_of_target(dense: Path, fast_backend: str) -> None:
+def test_every_kind_of_target_is_one_layer(dense: Path, fast_backend: str) -> None:
     done = klgen("verify", "dense.klgen.yaml", "dense.py", "dense.py:Dense", "dense:Dense",
                  "--only", "build,shapes", "--backend", fast_backend, "--json", cwd=dense)
     assert done.returncode == 0, done.stdout + done.stderr
     layers = json.loads(done.stdout)["layers"]
-    assert [x["target"] for x in layers] == ["dense.klgen.yaml", "dense.py", "dense.py:Dense",
-                                             "dense:Dense"]
-    for layer in layers:
-        assert layer["class"] == "Dense" and layer["spec"] is not None  # the header's spec
-        assert [(r["check"], r["backend"], r["status"]) for r in layer["results"]] == [
-            ("build", fast_backend, "pass"), ("shapes", fast_backend, "pass")]
-        assert layer["backends"][0]["keras_version"]
+    assert [x["target"] for x in layers] == ["dense.klgen.yaml"]  # verified once
+    layer = layers[0]
+    assert layer["class"] == "Dense" and layer["spec"] is not None  # the header's spec
+    assert [(r["check"], r["backend"], r["status"]) for r in layer["results"]] == [
+        ("build", fast_backend, "pass"), ("shapes", fast_backend, "pass")]
+    assert layer["backends"][0]["keras_version"]
 
 
 @pytest.mark.harness
