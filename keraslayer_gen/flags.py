@@ -56,6 +56,7 @@ class Flags:
     training: bool | None = None
     seed_generator: str | None = None
     output_shape: str | None = None
+    output_dtype: str | None = None
     float32_internal: bool | None = None
     allow_shadowing: bool | None = None
     bodies: dict[str, str] = field(default_factory=dict)  # body/training/... -> code
@@ -386,6 +387,9 @@ def flags_to_data(flags: Flags) -> dict[str, Any]:
     if flags.output_shape is not None:
         data["output_shape"] = flags.output_shape
         data.origins[("output_shape",)] = _flag("output_shape", flags.output_shape)
+    if flags.output_dtype is not None:
+        data["output_dtype"] = flags.output_dtype
+        data.origins[("output_dtype",)] = _flag("output_dtype", flags.output_dtype)
     if flags.float32_internal is not None:
         data["float32_internal"] = flags.float32_internal
         data.origins[("float32_internal",)] = _flag(
@@ -461,6 +465,8 @@ def spec_to_flags(spec: LayerSpec) -> tuple[list[str], dict[str, str]]:
         out += ["--state", f"{name}={expr}"]
     if "output_shape" in data:
         out += ["--output-shape", data["output_shape"]]
+    if "output_dtype" in data:
+        out += ["--output-dtype", data["output_dtype"]]
     if "float32_internal" in data:
         out.append(
             "--float32-internal"

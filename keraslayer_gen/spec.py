@@ -331,6 +331,13 @@ class LayerSpec(_Model):
         description="Compute in float32 and cast the output to the compute dtype "
         "(normalisation layers); weights get `autocast=False`.",
     )
+    output_dtype: str | None = Field(
+        None,
+        description="The dtype of the output whatever the dtype policy, when producing "
+        "it is the layer's purpose (a cast layer); by default the compute dtype. "
+        "`klgen verify` holds the layer to it.",
+        json_schema_extra={"enum": [*DTYPES, None]},
+    )
     input_spec: InputSpec | None = Field(None, description="Becomes `self.input_spec`.")
     targets: dict[Target, TargetBodies] = Field(
         default_factory=dict,

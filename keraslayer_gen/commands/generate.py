@@ -119,6 +119,15 @@ def new(
             rich_help_panel=_LAYER,
         ),
     ] = None,
+    output_dtype: Annotated[
+        str | None,
+        typer.Option(
+            "--output-dtype",
+            help="The output's dtype whatever the dtype policy (a cast layer); default: "
+            "the compute dtype.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
     summary: Annotated[
         str | None,
         typer.Option(
@@ -331,6 +340,7 @@ def new(
         training=training,
         seed_generator=seed_generator,
         output_shape=output_shape,
+        output_dtype=output_dtype,
         summary=summary,
         description=description,
         module=module,

@@ -162,6 +162,15 @@ def verify(
             rich_help_panel=_LAYER,
         ),
     ] = None,
+    output_dtype: Annotated[
+        str | None,
+        typer.Option(
+            "--output-dtype",
+            help="The output's dtype under every dtype policy, when producing it is the "
+            "layer's purpose (a cast layer); default: the compute dtype.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
     stochastic: Annotated[
         bool | None,
         typer.Option(
@@ -316,6 +325,7 @@ def verify(
                 non_trainable=non_trainable,
                 seed_generators=seed_generators,
                 output_shape=output_shape,
+                output_dtype=output_dtype,
                 stochastic=stochastic,
                 mask=mask,
                 dtype=dtype,
@@ -376,6 +386,7 @@ def _verify(texts: list[str], locals_: dict[str, Any]) -> None:
             if o["output_shape"]
             else None
         ),
+        output_dtype=o["output_dtype"],
     )
     cwd = Path.cwd()
     found = _targets(texts, o["changed"], cwd)

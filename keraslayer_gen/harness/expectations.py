@@ -11,7 +11,8 @@ import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from ..spec import LayerSpec
+from ..diagnostics import KlgenError
+from ..spec import DTYPES, LayerSpec
 
 MASKING_POLICIES = ("none", "propagate", "consume", "custom")
 AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
@@ -51,6 +52,8 @@ class Expectations:
     - `aggregation`: declared `aggregation` per weight name (checked under `distributed`).
     - `weight_dtypes`: weights that declare their own dtype (mixed precision leaves them).
     - `target`: `"keras3"` or `"tf-keras"`.
+    - `output_dtype`: the dtype the output must have whatever the policy (a cast layer's
+      purpose), or None: the compute dtype for a floating output.
     """
 
     examples: tuple[Example, ...]
@@ -61,6 +64,7 @@ class Expectations:
     aggregation: dict[str, str] = field(default_factory=dict)
     weight_dtypes: dict[str, str] = field(default_factory=dict)
     target: str = "keras3"
+    output_dtype: str | None = None
 
     def __post_init__(self) -> None:
         if not self.examples:
@@ -110,6 +114,9 @@ class Expectations:
             per_example["output_shape"] = tuple(per_example["output_shape"])
         examples = tuple(replace(e, **per_example) for e in self.examples)
         layer = {k: v for k, v in overrides.items() if k in layer_keys and v is not None}
+        if "output_dtype" in layer and layer["output_dtype"] not in DTYPES:
+            raise KlgenError(f"--output-dtype {layer['output_dtype']}: expected one of "
+                             f"{', '.join(DTYPES)}")
         if "state" in layer:
             layer["state"] = tuple(layer["state"])
         return replace(self, examples=examples, **layer)
@@ -165,4 +172,5 @@ def expectations_from_spec(spec: LayerSpec) -> Expectations:
         aggregation={n: w.aggregation for n, w in spec.weights.items() if w.aggregation},
         weight_dtypes={n: w.dtype for n, w in spec.weights.items() if w.dtype},
         target=spec.target,
+        output_dtype=spec.output_dtype,
     )

@@ -24,7 +24,7 @@ EXAMPLE = "examples:\n  - {input_shape: [2, 3]}\n"
 KNOWN_FIELDS = (
     "klgen, name, module, summary, description, references, package, target, "
     "allow_shadowing, args, weights, seed_generator, masking, training, build, state, "
-    "call, compute_mask, output_shape, float32_internal, input_spec, targets, examples"
+    "call, compute_mask, output_shape, float32_internal, output_dtype, input_spec, targets, examples"
 )
 LAYER_ATTR = (
     "is an attribute of `keras.layers.Layer`; using it breaks the layer, "
