@@ -199,3 +199,26 @@ def test_a_layer_that_does_not_load_is_exit_2(tmp_path: Path, fast_backend: str)
                  "--only", "build", cwd=tmp_path)
     assert done.returncode == 2
     assert "importing boom raises RuntimeError: no GPU here (at boom.py:1)" in done.stdout
+
+
+def test_the_pre_commit_hook_verifies_each_layer_once(repo: Path) -> None:
+    """The klgen-verify hook as pre-commit runs it with --all-files: its `files`/`exclude`
+    over the repository's files, passed after its entry (and a user's `args`)."""
+    import re
+    import shlex
+
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "klgen-verify")
+    assert hook["require_serial"] is True and hook["stages"] == ["manual"]
+    (repo / "layers" / "__init__.py").touch()
+    files = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file())
+    passed = [f for f in files if re.search(hook["files"], f)
+              and not re.search(hook["exclude"], f)]
+    assert {"layers/dense.klgen.yaml", "layers/dense.py", "layers/test_dense.py"} <= set(passed)
+    entry = shlex.split(hook["entry"])
+    assert entry[0] == "klgen"
+    done = klgen(*entry[1:], "--only", "structure", "--json", *passed, cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [x["target"] for x in json.loads(done.stdout)["layers"]] == ["layers/dense.py"]
