@@ -1,4 +1,4 @@
-"""The `state-hygiene` check of one layer class (CONTRACT.md 3): weights, random seeds,
+"""The `state-hygiene` check of one layer class (docs/contract.md §3): weights, random seeds,
 Python state in `call`, and backend-specific code in a Keras 3 layer."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The `structure` and `config-complete` checks of one layer class (CONTRACT.md 1 and 2)."""
+"""The `structure` and `config-complete` checks of one layer class (docs/contract.md §1 and §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The static contract lint: CONTRACT.md checks 1-3 on every Keras `Layer` subclass in a file.
+"""The static contract lint: docs/contract.md §1-3 on every Keras `Layer` subclass in a file.
 
 Pure `ast`, no Keras import. `lint_source(text, filename)` and `lint_file(path)` return
 `LintIssue`s, each printed as `file:line:col: check-id: message` where the message names the

@@ -237,7 +237,7 @@ class TargetBodies(_Model):
 
 
 class LayerSpec(_Model):
-    """A klgen layer spec, format 1: one custom Keras layer. See SPEC.md."""
+    """A klgen layer spec, format 1: one custom Keras layer. See docs/spec.md."""
 
     model_config = ConfigDict(title="klgen layer spec, format 1")
 

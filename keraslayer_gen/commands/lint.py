@@ -25,7 +25,7 @@ def lint(
     ] = None,
 ) -> None:
     """Lint Keras layers, generated or hand-written, against the static contract:
-    `structure`, `config-complete` and `state-hygiene` (CONTRACT.md 1-3).
+    `structure`, `config-complete` and `state-hygiene` (docs/contract.md §1-3).
 
     Prints `file:line:col: check: message`, each message naming the fix; exit 1 when
     anything is found. A `# klgen: ignore[check]` comment silences that line.

@@ -1,4 +1,4 @@
-"""`klgen verify`: run the layer contract (CONTRACT.md) on one or more Keras backends.
+"""`klgen verify`: run the layer contract (docs/contract.md) on one or more Keras backends.
 
 This process never imports Keras; each backend runs in its own worker process.
 

@@ -1,4 +1,4 @@
-"""The runtime contract harness: checks 1-14 of CONTRACT.md on TensorFlow, JAX and PyTorch.
+"""The runtime contract harness: checks 1-14 of docs/contract.md on TensorFlow, JAX and PyTorch.
 
 Public surface (stable; the CLI, `keraslayer_gen.testing` and the corpus tests use it):
 

@@ -17,10 +17,10 @@ from ..naming import did_you_mean
 
 @dataclass(frozen=True)
 class Check:
-    """One check of CONTRACT.md."""
+    """One check of docs/contract.md."""
 
     id: str
-    number: int  # its number in CONTRACT.md
+    number: int  # its number, and section, in docs/contract.md
     static: bool
     full_only: bool  # run only with `--full` (or when named by `--only`)
     guards: str  # the bug it catches, for people
