@@ -1,4 +1,4 @@
-"""pytest helpers: `assert_layer_contract`, the runtime contract of CONTRACT.md in one call.
+"""pytest helpers: `assert_layer_contract`, the runtime contract (docs/contract.md) in one call.
 
     from keraslayer_gen.testing import assert_layer_contract
 
