@@ -2,7 +2,7 @@
 
 `specs()` draws spec data (plain dicts) that klgen must accept; `spec_yaml()` writes it
 the way people do (block mappings, code in `|` blocks) so that mutations can be made on
-known lines. Validity is by construction from the rules of SPEC.md: a spec drawn here
+known lines. Validity is by construction from the rules of docs/spec.md: a spec drawn here
 that klgen refuses is a bug in klgen or in this file, and the test says which spec.
 """
 
@@ -466,7 +466,7 @@ def spec_yaml(data: dict[str, Any]) -> str:
 # -- specs whose layers must also pass the runtime contract -----------------------------
 @st.composite
 def runtime_specs(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid spec whose layer honours the whole runtime contract (CONTRACT.md 4-13):
+    """A valid spec whose layer honours the whole runtime contract (docs/contract.md §4-13):
     elementwise bodies (mask invariance), every trainable weight in the output (gradients),
     state that changes in every training call, noise only where a seed generator is."""
     spec: dict[str, Any] = {

@@ -2,8 +2,14 @@
 valid spec is refused with a located message, never a traceback, and nothing written.
 
 No Keras here: the properties are about what klgen writes, not what the layer does (the
-harness owns that). 1,040 examples per run (200 + 20 batches of 8 + 60 + 760), and six
-through `klgen verify` with the harness tests.
+harness owns that). Each property runs twice over:
+
+- in the slow tier (`@pytest.mark.slow`), at full strength: 1,040 random examples per run
+  (200 + 20 batches of 8 + 60 + 760), some 160 s of CPU;
+- in the fast suite, as `..._quick`: a few examples (8 + 2 batches + 3 + 25), derandomized
+  so that the fast suite tests the same examples on every run (about 5 s).
+
+And six random specs go through `klgen verify` with the harness tests.
 """
 
 from __future__ import annotations
@@ -57,12 +63,21 @@ def _no_fsync() -> Any:
         yield
 
 
-def _settings(n: int) -> Any:
+def _settings(n: int, *, quick: bool = False) -> Any:
     return settings(
         max_examples=n,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        derandomize=quick,
     )
+
+
+def _tiers(prop: Any, full: int, quick: int, **strategies: Any) -> tuple[Any, Any]:
+    """`prop` as two tests: `full` random examples in the slow tier, and `quick`
+    derandomized examples in the fast suite."""
+    slow = pytest.mark.slow(_settings(full)(given(**strategies)(prop)))
+    fast = _settings(quick, quick=True)(given(**strategies)(prop))
+    return slow, fast
 
 
 def _load(text: str) -> LayerSpec:
@@ -111,9 +126,7 @@ def _check_layer_ast(tree: ast.Module, spec: LayerSpec) -> None:
     assert list(methods)[:1] == ["__init__"]
 
 
-@_settings(200)
-@given(data=specs())
-def test_valid_specs_give_clean_stable_code(data: dict[str, Any]) -> None:
+def valid_specs_give_clean_stable_code(data: dict[str, Any]) -> None:
     """Compiles; a black fixed point; header and digest right; re-rendering is
     byte-identical, in memory and through the files written (user regions included)."""
     text = spec_yaml(data)
@@ -143,9 +156,13 @@ def test_valid_specs_give_clean_stable_code(data: dict[str, Any]) -> None:
         assert [c.status for c in synced.changes] == [IDENTICAL] * len(synced.changes)
 
 
-@_settings(20)
-@given(batch=st.lists(specs(), min_size=8, max_size=8))
-def test_generated_code_is_ruff_clean(batch: list[dict[str, Any]]) -> None:
+(
+    test_valid_specs_give_clean_stable_code,
+    test_valid_specs_give_clean_stable_code_quick,
+) = _tiers(valid_specs_give_clean_stable_code, 200, 8, data=specs())
+
+
+def generated_code_is_ruff_clean(batch: list[dict[str, Any]]) -> None:
     """ruff, run once over a batch of generated layers and tests, finds nothing."""
     with tempfile.TemporaryDirectory() as folder:
         for i, data in enumerate(batch):
@@ -162,6 +179,14 @@ def test_generated_code_is_ruff_clean(batch: list[dict[str, Any]]) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+test_generated_code_is_ruff_clean, test_generated_code_is_ruff_clean_quick = _tiers(
+    generated_code_is_ruff_clean,
+    20,
+    2,
+    batch=st.lists(specs(), min_size=8, max_size=8),
+)
+
+
 # -- repositories: `klgen new`, then `klgen check` -------------------------------------
 PYPROJECT = """\
 [project]
@@ -175,9 +200,7 @@ tests_dir = "tests"
 """
 
 
-@_settings(60)
-@given(data=specs(), edit=st.integers(0, 10**6))
-def test_generated_repository_passes_check(data: dict[str, Any], edit: int) -> None:
+def generated_repository_passes_check(data: dict[str, Any], edit: int) -> None:
     """`klgen new --spec` in a repository, then `klgen check` passes; after an edit
     outside the user regions it fails and names the file."""
     text = spec_yaml(data)
@@ -203,6 +226,14 @@ def test_generated_repository_passes_check(data: dict[str, Any], edit: int) -> N
         assert f"layers/{spec.module_name}.py: edited outside its user regions" in (
             checked.output
         )
+
+
+(
+    test_generated_repository_passes_check,
+    test_generated_repository_passes_check_quick,
+) = _tiers(
+    generated_repository_passes_check, 60, 3, data=specs(), edit=st.integers(0, 10**6)
+)
 
 
 # -- invalid mutations of valid specs --------------------------------------------------
@@ -464,9 +495,7 @@ def mutations(draw: st.DrawFn) -> tuple[str, str, set[int] | None]:
 LOCATED = re.compile(rf"^{re.escape(SPEC)}:(\d+):(\d+): ")
 
 
-@_settings(760)
-@given(case=mutations())
-def test_invalid_mutations_are_refused_with_a_location(
+def invalid_mutations_are_refused_with_a_location(
     case: tuple[str, str, set[int] | None],
 ) -> None:
     text, what, lines = case
@@ -489,6 +518,12 @@ def test_invalid_mutations_are_refused_with_a_location(
         assert any(
             line in lines for line, _ in places
         ), f"not at lines {lines}\n{report}"
+
+
+(
+    test_invalid_mutations_are_refused_with_a_location,
+    test_invalid_mutations_are_refused_with_a_location_quick,
+) = _tiers(invalid_mutations_are_refused_with_a_location, 760, 25, case=mutations())
 
 
 # -- a sampled subset through the runtime contract -------------------------------------

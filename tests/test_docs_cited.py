@@ -1,0 +1,83 @@
+"""Every Markdown file that klgen's code, help text, templates, docs or README cite exists.
+
+A citation is any `NAME.md` or `path/to/NAME.md` in the text (URLs aside). It resolves
+against the repository root or, for relative links between documents, the citing file's
+folder. The generated files cite what the templates cite, so the templates stand for them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Where citations are looked for: the package (code, help text, bundled specs), the
+#: templates, the docs and the README.
+SOURCES = ("keraslayer_gen", "templates", "docs", "README.md")
+_CITATION = re.compile(r"[\w./:#%-]*\.md\b")
+_SUFFIXES = {".py", ".jinja", ".md", ".yaml", ".yml", ".toml", ".txt", ".json"}
+
+
+def _files() -> list[Path]:
+    out: list[Path] = []
+    for name in SOURCES:
+        path = ROOT / name
+        if path.is_file():
+            out.append(path)
+        elif path.is_dir():
+            out.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and p.suffix in _SUFFIXES
+                and "__pycache__" not in p.parts
+            )
+    return out
+
+
+def citations(text: str) -> list[tuple[int, str]]:
+    """(line, cited path) of every Markdown file `text` cites; URLs are not citations."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for match in _CITATION.finditer(line):
+            token = match.group(0)
+            if "://" in token or token.startswith(("www.", "mailto:")):
+                continue
+            found.append((number, token.split("#")[0].rsplit(":", 1)[-1]))
+    return found
+
+
+def _exists(cited: str, citing: Path) -> bool:
+    """`cited` relative to the citing file's folder, or to the repository root."""
+    return (citing.parent / cited).is_file() or (ROOT / cited.lstrip("./")).is_file()
+
+
+def test_citations_are_found_as_written() -> None:
+    text = (
+        "see docs/spec.md, [the contract](contract.md#1-structure), SPEC.md;\n"
+        "`klgen lint --help` cites (docs/contract.md §1-3) and ../README.md\n"
+        "https://example.com/guide.md is a URL\n"
+    )
+    assert citations(text) == [
+        (1, "docs/spec.md"),
+        (1, "contract.md"),
+        (1, "SPEC.md"),
+        (2, "docs/contract.md"),
+        (2, "../README.md"),
+    ]
+
+
+def test_every_cited_markdown_file_exists() -> None:
+    missing = []
+    files = _files()
+    assert any(f.suffix == ".jinja" for f in files) and any(
+        f.name == "cli.py" for f in files
+    ), "the scan must cover the package and the templates"
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for line, cited in citations(text):
+            if not _exists(cited, path):
+                missing.append(f"{path.relative_to(ROOT)}:{line}: cites {cited}")
+    assert not missing, "cited files that are not in the repository:\n" + "\n".join(
+        missing
+    )
