@@ -107,10 +107,11 @@ def hooks(layout: Layout) -> list[dict[str, Any]]:
         {
             "id": "klgen-verify",
             "name": "klgen verify (runtime Keras layer contract)",
-            "entry": "klgen verify",
+            "entry": "klgen verify --changed",  # each changed layer once
             "language": "system",
             "files": verify_files,
             "exclude": VERIFY_EXCLUDE,
+            "require_serial": True,  # one call: its workers serve every layer
             "stages": ["manual"],
         },
     ]
