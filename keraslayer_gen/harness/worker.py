@@ -141,8 +141,12 @@ def init_problem(cls: type, init: dict[str, Any]) -> str | None:
     missing = [p for p in required if p not in init]
     if takes_kwargs:  # unknown names reach a base's __init__, which names them
         choices = _known_arguments(cls)
-        unknown = [k for k in init if k not in choices
-                   and (repr(k) in error or did_you_mean(k, choices) or missing)]
+        unknown = [
+            k
+            for k in init
+            if k not in choices
+            and (repr(k) in error or did_you_mean(k, choices) or missing)
+        ]
     else:
         choices = named
         unknown = [k for k in init if k not in named]
@@ -282,6 +286,9 @@ def run_job(
             if reloader is not None:
                 reloader.close()
             return
+    _reset(
+        keras, header.get("keras_target", "keras3")
+    )  # as if never built: names, seed
     workdir = Path(job["workdir"])
     workdir.mkdir(parents=True, exist_ok=True)
     session = Session(
