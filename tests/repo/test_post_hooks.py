@@ -322,6 +322,27 @@ def test_new_sync_and_check_agree_through_the_hooks(
     assert "failed (exit 1)" in result.err
 
 
+def test_new_out_inside_the_repository_runs_its_hooks(
+    make_repo: Callable[..., GitRepo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = tmp_path / "hook.py"
+    hook.write_text(LOGGER, encoding="utf-8")
+    monkeypatch.setenv("HOOK_LOG", str(tmp_path / "log.jsonl"))
+    repo = make_repo(
+        {
+            "pyproject.toml": '[project]\nname = "demo"\n\n[tool.klgen]\n'
+            f"post_hooks = [{json.dumps(f'{sys.executable} {hook}')}]\n",
+            "demo/__init__.py": "",
+        }
+    )
+    repo.klgen("new", "Scale", "--arg", "factor:float=2.0", "--out", "experiments")
+    assert repo.read("experiments/scale.py").endswith("# hooked\n")
+    assert repo.read("experiments/test_scale.py").endswith("# hooked\n")
+    repo.klgen("new", "--example", "dense", "--out", "vendored")
+    repo.klgen("check", "vendored")  # as `klgen sync vendored` regenerates it
+    assert "update" not in repo.klgen("sync", "vendored").out
+
+
 # --- the default output: a fixed point of ruff's import sorting --------------------------
 
 
