@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 from .config_keys import returned_keys
 from .lint import (
@@ -102,9 +103,13 @@ class StructureChecker(Checker):
     def _abstract(self) -> bool:
         """An abstract base is never instantiated, so it need not be registered, and its
         subclasses fill in some of its arguments (Keras's `BaseConv(rank, ...)`): a `Base`
-        or `Abstract` name, abstract methods, or a method that only raises
-        NotImplementedError."""
+        or `Abstract` name, a `base_*.py` module, abstract methods, or a method that only
+        raises NotImplementedError."""
         if self.layer.name.lstrip("_").startswith(("Base", "Abstract")):
+            return True
+        # A `base_*.py` module holds the base that the real classes subclass (Keras's
+        # base_conv.py, keras-rs's base_distributed_embedding.py).
+        if Path(self.module.filename).stem.startswith("base_"):
             return True
         for function in self.layer.methods.values():
             for decorator in function.decorator_list:
