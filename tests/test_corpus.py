@@ -205,9 +205,7 @@ def corpus_reports(request: pytest.FixtureRequest) -> Iterator[ReportPool]:
 
 #: Harness bugs these cases expose, reported to the lead (Known issues in README.md). Strict:
 #: when the harness is fixed the test passes, xfail reports XPASS, and the entry goes.
-HARNESS_BUGS = {
-    "nondeterministic_inference": "training blames the default for random inference",
-}
+HARNESS_BUGS: dict[str, str] = {}
 BROKEN_CASES = [
     (
         pytest.param(

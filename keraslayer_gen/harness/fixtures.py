@@ -141,6 +141,9 @@ class Fixture:
         the `training` values `call` saw. The step is `train_on_batch`: the compiled train
         function `fit` runs, without the data pipeline around it (on TensorFlow a tf.data
         pipeline per call that costs more than the step)."""
+        return self.session.shared(self, "one fit step (train_on_batch)", self._fit)
+
+    def _fit(self) -> dict[str, Any]:
         model = self.compiled
         y = self.session.numpy(model(self.x, training=False))
         target = self.rng.normal(size=y.shape).astype("float32")
@@ -186,7 +189,9 @@ class Fixture:
             self._mode = mode
         before = self.session.snapshot(self.layer)
         self.calls.clear()
-        value = self.session.numpy(model.predict_on_batch(self.x))
+        label = "predict()" + (" with jit_compile=True" if mode == "jit" else "")
+        value = self.session.numpy(
+            self.session.shared(self, label, lambda: model.predict_on_batch(self.x)))
         result = {"value": value, "calls": list(self.calls), "before": before,
                   "after": self.session.snapshot(self.layer)}
         self._predictions[mode] = result

@@ -9,18 +9,47 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import re
 import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .expectations import Expectations
+from .expectations import Example, Expectations
 from .fixtures import Fixture
 from .flavor import flavor_for
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def describe(exc: BaseException) -> str:
+    """The first informative line of an exception's message. Keras wraps an error raised
+    in `call` as "Exception encountered when calling X.call().\n\n<the error>": the
+    first line alone says nothing."""
+    lines = [_ANSI.sub("", line).strip() for line in str(exc).splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) > 1 and lines[0].startswith("Exception encountered when calling"):
+        return lines[1]
+    return lines[0] if lines else ""
+
+
+def with_masked_examples(expectations: Expectations) -> tuple[Example, ...]:
+    """The examples, plus a masked copy of each when the layer declares that it consumes
+    or propagates masks but no example carries one: a declared policy is checked even
+    without `--mask` (a call that ignores its mask would pass otherwise). Only inputs
+    with a time axis (rank 3 or more) get one."""
+    examples = tuple(expectations.examples)
+    if expectations.masking not in ("consume", "propagate"):
+        return examples
+    if any(e.mask for e in examples):
+        return examples
+    masked = tuple(replace(e, mask=True) for e in examples if len(e.input_shape) >= 3)
+    return examples + masked
 
 
 class CheckFailed(Exception):
@@ -49,7 +78,11 @@ class Session:
         self.full = full
         self.in_process = in_process
         self.observed: dict[str, Any] = {}
-        self.fixtures = [Fixture(self, i, e) for i, e in enumerate(expectations.examples)]
+        self._memo: dict[str, Any] = {}
+        self.current_check = ""
+        self.shared_failures: dict[tuple[int, str], str] = {}
+        self.examples = with_masked_examples(expectations)
+        self.fixtures = [Fixture(self, i, e) for i, e in enumerate(self.examples)]
         self.reloader: Any = None
         try:
             self.source_file = inspect.getsourcefile(layer_cls)
@@ -106,6 +139,54 @@ class Session:
         return [(self.flavor.name(w), bool(w.trainable), self.numpy(w).copy())
                 for w in layer.weights]
 
+    def shared(self, fixture: Fixture, what: str, compute: Callable[[], Any]) -> Any:
+        """Run an operation on the example's shared model (the fit step, a predict) that
+        several checks reuse. When it raises, the check running it reports the failure;
+        a later check that needs it skips, naming that check, rather than report the
+        same defect again (or a symptom of the broken model) as its own."""
+        key = (fixture.index, what)
+        earlier = self.shared_failures.get(key)
+        if earlier is not None and earlier != self.current_check:
+            raise CheckSkipped(f"{self.prefix(fixture)}skipped: {what} fails, as the "
+                               f"{earlier} check reports; fix that first")
+        try:
+            return compute()
+        except (CheckFailed, CheckSkipped, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception:
+            self.shared_failures[key] = self.current_check
+            with self.guard(fixture, what):
+                raise
+
+    def refresh(self) -> None:
+        """Fresh examples (new layers, models, compiled functions) for the next check: a
+        failed check may leave the shared model broken (a JAX fit that fails while
+        tracing leaves its variables empty)."""
+        self.fixtures = [Fixture(self, i, e) for i, e in enumerate(self.examples)]
+
+    def random_inference(self, fixture: Fixture) -> bool:
+        """Whether two inference calls of a fresh layer differ: then compiled-vs-eager and
+        saved-vs-loaded comparisons cannot tell anything, and the `training` check owns
+        the defect."""
+        key = f"random-inference-{fixture.index}"
+        if key not in self._memo:
+            try:
+                layer = fixture.new_layer()
+                first = self.numpy(fixture.call(layer, training=False))
+                second = self.numpy(fixture.call(layer, training=False))
+                from .fixtures import allclose
+
+                self._memo[key] = not allclose(first, second)
+            except Exception:
+                self._memo[key] = False
+        return bool(self._memo[key])
+
+    def skip_if_random_inference(self, fixture: Fixture, what: str) -> None:
+        if self.random_inference(fixture):
+            raise CheckSkipped(f"{self.prefix(fixture)}{what} not compared: two inference "
+                               "calls of a fresh layer already differ (random at inference, "
+                               "reported by the training check)")
+
     # -- reporting -----------------------------------------------------------------------
     def prefix(self, fixture: Fixture) -> str:
         return f"{fixture.label}: " if len(self.fixtures) > 1 else ""
@@ -127,7 +208,7 @@ class Session:
             raise self.fail(fixture, f"the layer calls sys.exit({exc.code}) in {what}; raise "
                             "an exception instead of ending the process") from None
         except Exception as exc:
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            text = describe(exc)
             where = self.where(exc)
             raise self.fail(fixture, f"{what} raises {type(exc).__name__}"
                             f"{': ' + text[:300] if text else ''}{where}; fix the layer so "
@@ -155,6 +236,7 @@ def run_checks(session: Session, emit: Callable[[dict[str, Any]], None]) -> None
 
     try:
         for check in session.checks:
+            session.current_check = check
             emit({"event": "begin", "check": check})
             start = time.perf_counter()
             status, message, notes = "pass", "", []
@@ -173,6 +255,8 @@ def run_checks(session: Session, emit: Callable[[dict[str, Any]], None]) -> None
                 status = "fail"
                 message = (f"{type(exc).__name__}: {exc}{session.where(exc)}; the check "
                            "could not complete on this layer")
+            if status == "fail":
+                session.refresh()  # the next check starts from a fresh model
             emit({"event": "end", "check": check, "status": status, "message": message,
                   "notes": notes, "seconds": round(time.perf_counter() - start, 4)})
         emit({"event": "observed", "data": session.observed})

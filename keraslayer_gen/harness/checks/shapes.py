@@ -5,6 +5,11 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from ..fixtures import make_inputs
+from ..session import describe
+
 if TYPE_CHECKING:
     from ..fixtures import Fixture
     from ..session import Session
@@ -14,14 +19,32 @@ _COUNTS = (("trainable", "trainable"), ("non_trainable", "non-trainable"),
 
 
 def _weights(session: Session, layer: Any) -> list[tuple[str, tuple[Any, ...], bool]]:
-    """(name, shape, trainable) of every weight, in order: the same for two instances
-    (paths are not: sublayers get numbered names)."""
+    """(name, shape, trainable) of every weight, in order (paths are not the same for two
+    instances: sublayers get numbered names)."""
     return [(session.flavor.name(w), tuple(w.shape), bool(w.trainable))
+            for w in layer.weights]
+
+
+def _layout(session: Session, layer: Any) -> list[tuple[tuple[Any, ...], str, bool]]:
+    """(shape, dtype, trainable) of every weight, in order: what two builds of one layer
+    must agree on. Names are left out: Keras numbers auto-generated ones (`variable`,
+    `variable_2`) per instance."""
+    return [(tuple(w.shape), session.flavor.dtype(w), bool(w.trainable))
             for w in layer.weights]
 
 
 def _show(weights: list[tuple[str, tuple[Any, ...], bool]]) -> str:
     return ", ".join(f"{name.split('/')[-1]} {shape}" for name, shape, _ in weights) or "none"
+
+
+def _unbuilt_sublayers(layer: Any) -> list[str]:
+    """The layer's direct sub-layers that are still unbuilt (Keras 3 tracks them in
+    `_layers`; tf-keras in `_self_tracked_trackables`)."""
+    subs = getattr(layer, "_layers", None)
+    if subs is None:
+        subs = getattr(layer, "_self_tracked_trackables", [])
+    return [str(getattr(s, "name", type(s).__name__)) for s in subs
+            if hasattr(s, "built") and not s.built]
 
 
 def _unbuilt(session: Session, fx: Fixture, caught: list[Any]) -> None:
@@ -71,20 +94,26 @@ def check_build(session: Session) -> list[str]:
                 raise session.fail(fx, f"weight '{name}' has the undefined shape {dims} after "
                                    "build: derive its shape from input_shape[1:] or the "
                                    "arguments, never from the batch dimension")
-        names = [name for name, _, _ in weights]
         paths = [session.flavor.path(built, w) for w in built.weights]
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
         if duplicates:
             raise session.fail(fx, f"two weights share the name '{duplicates[0]}': give each "
                                "add_weight a unique name=, or saving mixes their values")
-        _counts(session, fx, built, observed)
         symbolic = fx.new_layer()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with session.guard(fx, "a call on keras.Input (batch dimension None)"):
                 symbolic(fx.keras_input())
         _unbuilt(session, fx, caught)
-        if _weights(session, symbolic) != weights:
+        unbuilt = _unbuilt_sublayers(built)
+        if unbuilt and len(symbolic.weights) > len(built.weights):
+            raise session.fail(fx, f"build({shape}) leaves the sub-layer(s) "
+                               f"{', '.join(unbuilt)} unbuilt, so their weights exist only "
+                               "after the first call (build() then set_weights() or "
+                               "load_weights() fails): build the sub-layers in build, e.g. "
+                               "self.dense.build(input_shape)")
+        _counts(session, fx, built, observed)
+        if _layout(session, symbolic) != _layout(session, built):
             raise session.fail(fx, f"build({shape}) creates [{_show(weights)}] but a call "
                                f"with a None batch dimension creates "
                                f"[{_show(_weights(session, symbolic))}]: shape weights from the "
@@ -92,7 +121,7 @@ def check_build(session: Session) -> list[str]:
         again = fx.new_layer()
         with session.guard(fx, f"build({shape})"):
             again.build(shape)
-        if [w[0] for w in _weights(session, again)] != names:
+        if _layout(session, again) != _layout(session, built):
             raise session.fail(fx, "two builds create the weights in different orders: "
                                "create them in a fixed order (no set or unordered dict)")
         try:
@@ -103,10 +132,46 @@ def check_build(session: Session) -> list[str]:
                                    " create every weight in build()") from None
             with session.guard(fx, "call() after build()"):
                 raise
-        if _weights(session, built) != weights:
+        if [w[1:] for w in _weights(session, built)] != [w[1:] for w in weights]:
             raise session.fail(fx, "call() changes the layer's weights after build(): create "
                                "every weight in build()")
+        _other_sizes(session, fx, built)
     return []
+
+
+def _other_sizes(session: Session, fx: Fixture, built: Any) -> None:
+    """A second input with other non-batch sizes: a layer whose build() accepts it but
+    whose call() then fails keeps a weight shaped for the example's sizes (a hard-coded
+    `shape=(5, self.units)`). Reported only when a weight dimension equal to a changed
+    input size stays the same and is not one of the constructor's own values."""
+    shape = fx.example.input_shape
+    if len(shape) < 2 or not built.weights:
+        return
+    other = (shape[0], *(d + 2 for d in shape[1:]))
+    layer = fx.new_layer()
+    try:
+        layer.build(other)
+    except Exception:
+        return  # build refuses the sizes: the layer validates its input
+    try:
+        x = make_inputs(np.random.default_rng(11), other, fx.example.dtype)
+        layer(session.convert(x), training=False)
+        return
+    except Exception as exc:
+        kind = type(exc).__name__
+        error = describe(exc)[:200]
+        where = session.where(exc)
+    changed = set(shape[1:]) - set(other[1:])
+    own = {v for v in fx.example.init.values() if isinstance(v, int) and not isinstance(v, bool)}
+    for (name, before, _), (_, after, _) in zip(
+            _weights(session, built), _weights(session, layer), strict=False):
+        stale = [d for d in before if d in changed and d not in own]
+        if before == after and stale:
+            raise session.fail(fx, f"build({other}) accepts an input with other non-batch "
+                               f"sizes but call() then fails ({kind}: {error}"
+                               f"{where}): weight '{name.split('/')[-1]}' keeps the shape "
+                               f"{before}, sized for the example's {stale[0]}: derive weight "
+                               "shapes from input_shape in build()")
 
 
 def _one(values: list[Any]) -> Any:
@@ -120,8 +185,17 @@ def _shape(value: Any) -> tuple[Any, ...] | None:
         return None
 
 
+def overrides(session: Session, method: str) -> bool:
+    """Whether the layer class defines `method` itself (or a base other than Keras's)."""
+    keras_base = session.keras.layers.Layer
+    mine = getattr(session.layer_cls, method, None)
+    return mine is not None and mine is not getattr(keras_base, method, None)
+
+
 def check_shapes(session: Session) -> list[str]:
     std = session.flavor.dtype
+    declares = overrides(session, "compute_output_shape")
+    notes: list[str] = []
     for fx in session.fixtures:
         example = fx.example
         for batch in (1, 3):
@@ -129,15 +203,17 @@ def check_shapes(session: Session) -> list[str]:
             layer = fx.new_layer()
             with session.guard(fx, "a call on keras.Input"):
                 symbolic = layer(fx.keras_input())
-            with session.guard(fx, f"compute_output_shape({shape})"):
-                declared = _shape(layer.compute_output_shape(shape))
+            declared: tuple[Any, ...] | None = None
+            if declares:
+                with session.guard(fx, f"compute_output_shape({shape})"):
+                    declared = _shape(layer.compute_output_shape(shape))
             with session.guard(fx, f"call() on a batch of {batch}"):
                 eager = layer(fx.inputs(batch), training=False)
             eager_shape = tuple(int(d) for d in eager.shape)
-            if declared is None:
+            if declares and declared is None:
                 raise session.fail(fx, "compute_output_shape() does not return a shape "
                                    "tuple: return one tuple for a single output")
-            if declared != eager_shape:
+            if declares and declared != eager_shape:
                 raise session.fail(fx, f"compute_output_shape({shape}) returns {declared} "
                                    f"but call() returns {eager_shape}: make "
                                    "compute_output_shape compute the shape call produces")
@@ -145,9 +221,21 @@ def check_shapes(session: Session) -> list[str]:
             pairs = zip(sym_shape[1:], eager_shape[1:], strict=False)
             if len(sym_shape) != len(eager_shape) or any(
                     s is not None and s != e for s, e in pairs):
+                fix = ("make compute_output_shape agree with call" if declares else
+                       "Keras traced call on the symbolic input (there is no "
+                       "compute_output_shape), so call computes shapes from values it does "
+                       "not have symbolically: fix call, or define compute_output_shape")
                 raise session.fail(fx, f"the symbolic call on keras.Input gives {sym_shape} "
-                                   f"but the eager call gives {eager_shape}: make "
-                                   "compute_output_shape agree with call")
+                                   f"but the eager call gives {eager_shape}: {fix}")
+            if not declares and batch == 3:
+                notes.append(f"{session.prefix(fx)}no compute_output_shape, so Keras traces "
+                             f"call for the symbolic output, which agrees with the eager "
+                             f"one: input {shape} gives {eager_shape} ({std(eager)}); check "
+                             "that this is the shape you intend")
+            intended = session.expectations.output_dtype
+            if intended is not None and std(eager) != intended:
+                raise session.fail(fx, f"the output is {std(eager)} but the layer declares "
+                                   f"output dtype {intended}: cast the result to {intended}")
             if std(eager) != std(symbolic):
                 raise session.fail(fx, f"the eager output is {std(eager)} but the "
                                    f"symbolic output is {std(symbolic)}: override "
@@ -160,4 +248,4 @@ def check_shapes(session: Session) -> list[str]:
             if got != tuple(example.output_shape):
                 raise session.fail(fx, f"the output shape is {got} but {example.output_shape} "
                                    "is expected: fix call (or the declared output shape)")
-    return []
+    return notes
