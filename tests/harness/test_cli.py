@@ -95,6 +95,7 @@ def test_static_only_json_schema(dense: Path) -> None:
     assert layer["backends"] == []
 
 
+@pytest.mark.harness  # `klgen verify --only build` starts a backend worker
 def test_the_parent_process_never_imports_keras(dense: Path, fast_backend: str) -> None:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "keraslayer_gen.cli", "verify", "dense.py",

@@ -57,6 +57,7 @@ def repo(make_repo: Callable[..., GitRepo]) -> GitRepo:
     return repo
 
 
+@pytest.mark.slow  # real pre-commit runs: its hook environments take seconds
 def test_pre_commit_stops_drift_hand_edits_and_contract_breaks(repo: GitRepo) -> None:
     repo.replace(
         LAYER, "        outputs = inputs\n", "        outputs = inputs * self.factor\n"

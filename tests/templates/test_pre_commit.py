@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import Callable
 
+import pytest
 import yaml
 
 from .conftest import HEADER, ROOT, GitRepo, write_overlay
@@ -28,6 +29,7 @@ def commit(repo: GitRepo, message: str) -> tuple[bool, str]:
     return result.code == 0, result.text
 
 
+@pytest.mark.slow  # pre-commit builds the hook environment: 10-20 s
 def test_the_hook_stops_a_broken_overlay_with_its_location(
     make_repo: Callable[..., GitRepo],
 ) -> None:
