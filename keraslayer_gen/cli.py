@@ -110,6 +110,7 @@ COMMAND_MODULES = (
     "config",
     "verify",
     "templates",
+    "adopt",
 )
 
 
@@ -126,6 +127,7 @@ COMMAND_OF = {
     "config": "config",
     "verify": "verify",
     "templates": "templates",
+    "adopt": "adopt",
 }
 
 

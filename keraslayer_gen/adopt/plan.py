@@ -1,0 +1,411 @@
+"""From a read class to a checked spec, its regenerated file, and the plan of the writes.
+
+Nothing here imports Keras: the proof (`equivalence.py`) runs in worker processes.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import KlgenError, SpecError
+from ..project import Layout, find_root, load_layout
+from ..regions import splice, stamp
+from ..spec import LayerSpec
+from ..writer import CONFLICT, UPDATE, FileChange, Plan
+from .ports import keras3_problems, to_keras3
+from .reader import Adoption, Refusal, adopt_source, layer_names
+
+ADOPTED = "adopted"
+ADOPTED_REGIONS = "adopted with regions"
+REFUSED = "refused"
+#: Spec paths whose failure the generated file can carry as user regions instead.
+_REGION_OF = {
+    "call.body": "call",
+    "call.training": "training",
+    "call.inference": "inference",
+}
+
+
+@dataclass
+class LayerResult:
+    """One class through `adopt`: its reading, its spec, its plan, and what became of it."""
+
+    adoption: Adoption
+    path: Path  # the layer's file
+    spec: LayerSpec | None = None
+    spec_text: str | None = None
+    spec_path: Path | None = None
+    plan: Plan | None = None
+    regions: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # refusals after reading
+    proof: list[Any] | None = None  # equivalence.Check results, when run
+
+    @property
+    def status(self) -> str:
+        if self.adoption.refused or self.problems or self.plan is None:
+            return REFUSED
+        return ADOPTED_REGIONS if self.regions else ADOPTED
+
+    @property
+    def reasons(self) -> list[str]:
+        return [str(r) for r in self.adoption.refusals] + self.problems
+
+    @property
+    def layer_text(self) -> str | None:
+        if self.plan is None:
+            return None
+        for change in self.plan.changes:
+            if change.path == self.path:
+                return change.text
+        return None
+
+
+def find_layers(path: Path) -> list[tuple[Path, str | None]]:
+    """`FILE.py:Class`, a file or a folder -> (file, class or None for all) pairs."""
+    text = str(path)
+    if ":" in text and not Path(text).exists():
+        file, _, cls = text.rpartition(":")
+        return [(Path(file), cls)]
+    if path.is_dir():
+        from ..repository import SKIP_DIRS
+
+        return [
+            (p, None)
+            for p in sorted(path.rglob("*.py"))
+            if not any(
+                part in SKIP_DIRS or part.startswith(".")
+                for part in p.relative_to(path).parts[:-1]
+            )
+            and not p.name.startswith("test_")
+        ]
+    return [(path, None)]
+
+
+def adopt_file(
+    path: Path,
+    class_name: str | None = None,
+    *,
+    target: str | None = None,
+    force: bool = False,
+) -> list[LayerResult]:
+    """Read every layer of `path` (or `class_name`) and plan its adoption."""
+    from ..lint import LintError
+
+    if not path.is_file():
+        raise KlgenError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+        adoptions = adopt_source(text, str(path), class_name)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KlgenError(f"{path}: cannot read: {exc}") from None
+    except LintError:
+        raise
+    if class_name is not None and not adoptions:
+        from ..naming import did_you_mean
+
+        names = layer_names(text, str(path))
+        raise KlgenError(
+            f"{path}: no Keras layer class `{class_name}`"
+            f"{did_you_mean(class_name, names)}"
+            + (f"; layers: {', '.join(names)}" if names else "")
+        )
+    results = [LayerResult(a, path) for a in adoptions]
+    others = _other_code(text, {a.class_name for a in adoptions}, str(path))
+    for result in results:
+        if len(adoptions) > 1 and not result.adoption.refused:
+            result.problems.append(
+                f"{path}:{result.adoption.line}: {result.adoption.class_name}: the file "
+                f"holds {len(adoptions)} layer classes; a spec generates one module: "
+                "move each layer to its own file first"
+            )
+        for line, what in others:
+            result.problems.append(
+                f"{path}:{line}: {result.adoption.class_name}: the file also holds "
+                f"{what}, which replacing the file would lose; move it to another "
+                "module first"
+            )
+        if not result.adoption.refused and not result.problems:
+            _plan(result, text, target=target, force=force)
+    return results
+
+
+def _other_code(text: str, classes: set[str], filename: str) -> list[tuple[int, str]]:
+    """Top-level code of the file besides imports, the docstring and the layer classes."""
+    tree = ast.parse(text, filename=filename)
+    out = []
+    for i, stmt in enumerate(tree.body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        if (
+            i == 0
+            and isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Constant)
+        ):
+            continue
+        if isinstance(stmt, ast.ClassDef) and stmt.name in classes:
+            continue
+        if isinstance(stmt, ast.Assign) and ast.unparse(stmt).startswith("__all__"):
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.append((stmt.lineno, f"`{stmt.name}`"))
+        else:
+            out.append((stmt.lineno, f"`{ast.unparse(stmt).splitlines()[0][:50]}`"))
+    return out
+
+
+def layout_for(path: Path) -> Layout:
+    """The repository's layout, with the layers folder where the adopted file is."""
+    layout = load_layout(path.parent)
+    folder = path.parent
+    root = find_root(path.parent)
+    try:
+        rel = folder.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        rel = ()
+    if rel and rel[0] == "src":
+        rel = rel[1:]
+    packaged = (
+        all(
+            (
+                root.joinpath(
+                    *folder.resolve().relative_to(root.resolve()).parts[: i + 1]
+                )
+                / "__init__.py"
+            ).is_file()
+            for i in range(len(folder.resolve().relative_to(root.resolve()).parts))
+        )
+        if rel
+        else False
+    )
+    import_root = ".".join(rel) if packaged else ""
+    return replace(layout, layers_dir=folder, import_root=import_root)
+
+
+def _plan(
+    result: LayerResult, old_text: str, *, target: str | None, force: bool
+) -> None:
+    from ..api import SpecSource, plan_layer
+    from ..loader import load_spec_data
+    from ..spec_yaml import dump_spec_yaml
+
+    adoption = result.adoption
+    layout = layout_for(result.path)
+    data = dict(adoption.data)
+    module = data.get("module") or _snake(adoption.class_name)
+    spec_path = layout.spec_dir() / f"{module}.klgen.yaml"
+    if layout.specs_dir is None:
+        spec_path = result.path.parent / f"{module}.klgen.yaml"
+    data["examples"] = _examples(data, spec_path, layout, module)
+    if target == "keras3" and data.get("target") == "tf-keras":
+        problems = keras3_problems(data)
+        if problems:
+            for problem in problems:
+                result.problems.append(
+                    f"{result.path}: {adoption.class_name}: --target keras3: {problem}"
+                )
+            return
+        data = to_keras3(data)
+        adoption.notes.append("rendered for Keras 3: the bodies use only Keras 3 API")
+    elif target == "tf-keras" and data.get("target", "keras3") == "keras3":
+        result.problems.append(
+            f"{result.path}: {adoption.class_name}: --target tf-keras: the layer is "
+            "written for Keras 3; adopt it for keras3"
+        )
+        return
+    display = os.path.relpath(spec_path, Path.cwd())
+    regions: dict[str, str] = {}
+    try:
+        spec = load_spec_data(data, display)
+    except SpecError as exc:
+        failed = {d.path.split("[")[0] for d in exc.diagnostics}
+        movable = {p for p in failed if p in _REGION_OF}
+        if movable and movable == failed and data.get("output_shape") == "same":
+            call = dict(data.pop("call"))
+            regions = {_REGION_OF[f"call.{k}"]: v.rstrip("\n") for k, v in call.items()}
+            try:
+                spec = load_spec_data(data, display)
+            except SpecError as again:
+                _spec_problems(result, again)
+                return
+            adoption.notes.append(
+                "the call bodies are kept in user regions (as spec bodies they fail: "
+                + "; ".join(d.message for d in exc.diagnostics)
+                + ")"
+            )
+        else:
+            _spec_problems(result, exc)
+            return
+    text = dump_spec_yaml(spec)
+    source = SpecSource(spec, path=spec_path, text=text)
+    plan = plan_layer(
+        source,
+        layout,
+        target=spec.target,
+        mode="new",
+        force=force,
+        save_spec=spec_path,
+        exports=False,
+    )
+    changes = []
+    for change in plan.changes:
+        if change.path == result.path:
+            new = splice(change.text, regions) if regions else change.text
+            new = stamp(new) if regions else new
+            if change.status == CONFLICT or new != change.text:
+                change = FileChange(
+                    change.path,
+                    new,
+                    change.old,
+                    UPDATE if new != change.old else change.status,
+                    "replaced by the layer its spec generates",
+                )
+                if new == change.old:
+                    change = replace(change, status="identical", reason="")
+        changes.append(change)
+    plan.changes = changes
+    result.spec, result.spec_text, result.spec_path = spec, text, spec_path
+    result.plan, result.regions = plan, regions
+    del old_text
+
+
+def _spec_problems(result: LayerResult, exc: SpecError) -> None:
+    for d in exc.diagnostics:
+        result.problems.append(
+            f"{result.path}: {result.adoption.class_name}: the spec read from it does "
+            f"not load: {d}"
+        )
+
+
+def _snake(name: str) -> str:
+    from ..naming import snake_case
+
+    return snake_case(name)
+
+
+# --------------------------------------------------------------------------- examples
+
+
+def _examples(
+    data: dict[str, Any], spec_path: Path, layout: Layout, module: str
+) -> list[dict[str, Any]]:
+    """The examples: a spec beside the file (adopting again), else the generated test's
+    `EXAMPLES`, else one inferred from the input spec, the masking and the arguments."""
+    from ..loader import load_spec_file
+
+    if spec_path.is_file():
+        try:
+            old = load_spec_file(spec_path)
+        except KlgenError:
+            old = None
+        if old is not None and old.name == data["name"]:
+            return [e.model_dump(mode="json", exclude_unset=True) for e in old.examples]
+    test = layout.tests_dir / f"test_{module}.py"
+    found = _test_examples(test)
+    if found:
+        return found
+    return [_inferred_example(data)]
+
+
+def _test_examples(path: Path) -> list[dict[str, Any]] | None:
+    if not path.is_file():
+        return None
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == "EXAMPLES"
+            and isinstance(stmt.value, ast.List)
+        ):
+            out = []
+            for elt in stmt.value.elts:
+                if isinstance(elt, ast.Call) and elt.args:
+                    elt = elt.args[0]
+                try:
+                    value = ast.literal_eval(elt)
+                except ValueError:
+                    return None
+                if not isinstance(value, dict) or "input_shape" not in value:
+                    return None
+                out.append(value)
+            return out or None
+    return None
+
+
+def _inferred_example(data: dict[str, Any]) -> dict[str, Any]:
+    masking = data.get("masking", "none")
+    spec = data.get("input_spec") or {}
+    rank = spec.get("ndim") or max(
+        spec.get("min_ndim") or 0, 3 if masking != "none" else 2
+    )
+    if spec.get("max_ndim"):
+        rank = min(rank, spec["max_ndim"])
+    shape = [4, 6, 8, 5, 3, 3][:rank]
+    example: dict[str, Any] = {"input_shape": shape}
+    init = {}
+    for name, arg in (data.get("args") or {}).items():
+        if "default" in arg:
+            continue
+        init[name] = _value(arg)
+    if init:
+        example["init"] = init
+    if masking != "none" and rank >= 3:
+        example["mask"] = True
+    return example
+
+
+def _value(arg: dict[str, Any]) -> Any:
+    base = arg["type"].split("|")[0].strip()
+    if arg.get("choices"):
+        return arg["choices"][0]
+    lo, hi = arg.get("min"), arg.get("max")
+    if "range" in arg:
+        from ..rules import parse_range
+
+        parsed = parse_range(arg["range"])
+        if parsed:
+            lo = parsed[0] if parsed[0] is not None else lo
+            hi = parsed[2] if parsed[2] is not None else hi
+    if base == "int":
+        value = 4
+        if lo is not None and value < lo:
+            value = int(lo) + 1
+        if hi is not None and value > hi:
+            value = int(hi)
+        return value
+    if base == "float":
+        value = 0.5
+        if lo is not None and value <= lo:
+            value = float(lo) + 0.5
+        if hi is not None and value >= hi:
+            value = (float(hi) + (lo or 0.0)) / 2
+        return value
+    return {
+        "bool": True,
+        "str": "a",
+        "shape": [None],
+        "ints": [1],
+        "initializer": "glorot_uniform",
+        "regularizer": "l2",
+        "constraint": "non_neg",
+        "activation": "relu",
+    }.get(base)
+
+
+__all__ = [
+    "ADOPTED",
+    "ADOPTED_REGIONS",
+    "REFUSED",
+    "LayerResult",
+    "Refusal",
+    "adopt_file",
+    "find_layers",
+]
