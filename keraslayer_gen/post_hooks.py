@@ -19,7 +19,9 @@ written.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import io
 import os
 import re
 import shlex
@@ -27,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +159,48 @@ def run_post_hooks(hooks: PostHooks | None, texts: dict[Path, str]) -> dict[Path
         for path in paths:
             out[path] = _restamp(_read_back(staged[path], path, hooks), path, hooks)
     return out
+
+
+def layout_advice(hooked: bool) -> str:
+    """What to do about a generated file that a formatter or import sorter rewrote."""
+    if hooked:
+        return (
+            "the repository's tools rewrote it otherwise than [tool.klgen].post_hooks "
+            "do; give post_hooks the same commands and versions as its pre-commit "
+            "(docs/repository.md)"
+        )
+    return (
+        "a formatter or import sorter rewrote it? Give the same commands to "
+        "[tool.klgen].post_hooks (docs/repository.md)"
+    )
+
+
+def layout_only(old: str, new: str) -> bool:
+    """Whether `old` (a generated file as found) is `new` but for layout: the same
+    statements (top-level ones maybe in another order, as an import sorter moves them)
+    and the same comments. What a formatter or an import sorter does to a file."""
+    try:
+        before, after = ast.parse(old), ast.parse(new)
+    except (SyntaxError, ValueError):
+        return False
+    same = ast.dump(before) == ast.dump(after) or sorted(
+        map(ast.dump, before.body)
+    ) == sorted(map(ast.dump, after.body))
+    return same and _comments(old) == _comments(new)
+
+
+def _comments(text: str) -> list[str] | None:
+    """The comments of `text`, sorted, spacing aside; the digest line left out."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        found = [
+            " ".join(t.string.lstrip("#").split())
+            for t in tokens
+            if t.type == tokenize.COMMENT and not t.string.startswith("# klgen-digest:")
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return sorted(found)
 
 
 def _executables(hooks: PostHooks) -> list[tuple[PostHook, str]]:

@@ -12,7 +12,9 @@ from pathlib import Path
 from . import api
 from .diagnostics import KlgenError
 from .exports import Export, plan_exports
+from .post_hooks import layout_advice, layout_only
 from .project import Layout
+from .regions import recorded_digest
 from .repository import GeneratedFile, Inventory, scan
 from .schema_file import schema_changes
 from .writer import CONFLICT, FileChange, Plan, read_text, write_all
@@ -76,6 +78,7 @@ def plan_sync(
                 exports.append(export)
     plans = [layer.plan for layer in sync.layers if layer.plan is not None]
     api.apply_post_hooks(layout, plans, mode="sync", force=force)
+    _name_layout_rewrites(plans, hooked=layout.post_hooks is not None)
     changes, notes = plan_exports(exports)
     sync.exports = changes
     sync.schemas = schema_changes(
@@ -94,6 +97,22 @@ def plan_sync(
             "--save-spec PATH` to put it under sync"
         )
     return sync
+
+
+def _name_layout_rewrites(plans: list[Plan], *, hooked: bool) -> None:
+    """A conflict that a formatter or import sorter made (issue 13's loop) says so."""
+    for plan in plans:
+        for change in plan.changes:
+            old = change.old or ""
+            if (
+                change.status == CONFLICT
+                and recorded_digest(old) is not None
+                and layout_only(old, change.text)
+            ):
+                change.reason = (
+                    "was edited outside its user regions, but only in its layout: "
+                    f"{layout_advice(hooked)}; or use --force"
+                )
 
 
 def write_sync(sync: SyncPlan) -> Plan:

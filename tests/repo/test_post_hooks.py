@@ -449,6 +449,12 @@ def test_check_names_a_formatters_rewrite_and_the_fix(
         "commands to [tool.klgen].post_hooks (docs/repository.md), then `klgen sync "
         "--force`"
     ) in out
+    err = repo.klgen("sync", code=2).err
+    assert (
+        f"conflict  {rel}  (was edited outside its user regions, but only in its layout: "
+        "a formatter or import sorter rewrote it? Give the same commands to "
+        "[tool.klgen].post_hooks (docs/repository.md); or use --force)"
+    ) in err
     # The same rewrite, and the hooks do not make it: their commands differ.
     repo.replace(
         "pyproject.toml",
