@@ -180,9 +180,9 @@ def _worker(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     if job["target"] == "tf-keras":
-        import tf_keras as keras  # type: ignore[import-not-found]
+        import tf_keras as keras  # type: ignore[import-untyped]
     else:
-        import keras  # type: ignore[import-not-found]
+        import keras  # type: ignore[import-untyped]
     sys.path.insert(0, str(Path(job["original"]).parent))
     try:
         original = getattr(

@@ -158,31 +158,24 @@ def _other_code(text: str, classes: set[str], filename: str) -> list[tuple[int, 
 
 
 def layout_for(path: Path) -> Layout:
-    """The repository's layout, with the layers folder where the adopted file is."""
+    """The repository's layout, with the layers folder where the adopted file is: its
+    import path is dotted from the root when every folder on the way is a package."""
     layout = load_layout(path.parent)
-    folder = path.parent
-    root = find_root(path.parent)
+    folder = path.parent.resolve()
+    root = find_root(folder).resolve()
     try:
-        rel = folder.resolve().relative_to(root.resolve()).parts
+        parts = folder.relative_to(root).parts
     except ValueError:
-        rel = ()
-    if rel and rel[0] == "src":
-        rel = rel[1:]
-    packaged = (
-        all(
-            (
-                root.joinpath(
-                    *folder.resolve().relative_to(root.resolve()).parts[: i + 1]
-                )
-                / "__init__.py"
-            ).is_file()
-            for i in range(len(folder.resolve().relative_to(root.resolve()).parts))
-        )
-        if rel
-        else False
+        parts = ()
+    packaged = bool(parts) and all(
+        (root.joinpath(*parts[: i + 1]) / "__init__.py").is_file()
+        for i in range(len(parts))
+        if not (i == 0 and parts[0] == "src")
     )
-    import_root = ".".join(rel) if packaged else ""
-    return replace(layout, layers_dir=folder, import_root=import_root)
+    rel = parts[1:] if parts[:1] == ("src",) else parts
+    return replace(
+        layout, layers_dir=path.parent, import_root=".".join(rel) if packaged else ""
+    )
 
 
 def _plan(
@@ -200,6 +193,23 @@ def _plan(
     if layout.specs_dir is None:
         spec_path = result.path.parent / f"{module}.klgen.yaml"
     data["examples"] = _examples(data, spec_path, layout, module)
+    previous = _previous(spec_path, data["name"])
+    if previous is not None and previous.targets and "targets" not in data:
+        # Bodies for another target are not in this file: the spec keeps them.
+        own = data.get("target", "keras3")
+        kept = {
+            t: b.model_dump(mode="json", exclude_unset=True)
+            for t, b in previous.targets.items()
+            if t != own
+        }
+        if kept:
+            data["targets"] = kept
+            adoption.notes.append(
+                f"the `targets` bodies of {', '.join(kept)} are kept from the spec "
+                "already there (this file shows only its own target)"
+            )
+    if data.get("package") == layout.package:
+        del data["package"]  # the repository's own package: the layout supplies it
     if target == "keras3" and data.get("target") == "tf-keras":
         problems = keras3_problems(data)
         if problems:
@@ -216,7 +226,9 @@ def _plan(
             "written for Keras 3; adopt it for keras3"
         )
         return
-    display = os.path.relpath(spec_path, Path.cwd())
+    display = os.path.relpath(spec_path.absolute(), Path.cwd())
+    if display.startswith(".."):
+        display = str(spec_path)
     regions: dict[str, str] = {}
     try:
         spec = load_spec_data(data, display)
@@ -240,6 +252,11 @@ def _plan(
             _spec_problems(result, exc)
             return
     text = dump_spec_yaml(spec)
+    save: Path | None = spec_path
+    kept = _same_spec(spec_path, spec)
+    if kept is not None:
+        text, save = kept, None  # adopting again: the user's spec file stays as it is
+        adoption.notes.append(f"{display} already says this; it is kept as it is")
     source = SpecSource(spec, path=spec_path, text=text)
     plan = plan_layer(
         source,
@@ -247,7 +264,7 @@ def _plan(
         target=spec.target,
         mode="new",
         force=force,
-        save_spec=spec_path,
+        save_spec=save,
         exports=False,
     )
     changes = []
@@ -270,6 +287,64 @@ def _plan(
     result.spec, result.spec_text, result.spec_path = spec, text, spec_path
     result.plan, result.regions = plan, regions
     del old_text
+
+
+def _previous(path: Path, name: str) -> LayerSpec | None:
+    """The spec already beside the file, when it is one of the same class."""
+    from ..loader import load_spec_file
+
+    if not path.is_file():
+        return None
+    try:
+        old = load_spec_file(path)
+    except KlgenError:
+        return None
+    return old if old.name == name else None
+
+
+def _same_spec(path: Path, spec: LayerSpec) -> str | None:
+    """The text of the spec file at `path` when it describes the same layer as `spec`."""
+    from ..loader import load_spec_file
+
+    if not path.is_file():
+        return None
+    try:
+        old = load_spec_file(path)
+    except KlgenError:
+        return None
+    if _normal(old.model_dump(mode="json")) != _normal(spec.model_dump(mode="json")):
+        return None
+    return path.read_text(encoding="utf-8")
+
+
+def _normal(data: dict[str, Any]) -> dict[str, Any]:
+    """Spec data with the docstring texts' line breaks inside paragraphs ignored: they are
+    re-wrapped when rendered."""
+    out = dict(data)
+    for key in ("description", "summary"):
+        if isinstance(out.get(key), str):
+            out[key] = [" ".join(p.split()) for p in out[key].split("\n\n")]
+    if out.get("module") == _snake(out["name"]):
+        out["module"] = None
+    return _code_normal(out)
+
+
+def _code_normal(value: Any) -> Any:
+    """Code strings as their syntax tree and comments: black's line breaks aside."""
+    if isinstance(value, dict):
+        return {k: _code_normal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_code_normal(v) for v in value]
+    if isinstance(value, str) and "\n" in value:
+        try:
+            tree = ast.dump(ast.parse(value))
+        except SyntaxError:
+            return value
+        comments = [
+            ln.strip() for ln in value.splitlines() if ln.strip().startswith("#")
+        ]
+        return (tree, comments)
+    return value
 
 
 def _spec_problems(result: LayerResult, exc: SpecError) -> None:
@@ -375,19 +450,19 @@ def _value(arg: dict[str, Any]) -> Any:
             lo = parsed[0] if parsed[0] is not None else lo
             hi = parsed[2] if parsed[2] is not None else hi
     if base == "int":
-        value = 4
-        if lo is not None and value < lo:
-            value = int(lo) + 1
-        if hi is not None and value > hi:
-            value = int(hi)
-        return value
+        number = 4
+        if lo is not None and number < lo:
+            number = int(lo) + 1
+        if hi is not None and number > hi:
+            number = int(hi)
+        return number
     if base == "float":
-        value = 0.5
-        if lo is not None and value <= lo:
-            value = float(lo) + 0.5
-        if hi is not None and value >= hi:
-            value = (float(hi) + (lo or 0.0)) / 2
-        return value
+        real = 0.5
+        if lo is not None and real <= lo:
+            real = float(lo) + 0.5
+        if hi is not None and real >= hi:
+            real = (float(hi) + (lo or 0.0)) / 2
+        return real
     return {
         "bool": True,
         "str": "a",

@@ -309,9 +309,6 @@ class _Reader:
                 f"it derives from {bases}: "
                 + not_yet("a base class other than keras.layers.Layer"),
             )
-        base = self.module.canonical(node.bases[0]) if node.bases else None
-        if base and base.split(".")[-1] != "Layer":
-            pass  # reported above through keras_base/unknown_bases
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if item.name in _NEVER:
@@ -394,7 +391,15 @@ class _Reader:
                 for node in ast.walk(item):
                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                         used.setdefault(node.id, node)
+        local = {
+            alias.asname or alias.name.split(".")[0]
+            for node in ast.walk(self.layer.node)
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for alias in node.names
+        }
         for name, node in used.items():
+            if name in local:
+                continue  # imported in the method itself: it travels with the body
             if name in defined:
                 self.refuse(
                     node,
@@ -718,11 +723,8 @@ class _Reader:
                 base = "float"
             if base is None and "choices" in entry:
                 kinds = {type(c) for c in entry["choices"]}
-                base = (
-                    {str: "str", int: "int", float: "float"}.get(kinds.pop())
-                    if len(kinds) == 1
-                    else None
-                )
+                only = kinds.pop() if len(kinds) == 1 else None
+                base = {str: "str", int: "int", float: "float"}.get(only)  # type: ignore[arg-type]
             if base is None and name == self.seed_generator:
                 base = "int"
             if base == "int" and entry.get("_float_bounds"):
@@ -749,6 +751,24 @@ class _Reader:
                 "the spec can say",
             )
             return
+        if base == "int" and isinstance(entry.get("range"), str):
+            # `x <= 0` on an int is `min: 1`: the same values, in the spec's plainer words
+            match = re.match(r"^\((-?\d+), inf\)$|^\(-inf, (-?\d+)\)$", entry["range"])
+            if match and match.group(1) is not None and "min" not in entry:
+                entry["min"] = int(match.group(1)) + 1
+                del entry["range"]
+            elif match and match.group(2) is not None and "max" not in entry:
+                entry["max"] = int(match.group(2)) - 1
+                del entry["range"]
+        if (
+            base == "int"
+            and not entry.get("_int")
+            and any(k in entry for k in ("min", "max", "range"))
+        ):
+            self.note(
+                f"argument `{name}`: the generated check also requires an int "
+                "(`isinstance`), as Keras's own layers do"
+            )
         spec: dict[str, Any] = {"type": base + (" | None" if nullable else "")}
         if has_default:
             spec["default"] = _json_value(value)
@@ -1115,6 +1135,21 @@ class _Reader:
             body = body[1:-1] + [ast.Return(ast.Name("outputs", ast.Load()))]
             ast.copy_location(body[-1], call.body[-1])
             body[-1].end_lineno = body[-1].lineno
+        elif (
+            self.target == "tf-keras"
+            and len(body) >= 3
+            and ast.unparse(body[0]) == "input_dtype = inputs.dtype"
+            and ast.unparse(body[1]) == "if input_dtype in (tf.float16, tf.bfloat16):\n"
+            "    inputs = tf.cast(inputs, tf.float32)"
+            and isinstance(body[-1], ast.Return)
+            and body[-1].value is not None
+            and ast.unparse(body[-1].value) == "tf.cast(outputs, input_dtype)"
+        ):
+            self.float32_internal = True  # tf-keras's spelling of the same casts
+            ret = ast.Return(ast.Name("outputs", ast.Load()))
+            ast.copy_location(ret, body[-1])
+            ret.end_lineno = ret.lineno
+            body = body[2:-1] + [ret]
         elif self.autocast_off:
             self.refuse(
                 call,
@@ -1221,9 +1256,10 @@ class _Reader:
     ) -> str | None:
         stmts = [*before, *branch]
         if training:
-            stmts = self._take_state(stmts, after)
-            if stmts is None:
+            kept = self._take_state(stmts, after)
+            if kept is None:
                 return None
+            stmts = kept
         else:
             self._state_outside(stmts)
         ends = bool(stmts) and _always_returns(stmts[-1])
@@ -1352,7 +1388,14 @@ class _Reader:
                     self.refuse(node, "`call` is a generator")
                     return None
         parts: list[str] = []
-        for stmt in stmts:
+        for i, stmt in enumerate(stmts):
+            if i and any(
+                not line.strip()
+                for line in self.lines[
+                    (stmts[i - 1].end_lineno or stmts[i - 1].lineno) : stmt.lineno - 1
+                ]
+            ):
+                parts.append("\n")  # a blank line between two statements stays
             if isinstance(stmt, ast.Return) or (
                 isinstance(stmt, ast.If) and _always_returns(stmt)
             ):
@@ -1746,9 +1789,9 @@ def _bounds(test: ast.expr) -> tuple[str, dict[str, Any]] | None:
             ops = [type(o) for o in inner.ops]
             if not all(o in (ast.Lt, ast.LtE) for o in ops):
                 return None
-            left = "[" if ops[0] is ast.LtE else "("
-            right = "]" if ops[1] is ast.LtE else ")"
-            return mid.id, {"range": f"{left}{_fmt(lo)}, {_fmt(hi)}{right}"}
+            opening = "[" if ops[0] is ast.LtE else "("
+            closing = "]" if ops[1] is ast.LtE else ")"
+            return mid.id, {"range": f"{opening}{_fmt(lo)}, {_fmt(hi)}{closing}"}
         if isinstance(inner, ast.Compare) and len(inner.ops) == 1:
             # not x >= v  == x < v
             flipped = {
@@ -1783,18 +1826,18 @@ def _bounds(test: ast.expr) -> tuple[str, dict[str, Any]] | None:
                     return None
                 return _bounds(ast.Compare(right, [new()], [left]))
             return None
-        value = _number(right)
-        if value is None:
+        bound = _number(right)
+        if bound is None:
             return None
         name = left.id
         if op is ast.Lt:
-            return name, {"min": value}
+            return name, {"min": bound}
         if op is ast.Gt:
-            return name, {"max": value}
+            return name, {"max": bound}
         if op is ast.LtE:
-            return name, {"range": f"({_fmt(value)}, inf)"}
+            return name, {"range": f"({_fmt(bound)}, inf)"}
         if op is ast.GtE:
-            return name, {"range": f"(-inf, {_fmt(value)})"}
+            return name, {"range": f"(-inf, {_fmt(bound)})"}
     return None
 
 

@@ -112,7 +112,7 @@ def adopt(
         except LintError as exc:
             if len(pairs) == 1:
                 raise
-            typer.echo(f"skipped: {exc.message}", err=True)
+            typer.echo(f"skipped: {exc.message}")
             bad = True
             continue
         seen += len(results)
@@ -141,7 +141,7 @@ def _one(
     if result.status == REFUSED:
         typer.echo(f"{name}: refused")
         for reason in result.reasons:
-            typer.echo(f"  {reason}", err=True)
+            typer.echo(f"  {reason}")
         return True
     plan = result.plan
     if show_diff:
@@ -149,7 +149,7 @@ def _one(
     if plan.conflicts:
         typer.echo(f"{name}: not adopted (conflict)")
         for change in plan.conflicts:
-            typer.echo(f"  {plan.display(change)}: {change.reason}", err=True)
+            typer.echo(f"  {plan.display(change)}: {change.reason}")
         return True
     proof = "not verified" + (" (--no-verify)" if write else "; --write proves it")
     if do_verify:
@@ -159,7 +159,7 @@ def _one(
         if failed:
             typer.echo(f"{name}: NOT equivalent, nothing written")
             for check in failed:
-                typer.echo(f"  {check}", err=True)
+                typer.echo(f"  {check}")
             return True
         backends = ", ".join(dict.fromkeys(c.backend for c in checks))
         proof = f"equivalent on {backends}: {len(checks)} checks"
@@ -172,7 +172,7 @@ def _one(
     else:
         typer.echo(f"{name}: {result.status} ({proof}); dry run, nothing written")
     for note in result.adoption.notes:
-        typer.echo(f"  note: {note}", err=True)
+        typer.echo(f"  note: {note}")
     return False
 
 
