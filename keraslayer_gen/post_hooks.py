@@ -5,8 +5,8 @@
 
 Each command runs once per klgen run, in order, in the repository root, with the planned
 layer and test files appended as arguments (as pre-commit appends the files it checks).
-It runs on copies: each file is staged as `<its folder>/.klgen-post-hooks-XXXXXXXX/<its
-name>`, beside where it lives, so that a tool finds the same configuration as on the real
+It runs on copies: each file is staged as `<its folder>/.klgen-post-hooks/<its name>`,
+beside where it lives, so that a tool finds the same configuration as on the real
 path (ruff, black and isort look for it from the file's folder upwards, and from the
 current folder), the same first-party packages (`src` is relative to the project root)
 and the same per-folder settings (`per-file-ignores = {"tests/*" = ...}`). What the hooks
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -29,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,8 +40,9 @@ from .diagnostics import KlgenError
 from .regions import RegionError, stamp
 
 KEY = "post_hooks"
-STAGING_PREFIX = ".klgen-post-hooks-"
+STAGING = ".klgen-post-hooks"  # the folder beside each planned file its copy goes in
 TIMEOUT = 300.0  # seconds, per command
+STALE = 2 * TIMEOUT + 60  # a staging folder this old (seconds) was left by a killed run
 EXAMPLE = 'post_hooks = ["ruff check --fix-only", "ruff format"]'
 _CODE_SUFFIXES = (".py", ".pyi", ".ipynb")
 _SHOWN_OUTPUT_LINES = 40
@@ -255,14 +258,13 @@ def _staged(root: Path, texts: dict[Path, str]) -> Iterator[dict[Path, Path]]:
             try:
                 if folder not in staging:
                     made.extend(_make_folders(folder))
-                    staging[folder] = Path(
-                        tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder)
-                    )
+                    staging[folder] = _staging_folder(folder)
                 if not os.path.lexists(real):
                     _create(real, data)
                     standins.append(real)
                 target = staging[folder] / real.name
                 target.write_bytes(data)
+                _content_time(target, data)
             except OSError as exc:
                 raise PostHookError(
                     [
@@ -289,6 +291,36 @@ def _create(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+
+
+def _staging_folder(folder: Path) -> Path:
+    """`folder/.klgen-post-hooks`: the same path every run, so that the tools' caches
+    (ruff's `.ruff_cache`, black's) keep one entry per file instead of gaining one per
+    run; a uniquely named one while another klgen run is using it."""
+    fixed = folder / STAGING
+    for _ in range(2):
+        try:
+            fixed.mkdir()
+            return fixed
+        except FileExistsError:
+            try:
+                age = time.time() - fixed.stat().st_mtime
+            except OSError:  # removed meanwhile: try again
+                continue
+            if age < STALE:
+                break
+            shutil.rmtree(fixed, ignore_errors=True)  # left by a run that was killed
+    return Path(tempfile.mkdtemp(prefix=f"{STAGING}-", dir=folder))
+
+
+def _content_time(path: Path, data: bytes) -> None:
+    """Give a staged copy a modification time made from its content. Tools cache a file
+    by its path and modification time (and size): the same text then finds its entry,
+    and a different one misses it, even within one second on a file system that keeps
+    whole seconds, where a real clock time could hit a stale entry."""
+    digest = int.from_bytes(hashlib.sha256(data).digest()[:8], "big")
+    seconds = 1_000_000_000 + digest % 500_000_000  # 2001..2017, whole seconds
+    os.utime(path, (seconds, seconds))
 
 
 def _make_folders(folder: Path) -> list[Path]:

@@ -5,6 +5,7 @@ a fixed point of ruff's import sorting. No Keras; ruff is this environment's."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen.post_hooks import (
-    STAGING_PREFIX,
+    STAGING,
     PostHookError,
     PostHooks,
     parse_post_hooks,
@@ -216,7 +217,7 @@ def test_one_invocation_on_staged_copies_beside_the_real_files(
             "src/demo/layers",
             "tests",
         ]
-        assert all(p.parent.name.startswith(STAGING_PREFIX) for p in staged)
+        assert all(p.parent.name == STAGING for p in staged)
         # The file `new` is about to create is there while the hooks run.
         assert call["real_exists"] == [True, True]
     for text in out.values():
@@ -226,6 +227,46 @@ def test_one_invocation_on_staged_copies_beside_the_real_files(
     assert layer.read_text(encoding="utf-8") == "old layer\n"
     assert not (root / "tests").exists()
     assert sorted(p.name for p in (root / "src/demo/layers").iterdir()) == ["scale.py"]
+
+
+def test_the_staging_folder_is_the_same_every_run_unless_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "hook.py").write_text(LOGGER, encoding="utf-8")
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv("HOOK_LOG", str(log))
+    hooks = hooks_of(tmp_path, [f"{PY} hook.py"])
+    texts = {tmp_path / "pkg/a.py": GENERATED}
+    (tmp_path / "pkg").mkdir()
+
+    def staged_folder() -> str:
+        run_post_hooks(hooks, texts)
+        last = json.loads(log.read_text().splitlines()[-1])
+        return Path(last["files"][0]).parent.name
+
+    assert staged_folder() == staged_folder() == STAGING  # the tools' caches: one entry
+    busy = tmp_path / "pkg" / STAGING
+    busy.mkdir()  # another klgen run is using it
+    name = staged_folder()
+    assert name.startswith(f"{STAGING}-") and busy.is_dir()
+    os.utime(busy, (1_000_000_000, 1_000_000_000))  # left behind by a killed run
+    assert staged_folder() == STAGING
+    assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == []
+
+
+@needs_ruff
+def test_tool_caches_never_serve_a_stale_result(tmp_path: Path) -> None:
+    """ruff keys its cache by path and modification time: two texts of the same size in
+    quick succession at the same staged path must each be formatted."""
+    hooks = hooks_of(tmp_path, [f"{shlex.quote(RUFF or 'ruff')} format"])
+    path = tmp_path / "a.py"
+    for before, after in [
+        ("x  =  [1,2]\n", "x = [1, 2]\n"),
+        ("y  =  [3,4]\n", "y = [3, 4]\n"),
+        ("x  =  [1,2]\n", "x = [1, 2]\n"),
+    ]:
+        assert run_post_hooks(hooks, {path: before}) == {path: after}
+    assert (tmp_path / ".ruff_cache").is_dir()  # the cache was in use
 
 
 def test_a_failing_hook_names_itself_and_shows_its_output(tmp_path: Path) -> None:
