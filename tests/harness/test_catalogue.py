@@ -9,6 +9,7 @@ import pytest
 from keraslayer_gen import api
 from keraslayer_gen.harness import (
     BACKENDS,
+    Report,
     expectations_for_target,
     installed_backends,
     resolve_target,
@@ -31,17 +32,24 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+#: One `verify` call per (folder, backend, full) for all the catalogue layers: one worker
+#: serves them all, as `klgen verify` does for the targets of one call.
+_REPORTS: dict[tuple[str, str, bool], Report] = {}
+
+
 def _verify(catalogue: Path, example: str, backend: str, full: bool):  # type: ignore[no-untyped-def]
     if backend not in installed_backends():
         pytest.skip(f"{backend} is not installed")
-    module = api.load_example(example).spec.module_name
-    target = resolve_target(str(catalogue / f"{module}.py"))
-    assert target.spec is not None and target.spec_label == f"example:{example}"
-    report = verify([(target, expectations_for_target(target))], backends=[backend],
-                    checks=select_checks(full=full), full=full)
-    layer = report.layers[0]
-    text = report.render()
-    assert report.exit_code == 0, text
+    key = (str(catalogue), backend, full)
+    if key not in _REPORTS:
+        targets = [resolve_target(str(catalogue / f"{api.load_example(e).spec.module_name}.py"))
+                   for e in EXAMPLES]
+        _REPORTS[key] = verify([(t, expectations_for_target(t)) for t in targets],
+                               backends=[backend], checks=select_checks(full=full), full=full)
+    layer = _REPORTS[key].layers[EXAMPLES.index(example)]
+    assert layer.spec == f"example:{example}"
+    text = Report([layer]).render()
+    assert layer.exit_code == 0, text
     for result in layer.results:
         assert result.status == "pass" or (
             result.status == "skip" and result.message
