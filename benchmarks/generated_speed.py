@@ -40,8 +40,8 @@ TARGET = 1.10
 #: catalogue example -> (generated class, its init, the Keras layer and its init, input).
 PAIRS: dict[str, dict[str, Any]] = {
     "group-normalization": {
-        "module": "group_norm",
-        "cls": "GroupNorm",
+        "module": "group_normalization",
+        "cls": "GroupNormalization",
         "init": {"groups": 8},
         "keras": "GroupNormalization",
         "keras_init": {"groups": 8, "epsilon": 1e-3},

@@ -1,8 +1,10 @@
 """Spec -> the context the templates receive: every decision made here, layout left to Jinja.
 
-This is template API version 1 (`TEMPLATE_API`): overlays may rely on every field of
-`LayerContext`, `ArgView` and `WeightView`. Fields are spelled for `target`: weight keywords
-and the input spec differ between Keras 3 and tf-keras (`tf_keras_idioms.py`).
+This is template API version 2 (`TEMPLATE_API`): overlays may rely on every field of
+`LayerContext`, `ArgView`, `CheckView`, `WeightView`, `ExampleView` and `DocView`, and on
+the macros of `templates/macros/` and the blocks of `templates/base/layer.py.jinja`
+(docs/templates.md). Fields are spelled for `target`: weight keywords and the input spec
+differ between Keras 3 and tf-keras (`tf_keras_idioms.py`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,35 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .docstring import class_docstring, module_docstring
+from .docstring import DocView, layer_doc
+from .formatting import LINE_LENGTH
+from .output_shape import expected_shape
 from .regions import USER_REGION_DEFAULT
 from .rules import parse_range
 from .spec import KERAS_OBJECT_MODULES, Arg, LayerSpec
 from .tf_keras_idioms import AGGREGATIONS, reads_name, returned, update_op
 
-TEMPLATE_API = 1
+TEMPLATE_API = 2
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """One argument check of `__init__`: `if <condition>: raise ValueError(...)`, the
+    message `Invalid value for argument `<name>`. Expected <expected>. Received: ...`.
+    """
+
+    name: str
+    condition: str  # Python source, true when the value is invalid
+    expected: str  # the clause after "Expected", without the final period
+
+
+@dataclass(frozen=True)
+class ExampleView:
+    """One example of the spec as the generated test runs it."""
+
+    id: str  # the pytest id: `4x10x8`, `4x10x8-mask`, `4x3x6-float64`
+    data: dict[str, Any]  # input_shape, init, mask, dtype
+    expected: dict[str, Any]  # what the spec knows of the layer built on this example
 
 
 @dataclass(frozen=True)
@@ -31,7 +55,7 @@ class ArgView:
     default: str  # Python source of the default, "" when required
     assign: str  # right-hand side of `self.<name> = ...`
     config: str  # value in `get_config`
-    checks: list[str]  # `if ...: raise ValueError(...)` blocks
+    checks: list[CheckView]  # rendered by `value_check` of macros/layer.jinja
     doc: str
 
 
@@ -64,14 +88,14 @@ class LayerContext:
     import_path: str
     package: str
     source: str  # what the header says the file was generated from
-    module_docstring: str
-    class_docstring: str
+    doc: DocView
     args: list[ArgView]
     weights: list[WeightView]
     seed_generator: str | None
     supports_masking: bool
     mask_in_call: bool
     input_spec: str | None
+    built_input_spec: str | None  # re-set at the end of `build`, with the known axes
     build_body: str | None
     training: bool
     call_body: str | Region | None
@@ -81,9 +105,11 @@ class LayerContext:
     float32_internal: bool
     compute_mask: str | None
     consume_mask: bool
-    output_shape: str | None  # None: same as the input
+    output_shape: str | None  # what `compute_output_shape` returns; None: the input's
     uses_ops: bool
+    keras_modules: list[str] = field(default_factory=list)  # `from keras import NAME`
     examples: list[dict[str, Any]] = field(default_factory=list)
+    example_views: list[ExampleView] = field(default_factory=list)
     test_region: Region = field(default_factory=lambda: Region("tests", ""))
     # What the tf-keras templates need beyond the fields above.
     updates: list[str] = field(default_factory=list)  # `add_update` ops, `state` order
@@ -110,79 +136,67 @@ def _number(value: float, base: str) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def _raise(name: str, expected: str) -> str:
-    """A Keras-worded `ValueError`: one string piece per clause, each fitting its line."""
-    pieces = [
-        f"Invalid value for argument `{name}`. ",
-        *_chunks(f"Expected {expected}. ", 56),
-    ]
-    body = "\n".join(f'    "{_escape(p)}"' for p in pieces)
-    return f'raise ValueError(\n{body}\n    f"Received: {name}={{{name}}}"\n)'
-
-
-def _chunks(text: str, width: int) -> list[str]:
-    """`text` in pieces of at most `width` characters, split between words."""
-    out: list[str] = []
-    line = ""
-    for word in text.split(" "):
-        if line and len(line) + len(word) > width:
-            out.append(line)
-            line = ""
-        line += word + " "
-    if line.strip():
-        out.append(line[:-1])
-    return out
-
-
-def _escape(text: str) -> str:
-    """Text as the inside of a plain (not f-) double-quoted string literal."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _checks(name: str, arg: Arg) -> list[str]:
+def _checks(name: str, arg: Arg) -> list[CheckView]:
+    """Keras's checks: an `int` argument is an `int` (`isinstance`, as Keras's `Dense`
+    checks `units`), merged with its bounds into one condition and one message."""
     base = arg.base_type
     guard = f"{name} is not None and " if arg.nullable else ""
-    checks: list[str] = []
+    checks: list[CheckView] = []
     if arg.choices is not None:
         options = ", ".join(repr(c) for c in arg.choices)
         cond = f"{name} not in ({options}{',' if len(arg.choices) == 1 else ''})"
-        checks.append(
-            f"if {guard}{cond}:\n    "
-            + _raise(name, f"one of {options}").replace("\n", "\n    ")
-        )
-    if arg.range is not None and (bounds := parse_range(arg.range)):
-        lo, lo_closed, hi, hi_closed = bounds
+        return [CheckView(name, guard + cond, f"one of {options}")]
+    # An int with bounds is an int first (Keras's `not isinstance(units, int) or units
+    # <= 0`); one without bounds (an axis, a seed) is left to the code that reads it.
+    integer = base == "int"
+    bounds: list[str] = []  # the conditions that make the value invalid
+    words: list[str] = []
+    if arg.range is not None and (parsed := parse_range(arg.range)):
+        lo, lo_closed, hi, hi_closed = parsed
         parts = []
         if lo is not None:
             parts.append(f"{_number(lo, base)} {'<=' if lo_closed else '<'} ")
         parts.append(name)
         if hi is not None:
             parts.append(f" {'<=' if hi_closed else '<'} {_number(hi, base)}")
-        cond = f"not {''.join(parts)}" if not guard else f"not ({''.join(parts)})"
-        checks.append(
-            f"if {guard}{cond}:\n    "
-            + _raise(name, f"a value in the interval {arg.range}").replace(
-                "\n", "\n    "
-            )
-        )
+        bounds.append(f"not {''.join(parts)}")
+        words.append(f"in the interval {arg.range}")
     for key, op, word in (("min", "<", ">="), ("max", ">", "<=")):
         bound = getattr(arg, key)
         if bound is not None:
             value = _number(bound, base)
-            checks.append(
-                f"if {guard}{name} {op} {value}:\n    "
-                + _raise(name, f"a value {word} {value}").replace("\n", "\n    ")
-            )
+            bounds.append(f"{name} {op} {value}")
+            words.append(f"{word} {value}")
+    if integer and bounds:
+        kind = _integer_kind(arg)
+        if kind is not None:
+            words = []
+        cond = " or ".join([f"not isinstance({name}, int)", *bounds])
+        if guard:
+            cond = f"{guard}({cond})"
+        expected = kind or " ".join(["an integer", " and ".join(words)]).strip()
+        return [CheckView(name, cond, expected)]
+    for cond, word in zip(bounds, words, strict=True):
+        wrapped = f"({cond})" if guard and cond.startswith("not ") else cond
+        checks.append(CheckView(name, guard + wrapped, f"a value {word}"))
     return checks
 
 
-def _arg_view(name: str, arg: Arg) -> ArgView:
+def _integer_kind(arg: Arg) -> str | None:
+    """`a positive integer` (min 1) or `a non-negative integer` (min 0), Keras's words."""
+    if arg.range is not None or arg.max is not None or arg.min is None:
+        return None
+    return {1: "a positive integer", 0: "a non-negative integer"}.get(int(arg.min))
+
+
+def _arg_view(name: str, arg: Arg, modules: set[str]) -> ArgView:
     base = arg.base_type
     assign, config = name, f"self.{name}"
     if base in KERAS_OBJECT_MODULES:
         module = KERAS_OBJECT_MODULES[base]
-        assign = f"keras.{module}.get({name})"
-        config = f"keras.{module}.serialize(self.{name})"
+        qualified = module if module in modules else f"keras.{module}"
+        assign = f"{qualified}.get({name})"
+        config = f"{qualified}.serialize(self.{name})"
     elif base in ("shape", "ints"):
         assign = f"tuple({name})" + (
             f" if {name} is not None else None" if arg.nullable else ""
@@ -259,23 +273,253 @@ def _weight_view(name: str, spec: LayerSpec, target: str) -> WeightView:
     )
 
 
-def _input_spec(spec: LayerSpec, target: str) -> str | None:
+def _input_spec_call(parts: list[str], target: str) -> str:
+    cls = "keras.layers.InputSpec" if target == "tf-keras" else "keras.InputSpec"
+    return f"{cls}({', '.join(parts)})"
+
+
+def _rank_parts(spec: LayerSpec) -> list[str]:
     s = spec.input_spec
     if s is None:
-        return None
-    parts = [
+        return []
+    return [
         f"{key}={getattr(s, key)}"
         for key in ("ndim", "min_ndim", "max_ndim")
         if getattr(s, key) is not None
     ]
+
+
+def _input_spec(spec: LayerSpec, target: str) -> str | None:
+    s = spec.input_spec
+    if s is None:
+        return None
+    parts = _rank_parts(spec)
     if s.axes:
-        items = ", ".join(
-            f"{axis}: {dim if isinstance(dim, int) else dim}"
-            for axis, dim in s.axes.items()
-        )
+        items = ", ".join(f"{axis}: {dim}" for axis, dim in s.axes.items())
         parts.append(f"axes={{{items}}}")
-    cls = "keras.layers.InputSpec" if target == "tf-keras" else "keras.InputSpec"
-    return f"{cls}({', '.join(parts)})"
+    return _input_spec_call(parts, target)
+
+
+def _axis_of(node: ast.AST) -> str | None:
+    """`K` of a weight dimension `input_shape[K]` (an int or `self.<arg>`), else None."""
+    if not (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "input_shape"
+    ):
+        return None
+    key = node.slice
+    if isinstance(key, ast.Constant) and type(key.value) is int:
+        return str(key.value)
+    if (
+        isinstance(key, ast.UnaryOp)
+        and isinstance(key.op, ast.USub)
+        and isinstance(key.operand, ast.Constant)
+        and type(key.operand.value) is int
+    ):
+        return f"-{key.operand.value}"
+    if (
+        isinstance(key, ast.Attribute)
+        and isinstance(key.value, ast.Name)
+        and key.value.id == "self"
+    ):
+        return ast.unparse(key)
+    return None
+
+
+def _named_axes(build: str) -> dict[str, str]:
+    """`NAME -> K` for each top-level `NAME = input_shape[K]` of the build body."""
+    try:
+        tree = ast.parse(build)
+    except SyntaxError:
+        return {}
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Subscript)
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "input_shape"
+            and not isinstance(node.value.slice, ast.Slice)
+        ):
+            found[node.targets[0].id] = ast.unparse(node.value.slice)
+    return found
+
+
+def _built_input_spec(spec: LayerSpec, target: str) -> str | None:
+    """Keras's `build` re-sets the input spec with the axes it built weights for
+    (`InputSpec(min_ndim=2, axes={-1: input_dim})` in `Dense`): another feature size in
+    a later call is then Keras's clear error, not a shape error deep in `call`. The axes
+    are those a weight shape reads as `input_shape[K]`; None when no weight does."""
+    args = set(spec.args)
+    named = _named_axes(spec.build or "")
+    axes: dict[str, str] = {}
+    for weight in spec.weights.values():
+        for dim in weight.shape:
+            if isinstance(dim, int):
+                continue
+            if dim in named:  # `channels = input_shape[axis]` in the build body
+                axes.setdefault(named[dim], dim)
+                continue
+            node = ast.parse(_dim(dim, args), mode="eval").body
+            axis = _axis_of(node)
+            if axis is not None:
+                axes.setdefault(axis, f"input_shape[{axis}]")
+    if not axes:
+        return None
+    declared = spec.input_spec.axes if spec.input_spec and spec.input_spec.axes else {}
+    items = {
+        str(axis): str(dim) if isinstance(dim, int) else f"self.{dim}"
+        for axis, dim in declared.items()
+    }
+    items.update(axes)
+    parts = _rank_parts(spec)
+    parts.append(f"axes={{{', '.join(f'{k}: {v}' for k, v in items.items())}}}")
+    return _input_spec_call(parts, target)
+
+
+class _TupleShape(ast.NodeTransformer):
+    """`input_shape` as a tuple where the expression slices or concatenates it (Keras
+    passes a tuple or a list; `list + tuple` fails), and nowhere else."""
+
+    def _wrap(self, node: ast.expr) -> ast.expr:
+        if isinstance(node, ast.Name) and node.id == "input_shape":
+            call = ast.Call(ast.Name("tuple", ast.Load()), [node], [])
+            return ast.copy_location(call, node)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.slice, ast.Slice):
+            node.value = self._wrap(node.value)
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        node.left, node.right = self._wrap(node.left), self._wrap(node.right)
+        return node
+
+    def visit_Starred(self, node: ast.Starred) -> ast.AST:
+        self.generic_visit(node)
+        node.value = self._wrap(node.value)
+        return node
+
+
+def _returned_shape(expr: str) -> str:
+    """What `compute_output_shape` returns, without rebinding its argument."""
+    tree = _TupleShape().visit(ast.parse(expr.strip(), mode="eval"))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _modules(spec: LayerSpec, target: str, *, uses_ops: bool) -> list[str]:
+    """The Keras modules imported by name (`from keras import initializers`, as Keras's
+    own layers read), `ops` among them on Keras 3 when the layer uses it; a module an
+    argument name would shadow in `__init__` stays qualified (`keras.initializers.get`).
+    """
+    wanted = {
+        KERAS_OBJECT_MODULES[a.base_type]
+        for a in spec.args.values()
+        if a.base_type in KERAS_OBJECT_MODULES
+    }
+    found = {m for m in wanted if m not in spec.args}
+    if target == "keras3":  # used in `call` and `build`, where no argument shadows them
+        if spec.float32_internal:
+            found.add("backend")  # backend.result_type(inputs.dtype, "float32")
+        if uses_ops:
+            found.add("ops")
+    # One `from keras import a, b` line, as import sorters (ruff's default `I`) want it,
+    # that black leaves on one line: what does not fit stays qualified.
+    package = "keras" if target == "keras3" else "tf_keras"
+    for module in ("backend", "activations", "constraints", "regularizers"):
+        if len(f"from {package} import {', '.join(sorted(found))}") <= LINE_LENGTH:
+            break
+        found.discard(module)
+    return sorted(found)
+
+
+def _arg_value(spec: LayerSpec, name: str, init: dict[str, Any]) -> Any:
+    if name in init:
+        return init[name]
+    arg = spec.args.get(name)
+    return None if arg is None or arg.required else arg.default
+
+
+def _example_view(spec: LayerSpec, index: int, ids: list[str]) -> ExampleView:
+    """An example and what the spec knows of it: the output shape (None when the
+    expression needs Keras to evaluate), the weights its `init` creates, the seed
+    generators, the regularization losses (None when a body adds losses itself)."""
+    example = spec.examples[index]
+    init = dict(example.init)
+    active = [
+        w
+        for w in spec.weights.values()
+        if w.when is None or bool(_arg_value(spec, w.when, init))
+    ]
+    if spec.output_shape == "same":
+        output: tuple[int | None, ...] | None = tuple(example.input_shape)
+    else:
+        attrs = {name: _arg_value(spec, name, init) for name in spec.args}
+        output = expected_shape(spec.output_shape, example.input_shape, attrs)
+    code = " ".join(
+        c or ""
+        for c in (
+            spec.build,
+            spec.compute_mask,
+            *(
+                (spec.call.body, spec.call.training, spec.call.inference)
+                if spec.call
+                else ()
+            ),
+        )
+    )
+    losses = None
+    if "add_loss" not in code:
+        losses = sum(
+            1
+            for w in active
+            if w.regularizer is not None
+            and (
+                w.regularizer not in spec.args
+                or _arg_value(spec, w.regularizer, init) is not None
+            )
+        )
+    return ExampleView(
+        id=ids[index],
+        data=example.model_dump(),
+        expected={
+            "output_shape": output,
+            "trainable_weights": sum(1 for w in active if w.trainable),
+            "non_trainable_weights": sum(1 for w in active if not w.trainable),
+            "seed_generators": 1 if spec.seed_generator else 0,
+            "losses": losses,
+        },
+    )
+
+
+def _example_ids(spec: LayerSpec) -> list[str]:
+    """Readable pytest ids from the examples' shapes (`2x5x8-mask`), unique."""
+    ids = []
+    for example in spec.examples:
+        parts = ["x".join(str(d) for d in example.input_shape)]
+        if example.mask:
+            parts.append("mask")
+        if example.dtype != "float32":
+            parts.append(example.dtype)
+        ids.append("-".join(parts))
+    seen: dict[str, int] = {}
+    for i in ids:
+        seen[i] = seen.get(i, 0) + 1
+    counts: dict[str, int] = {}
+    unique = []
+    for i in ids:
+        if seen[i] > 1:
+            counts[i] = counts.get(i, 0) + 1
+            unique.append(f"{i}-{counts[i]}")
+        else:
+            unique.append(i)
+    return unique
 
 
 def _body(code: str | None, region: str, regions: dict[str, str]) -> str | Region:
@@ -322,6 +566,8 @@ def build_context(
     ]
     code += [*state.values(), compute_mask or "", spec.build or ""]
     uses_ops = spec.float32_internal or any(_OPS.search(c) for c in code)
+    modules = _modules(spec, target, uses_ops=uses_ops)
+    ids = _example_ids(spec)
     shape_code = [spec.build or ""]
     shape_code += [
         d for w in spec.weights.values() for d in w.shape if isinstance(d, str)
@@ -336,14 +582,14 @@ def build_context(
         import_path=import_path,
         package=package,
         source=source,
-        module_docstring=module_docstring(spec),
-        class_docstring=class_docstring(spec, mask_in_call=mask_in_call),
-        args=[_arg_view(n, a) for n, a in spec.args.items()],
+        doc=layer_doc(spec, mask_in_call=mask_in_call),
+        args=[_arg_view(n, a, set(modules)) for n, a in spec.args.items()],
         weights=[_weight_view(n, spec, target) for n in spec.weights],
         seed_generator=spec.seed_generator,
         supports_masking=spec.masking != "none",
         mask_in_call=mask_in_call,
         input_spec=_input_spec(spec, target),
+        built_input_spec=_built_input_spec(spec, target),
         build_body=spec.build.strip("\n") if spec.build else None,
         training=spec.training,
         call_body=call_body,
@@ -353,9 +599,13 @@ def build_context(
         float32_internal=spec.float32_internal,
         compute_mask=compute_mask.strip("\n") if compute_mask else None,
         consume_mask=spec.masking == "consume",
-        output_shape=None if spec.output_shape == "same" else spec.output_shape,
+        output_shape=(
+            None if spec.output_shape == "same" else _returned_shape(spec.output_shape)
+        ),
         uses_ops=uses_ops,
+        keras_modules=modules,
         examples=[e.model_dump() for e in spec.examples],
+        example_views=[_example_view(spec, i, ids) for i in range(len(spec.examples))],
         updates=[update_op(weight, expr) for weight, expr in state.items()],
         uses_backend=spec.training or any(_BACKEND.search(c) for c in code),
         build_reads_shape=any(reads_name(c, "input_shape") for c in shape_code),

@@ -11,6 +11,7 @@ from pathlib import Path
 import jinja2
 
 from .context import LayerContext
+from .docstring import wrap
 from .formatting import FormatError, cache_dir, format_code
 from .overlay import BUILTIN_PREFIX, Overlay, load_overlay, mark
 from .regions import splice, stamp
@@ -41,6 +42,22 @@ def _pyrepr(value: object) -> str:
     return repr(value)
 
 
+def _string_pieces(text: str, width: int = 56) -> list[str]:
+    """`text` as double-quoted plain string literals of at most `width` characters of
+    text each, split after a space: the pieces of a long message, implicitly joined."""
+    pieces: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if line and len(line) + len(word) > width:
+            pieces.append(line)
+            line = ""
+        line += word + " "
+    if line.strip():
+        pieces.append(line[:-1])
+    escaped = (p.replace("\\", "\\\\").replace('"', '\\"') for p in pieces)
+    return [f'"{p}"' for p in escaped]
+
+
 @lru_cache(maxsize=8)
 def environment(
     overlay: str | None = None, fingerprint: str = ""
@@ -67,6 +84,8 @@ def environment(
     )
     env.filters["pyrepr"] = _pyrepr
     env.filters["indent_code"] = _indent_code
+    env.filters["wrap"] = wrap
+    env.filters["string_pieces"] = _string_pieces
     env.bytecode_cache = _bytecode_cache(env)
     return env
 
@@ -161,4 +180,3 @@ def render_file(
         text = mark(text, used.digest)
     text = splice(text, regions)
     return Rendered(kind, stamp(text))
-

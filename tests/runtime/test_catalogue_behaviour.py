@@ -16,10 +16,10 @@ def _np(x) -> np.ndarray:
 
 
 def test_group_normalization_gives_zero_mean_unit_variance_per_group(load_layer):
-    GroupNorm = load_layer("group-normalization")
+    GroupNormalization = load_layer("group-normalization")
     rng = np.random.default_rng(1)
     x = (rng.normal(size=(3, 5, 8)) * 4.0 + 7.0).astype("float32")
-    layer = GroupNorm(groups=4, epsilon=1e-6)
+    layer = GroupNormalization(groups=4, epsilon=1e-6)
     y = _np(layer(x))
     grouped = y.reshape(3, 5, 4, 2)  # channels last, 4 groups of 2 channels
     np.testing.assert_allclose(grouped.mean(axis=(1, 3)), 0.0, atol=1e-4)
@@ -27,20 +27,20 @@ def test_group_normalization_gives_zero_mean_unit_variance_per_group(load_layer)
 
 
 def test_group_normalization_channels_first(load_layer):
-    GroupNorm = load_layer("group-normalization")
+    GroupNormalization = load_layer("group-normalization")
     x = np.random.default_rng(2).normal(size=(2, 6, 5)).astype("float32") * 3 + 1
-    y = _np(GroupNorm(groups=3, axis=1, epsilon=1e-6)(x))
+    y = _np(GroupNormalization(groups=3, axis=1, epsilon=1e-6)(x))
     grouped = y.reshape(2, 3, 2, 5)
     np.testing.assert_allclose(grouped.mean(axis=(2, 3)), 0.0, atol=1e-4)
     np.testing.assert_allclose(grouped.var(axis=(2, 3)), 1.0, atol=1e-3)
 
 
 def test_group_normalization_rejects_indivisible_channels(load_layer):
-    GroupNorm = load_layer("group-normalization")
+    GroupNormalization = load_layer("group-normalization")
     with pytest.raises(ValueError, match="multiple of the number of groups"):
-        GroupNorm(groups=4).build((2, 5, 6))
+        GroupNormalization(groups=4).build((2, 5, 6))
     with pytest.raises(ValueError, match="Invalid value for argument `groups`"):
-        GroupNorm(groups=0)
+        GroupNormalization(groups=0)
 
 
 def test_masked_average_pooling_equals_numpy_masked_mean(load_layer):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from keraslayer_gen.context import TEMPLATE_API
 from keraslayer_gen.render import builtin_templates
 
 # The temporary git repositories of tests/repo (their fixtures, shared).
@@ -16,7 +17,7 @@ from tests.repo.conftest import GitRepo, Result, klgen_cache, make_repo  # noqa:
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_OVERLAY = ROOT / "examples" / "overlays" / "licence-and-repr"
-DECLARED = "template_api = 1\n"
+DECLARED = f"template_api = {TEMPLATE_API}\n"
 LICENCE = "# Copyright 2026 Test Corp. All rights reserved."
 HEADER = f"""\
 {{% from "klgen/macros/header.jinja" import header as klgen_header %}}

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from keraslayer_gen.context import TEMPLATE_API
 from keraslayer_gen.overlay import builtin_names
 
 from .conftest import HEADER, builtin, klgen
 
 BUILTINS = [
+    "base/layer.py.jinja",
     "keras3/layer.py.jinja",
     "keras3/test_layer.py.jinja",
+    "macros/docstring.jinja",
     "macros/header.jinja",
+    "macros/layer.jinja",
     "macros/regions.jinja",
     "tf_keras/layer.py.jinja",
     "tf_keras/test_layer.py.jinja",
@@ -26,7 +30,7 @@ def test_list_shows_the_built_ins_and_what_an_overlay_overrides(
     plain = klgen("templates", "list", cwd=tmp_path)
     assert plain.code == 0
     assert plain.out.splitlines() == [
-        "klgen's templates (template API 1); no overlay:",
+        f"klgen's templates (template API {TEMPLATE_API}); no overlay:",
         *(f"  {name}" for name in BUILTINS),
     ]
 
@@ -42,7 +46,8 @@ def test_list_shows_the_built_ins_and_what_an_overlay_overrides(
     assert result.code == 0
     lines = result.out.splitlines()
     assert lines[0].startswith(
-        "klgen's templates (template API 1); overlay overlay (template_api: 1, digest "
+        f"klgen's templates (template API {TEMPLATE_API}); overlay overlay "
+        f"(template_api: {TEMPLATE_API}, digest "
     )
     assert (
         "  macros/header.jinja           overridden by overlay/macros/header.jinja"
@@ -67,7 +72,8 @@ def test_list_reads_the_configured_overlay(
     result = klgen("templates", "list", cwd=tmp_path / "klgen_templates" / "macros")
     assert result.code == 0
     assert (
-        f"overlay {tmp_path / 'klgen_templates'} (template_api: 1, digest" in result.out
+        f"overlay {tmp_path / 'klgen_templates'} (template_api: {TEMPLATE_API}, digest"
+        in result.out
     )
     assert "  macros/header.jinja           overridden by header.jinja\n" in result.out
 
@@ -87,7 +93,7 @@ def test_eject_copies_a_built_in_and_declares_the_api(tmp_path: Path) -> None:
     assert (
         (tmp_path / "mine" / "klgen-templates.toml")
         .read_text()
-        .endswith("template_api = 1\n")
+        .endswith(f"template_api = {TEMPLATE_API}\n")
     )
 
     again = klgen(

@@ -29,9 +29,16 @@ def _header(first_line: str) -> str:
 
 
 def _layer_without_colon() -> tuple[str, int]:
-    """klgen's Keras 3 layer template with a `__repr__` missing its colon; its line."""
-    text = builtin("keras3/layer.py.jinja")
-    text += "\n    def __repr__(self)\n        return 'x'\n"
+    """An overlay of klgen's Keras 3 layer template adding a `__repr__` that misses its
+    colon; the line of that `def`."""
+    text = (
+        '{% extends "klgen/keras3/layer.py.jinja" %}\n'
+        "{% block extra_methods %}\n"
+        "\n"
+        "    def __repr__(self)\n"
+        "        return 'x'\n"
+        "{% endblock %}\n"
+    )
     line = text.splitlines().index("    def __repr__(self)") + 1
     return text, line
 
@@ -129,20 +136,34 @@ def test_invalid_python_names_the_template_line_and_the_generated_line(
 def test_ruff_and_lint_failures_name_the_template_and_generated_file(
     overlay: Callable[..., Path], tmp_path: Path
 ) -> None:
-    text = builtin("keras3/layer.py.jinja")
-    text = text.replace("import keras\n", "import keras\nimport os\n", 1)
-    text = text.replace(
-        "{% for arg in ctx.args %}\n            {{ arg.name | pyrepr }}: {{ arg.config }},"
-        "\n{% endfor %}\n",
-        "",
+    base = builtin("base/layer.py.jinja")
+    get_config = base[base.index("{% block get_config %}") :]
+    get_config = get_config[: get_config.index("{% endblock %}") + len("{% endblock %}")]
+    text = (
+        '{% extends "klgen/keras3/layer.py.jinja" %}\n'
+        "{% block imports %}\n"
+        "{{ super() -}}\n"
+        "import os\n"
+        "{% endblock %}\n"
+        + get_config.replace(
+            "{% for arg in ctx.args %}\n            {{ arg.name | pyrepr }}: "
+            "{{ arg.config }},\n{% endfor %}\n",
+            "",
+        )
+        + "\n"
     )
+    assert "arg.config" not in text
     line = text.splitlines().index("import os") + 1
     overlay({"keras3/layer.py.jinja": text})
     result = klgen("templates", "check", "overlay", "--example", "dense", cwd=tmp_path)
     assert result.code == 1, result.text
+    rendered = klgen(
+        "new", "--example", "dense", "--templates", "overlay", "--stdout", cwd=tmp_path
+    ).out.splitlines()
+    generated = rendered.index("import os") + 1
     assert (
-        f"overlay/keras3/layer.py.jinja:{line}: dense.py:8:8: ruff F401 [*] `os` "
-        "imported but unused [example:dense, keras3]"
+        f"overlay/keras3/layer.py.jinja:{line}: dense.py:{generated}:8: ruff F401 [*] "
+        "`os` imported but unused [example:dense, keras3]"
     ) in result.out
     assert "dense.py:" in result.out and (
         "config-complete: `Dense.get_config()` does not return `units`" in result.out
@@ -198,12 +219,14 @@ def test_templates_check_verify_stops_a_contract_break_only_keras_sees(
 ) -> None:
     """Valid, lint-clean code whose `compute_output_shape` is wrong: only the runtime
     contract finds it, with the template and the example."""
-    text = builtin("keras3/layer.py.jinja")
-    broken = text.replace(
-        "{% else %}\n        return input_shape\n",
-        "{% else %}\n        return tuple(input_shape)[:-1]\n",
+    broken = (
+        '{% extends "klgen/keras3/layer.py.jinja" %}\n'
+        "{% block compute_output_shape %}\n"
+        "\n"
+        "    def compute_output_shape(self, input_shape):\n"
+        "        return tuple(input_shape)[:-1]\n"
+        "{% endblock %}\n"
     )
-    assert broken != text
     overlay({"keras3/layer.py.jinja": broken})
     args = ("templates", "check", "overlay", "--example", "decaying-dropout")
     assert klgen(*args, cwd=tmp_path).code == 0  # statically, nothing is wrong

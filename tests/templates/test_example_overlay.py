@@ -1,11 +1,13 @@
-"""The documented example overlay (a licence header and `__repr__` on every layer), the
-documented template API, and the check of an overlay without Keras."""
+"""The documented example overlay (a licence header and `__repr__` on every layer, added
+through the blocks of klgen's templates), the documented template API and its blocks, and
+the check of an overlay without Keras."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,36 +15,73 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.context import ArgView, LayerContext, WeightView
+from keraslayer_gen.context import (
+    TEMPLATE_API,
+    ArgView,
+    CheckView,
+    ExampleView,
+    LayerContext,
+    WeightView,
+)
+from keraslayer_gen.docstring import DocItem, DocView
+from keraslayer_gen.overlay import load_overlay
 from keraslayer_gen.project import out_layout
 
-from .conftest import EXAMPLE_OVERLAY, ROOT, builtin, klgen
+from .conftest import EXAMPLE_OVERLAY, ROOT, builtin, klgen, write_overlay
 
 DOCS = ROOT / "docs" / "templates.md"
 LICENCE = "# Copyright 2026 The Example Team. All rights reserved."
-REPR_TEMPLATE = """
-    def __repr__(self):
-        fields = {
-            "name": self.name,
-{# Plain arguments only: Keras objects (initializers, ...) have long reprs. #}
-{% for arg in ctx.args if arg.config == "self." ~ arg.name %}
-            {{ arg.name | pyrepr }}: self.{{ arg.name }},
-{% endfor %}
-        }
-        args = ", ".join(f"{key}={value!r}" for key, value in fields.items())
-        return f"{type(self).__name__}({args})"
-"""
+_BLOCK = re.compile(r"{%-?\s*block\s+(\w+)\s*-?%}")
 
 
-def test_the_example_layer_templates_are_klgen_s_plus_repr() -> None:
-    """When klgen's own layer templates change, re-eject them into the example."""
+def _blocks() -> list[str]:
+    return _BLOCK.findall(builtin("base/layer.py.jinja"))
+
+
+def test_the_example_layer_templates_extend_klgen_s_and_are_documented() -> None:
+    """The example adds its method through a block, so it never copies klgen's text
+    (nothing to re-eject when klgen changes); the docs show its files as they are."""
+    docs = DOCS.read_text(encoding="utf-8")
     for target in ("keras3", "tf_keras"):
-        name = f"{target}/layer.py.jinja"
-        text = (EXAMPLE_OVERLAY / name).read_text(encoding="utf-8")
-        assert (
-            text == builtin(name) + REPR_TEMPLATE
-        ), f"re-eject {name} into the example"
-        assert REPR_TEMPLATE in DOCS.read_text(encoding="utf-8")
+        text = (EXAMPLE_OVERLAY / target / "layer.py.jinja").read_text(encoding="utf-8")
+        assert text.startswith(f'{{% extends "klgen/{target}/layer.py.jinja" %}}\n')
+        assert len(text.splitlines()) <= 6
+        assert _BLOCK.findall(text) == ["extra_methods"]
+        assert text in docs.replace("TARGET", target)
+    for name in ("macros/repr.jinja", "macros/header.jinja"):
+        assert (EXAMPLE_OVERLAY / name).read_text(encoding="utf-8") in docs, name
+
+
+def test_every_block_is_documented_and_super_keeps_klgen_s_text(tmp_path: Path) -> None:
+    """An overlay overriding every block with `{{ super() }}` renders klgen's own files
+    byte for byte (but the overlay's digest line): each block is an extension point
+    that loses nothing, and docs/templates.md lists each of them."""
+    blocks = _blocks()
+    docs = DOCS.read_text(encoding="utf-8")
+    for block in blocks:
+        assert f"| `{block}` |" in docs, f"docs/templates.md: block {block}"
+    for extra in ("header", "imports", "decorator", "docstring", "init_signature"):
+        assert extra in blocks
+    files = {
+        f"{target}/layer.py.jinja": f'{{% extends "klgen/{target}/layer.py.jinja" %}}\n'
+        + "".join(
+            f"{{% block {b} %}}{{{{ super() }}}}{{% endblock %}}\n" for b in blocks
+        )
+        for target in ("keras3", "tf_keras")
+    }
+    folder = load_overlay(write_overlay(tmp_path / "every-block", files))
+    for name in api.example_names():
+        source = api.load_example(name)
+        for target in ("keras3", "tf-keras"):
+            layout = out_layout(Path("/nonexistent"))
+            plain = api.plan_layer(source, layout, target=target).changes[0].text
+            through = api.plan_layer(source, layout, target=target, overlay=folder)
+            assert _code(through.changes[0].text) == _code(plain), (name, target)
+
+
+def _code(text: str) -> str:
+    """A generated file without the lines that record how it was made."""
+    return re.sub(r"^# klgen-(digest|templates): .*\n", "", text, flags=re.MULTILINE)
 
 
 @pytest.mark.parametrize("target", ["keras3", "tf-keras"])
@@ -114,10 +153,17 @@ def test_the_docs_describe_every_field_of_the_template_api() -> None:
     docs = DOCS.read_text(encoding="utf-8")
     for field in dataclasses.fields(LayerContext):
         assert f"| `{field.name}` |" in docs, f"docs/templates.md: ctx.{field.name}"
-    for view in (ArgView, WeightView):
+    for view in (ArgView, CheckView, WeightView, ExampleView, DocView, DocItem):
+        assert f"`{view.__name__}`" in docs, f"docs/templates.md: {view.__name__}"
         for field in dataclasses.fields(view):
             assert f"`{field.name}`" in docs, f"docs/templates.md: {view.__name__}"
-    assert "template_api = 1" in docs
+    assert f"template_api = {TEMPLATE_API}" in docs
+    assert f"### The template API, version {TEMPLATE_API}" in docs
+    assert (
+        (EXAMPLE_OVERLAY / "klgen-templates.toml")
+        .read_text(encoding="utf-8")
+        .endswith(f"template_api = {TEMPLATE_API}\n")
+    )
 
 
 @pytest.mark.harness

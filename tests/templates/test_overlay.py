@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen import api
+from keraslayer_gen.context import TEMPLATE_API
 from keraslayer_gen.diagnostics import KlgenError
 from keraslayer_gen.overlay import (
     load_overlay,
@@ -52,17 +53,25 @@ def test_digest_covers_names_and_contents_but_not_hidden_files(
 
 def test_the_declaration_of_the_template_api(overlay: Callable[..., Path]) -> None:
     silent = load_overlay(overlay({}))
-    assert silent.template_api == 1 and silent.warnings() == []
+    assert silent.template_api == TEMPLATE_API and silent.warnings() == []
 
     undeclared = load_overlay(overlay({"a.jinja": ""}, name="none", declare=False))
     (warning,) = undeclared.warnings()
     assert "does not declare the template API" in warning
-    assert "add `template_api = 1` to" in warning and "klgen-templates.toml" in warning
+    assert f"add `template_api = {TEMPLATE_API}` to" in warning
+    assert "klgen-templates.toml" in warning
 
-    newer = load_overlay(overlay({"klgen-templates.toml": "template_api = 2\n"}, "new"))
+    declared = f"template_api = {TEMPLATE_API + 1}\n"
+    newer = load_overlay(overlay({"klgen-templates.toml": declared}, "new"))
     (warning,) = newer.warnings()
-    assert "written for template API 2" in warning
-    assert "renders with template API 1" in warning and "upgrade klgen" in warning
+    assert f"written for template API {TEMPLATE_API + 1}" in warning
+    assert f"renders with template API {TEMPLATE_API}" in warning
+    assert "upgrade klgen" in warning
+
+    older = load_overlay(overlay({"klgen-templates.toml": "template_api = 1\n"}, "old"))
+    (warning,) = older.warnings()
+    assert "written for template API 1" in warning
+    assert f"port it to API {TEMPLATE_API}" in warning
 
 
 @pytest.mark.parametrize(

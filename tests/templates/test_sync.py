@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from keraslayer_gen.context import TEMPLATE_API
 from keraslayer_gen.overlay import load_overlay, recorded_overlay
 
 from .conftest import HEADER, LICENCE, GitRepo, write_overlay
@@ -109,5 +110,5 @@ def test_an_overlay_for_another_template_api_warns_on_every_command(
         result = repo.klgen(*args, code=code)
         assert (
             "warning: klgen_templates/klgen-templates.toml: written for template API 7, "
-            "but this klgen renders with template API 1"
+            f"but this klgen renders with template API {TEMPLATE_API}"
         ) in result.err

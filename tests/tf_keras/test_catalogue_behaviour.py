@@ -14,10 +14,10 @@ pytestmark = pytest.mark.backend
 
 
 def test_group_normalization_gives_zero_mean_unit_variance_per_group(tf, load_layer):
-    GroupNorm = load_layer("group-normalization")
+    GroupNormalization = load_layer("group-normalization")
     rng = np.random.default_rng(1)
     x = (rng.normal(size=(3, 5, 8)) * 4.0 + 7.0).astype("float32")
-    layer = GroupNorm(groups=4, epsilon=1e-6)
+    layer = GroupNormalization(groups=4, epsilon=1e-6)
     for y in (layer(x).numpy(), tf.function(layer)(x).numpy()):
         grouped = y.reshape(3, 5, 4, 2)  # channels last, 4 groups of 2 channels
         np.testing.assert_allclose(grouped.mean(axis=(1, 3)), 0.0, atol=1e-4)
@@ -25,22 +25,22 @@ def test_group_normalization_gives_zero_mean_unit_variance_per_group(tf, load_la
 
 
 def test_group_normalization_channels_first(load_layer):
-    GroupNorm = load_layer("group-normalization")
+    GroupNormalization = load_layer("group-normalization")
     x = np.random.default_rng(2).normal(size=(2, 6, 5)).astype("float32") * 3 + 1
-    y = GroupNorm(groups=3, axis=1, epsilon=1e-6)(x).numpy()
+    y = GroupNormalization(groups=3, axis=1, epsilon=1e-6)(x).numpy()
     grouped = y.reshape(2, 3, 2, 5)
     np.testing.assert_allclose(grouped.mean(axis=(2, 3)), 0.0, atol=1e-4)
     np.testing.assert_allclose(grouped.var(axis=(2, 3)), 1.0, atol=1e-3)
 
 
 def test_group_normalization_rejects_indivisible_channels(tf, load_layer):
-    GroupNorm = load_layer("group-normalization")
+    GroupNormalization = load_layer("group-normalization")
     with pytest.raises(ValueError, match=r"multiple of the number of groups"):
-        GroupNorm(groups=4).build((2, 5, 6))
+        GroupNormalization(groups=4).build((2, 5, 6))
     with pytest.raises(ValueError, match=r"Received: input_shape=\(None, 5, 6\)"):
-        GroupNorm(groups=4).build(tf.TensorShape([None, 5, 6]))
+        GroupNormalization(groups=4).build(tf.TensorShape([None, 5, 6]))
     with pytest.raises(ValueError, match="Invalid value for argument `groups`"):
-        GroupNorm(groups=0)
+        GroupNormalization(groups=0)
 
 
 def test_masked_average_pooling_equals_numpy_masked_mean(tf, load_layer):
