@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.formatting import format_code
+from keraslayer_gen.formatting import LINE_LENGTH, format_code
 from tests.golden.regen import TARGETS, folder, render_all
 
 FIX = "regenerate with `python -m tests.golden.regen` and review the diff"
@@ -60,3 +61,25 @@ def test_generated_code_is_ruff_clean() -> None:
 
 def test_output_is_deterministic() -> None:
     assert render_all("keras3") == render_all("keras3")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_no_golden_line_is_longer_than_the_line_length(target: str) -> None:
+    """Black leaves strings, comments and docstrings alone: klgen wraps them itself."""
+    for path in sorted(folder(target).glob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert (
+                len(line) <= LINE_LENGTH
+            ), f"{path.name}:{number}: {len(line)} columns"
+
+
+def test_no_layer_has_a_module_docstring_and_the_tests_cite_existing_docs() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for target in TARGETS:
+        for path in sorted(folder(target).glob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            if not path.name.startswith("test_"):
+                assert ast.get_docstring(ast.parse(text)) is None, path.name
+            for cited in ("docs/contract.md", "CONTRACT.md"):
+                if cited in text:
+                    assert (root / cited).is_file(), f"{path.name} cites {cited}"
