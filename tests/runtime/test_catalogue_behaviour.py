@@ -15,6 +15,11 @@ def _np(x) -> np.ndarray:
     return np.asarray(ops.convert_to_numpy(x))
 
 
+def _np64(x) -> np.ndarray:
+    assert str(x.dtype).endswith("float64"), x.dtype
+    return np.asarray(ops.convert_to_numpy(x))
+
+
 def test_group_normalization_gives_zero_mean_unit_variance_per_group(load_layer):
     GroupNormalization = load_layer("group-normalization")
     rng = np.random.default_rng(1)
@@ -41,6 +46,44 @@ def test_group_normalization_rejects_indivisible_channels(load_layer):
         GroupNormalization(groups=4).build((2, 5, 6))
     with pytest.raises(ValueError, match="Invalid value for argument `groups`"):
         GroupNormalization(groups=0)
+    with pytest.raises(ValueError, match="Expected a positive integer"):
+        GroupNormalization(groups=2.0)
+
+
+def test_group_normalization_refuses_an_out_of_range_axis_as_keras_does(load_layer):
+    GroupNormalization = load_layer("group-normalization")
+    with pytest.raises(ValueError, match=r"Axis 4 is out of bounds for input shape"):
+        GroupNormalization(groups=2, axis=4).build((2, 6, 4))
+    with pytest.raises(ValueError, match="not the batch axis"):
+        GroupNormalization(groups=2, axis=-3).build((2, 6, 4))
+
+
+def test_built_layers_check_the_feature_size_they_were_built_for(load_layer):
+    """`build` re-sets the input spec with the known axis, as Keras's `Dense` does."""
+    Dense = load_layer("dense")
+    layer = Dense(3)
+    layer(np.zeros((2, 4), dtype="float32"))
+    with pytest.raises(ValueError, match="incompatible with the layer"):
+        layer(np.zeros((2, 5), dtype="float32"))
+    with pytest.raises(ValueError, match="Expected a positive integer"):
+        Dense(2.5)
+    with pytest.raises(ValueError, match="Received: units=3"):
+        Dense("3")
+
+
+def test_float32_internal_keeps_float64_precision(load_layer):
+    """Computed in `result_type(inputs.dtype, "float32")`: a float64 layer normalizes
+    float64 inputs in float64."""
+    if keras.config.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            pytest.skip("JAX runs without float64 (jax_enable_x64 is off)")
+    GroupNormalization = load_layer("group-normalization")
+    x = np.random.default_rng(5).normal(size=(2, 4, 6)) * 1e-4 + 1.0
+    y = _np64(GroupNormalization(groups=3, epsilon=1e-12, dtype="float64")(x))
+    grouped = y.reshape(2, 4, 3, 2)
+    np.testing.assert_allclose(grouped.mean(axis=(1, 3)), 0.0, atol=1e-9)
 
 
 def test_masked_average_pooling_equals_numpy_masked_mean(load_layer):

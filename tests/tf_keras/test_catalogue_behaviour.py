@@ -41,6 +41,8 @@ def test_group_normalization_rejects_indivisible_channels(tf, load_layer):
         GroupNormalization(groups=4).build(tf.TensorShape([None, 5, 6]))
     with pytest.raises(ValueError, match="Invalid value for argument `groups`"):
         GroupNormalization(groups=0)
+    with pytest.raises(ValueError, match=r"Axis 4 is out of bounds for input shape"):
+        GroupNormalization(groups=2, axis=4).build((2, 6, 4))
 
 
 def test_masked_average_pooling_equals_numpy_masked_mean(tf, load_layer):
