@@ -487,7 +487,7 @@ def _example_view(spec: LayerSpec, index: int, ids: list[str]) -> ExampleView:
         )
     return ExampleView(
         id=ids[index],
-        data=example.model_dump(),
+        data=example.model_dump(exclude={"name"}),
         expected={
             "output_shape": output,
             "trainable_weights": sum(1 for w in active if w.trainable),
@@ -499,9 +499,13 @@ def _example_view(spec: LayerSpec, index: int, ids: list[str]) -> ExampleView:
 
 
 def _example_ids(spec: LayerSpec) -> list[str]:
-    """Readable pytest ids from the examples' shapes (`2x5x8-mask`), unique."""
+    """Readable pytest ids: the example's `name`, else its shape (`2x5x8-mask`);
+    made unique with a counter."""
     ids = []
     for example in spec.examples:
+        if example.name:
+            ids.append(example.name)
+            continue
         parts = ["x".join(str(d) for d in example.input_shape)]
         if example.mask:
             parts.append("mask")
@@ -604,7 +608,7 @@ def build_context(
         ),
         uses_ops=uses_ops,
         keras_modules=modules,
-        examples=[e.model_dump() for e in spec.examples],
+        examples=[e.model_dump(exclude={"name"}) for e in spec.examples],
         example_views=[_example_view(spec, i, ids) for i in range(len(spec.examples))],
         updates=[update_op(weight, expr) for weight, expr in state.items()],
         uses_backend=spec.training or any(_BACKEND.search(c) for c in code),

@@ -48,6 +48,8 @@ _TYPE_WORDS = "|".join(ARG_TYPES)
 ARG_TYPE_PATTERN = (
     rf"^\s*(?:(?:{_TYPE_WORDS})(?:\s*\|\s*None)?|None\s*\|\s*(?:{_TYPE_WORDS}))\s*$"
 )
+#: An example's `name`: a pytest id that needs no quoting on the command line.
+EXAMPLE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 #: Interval notation of `range`, as `rules.parse_range` reads it.
 RANGE_PATTERN = r"^\s*[\[(]\s*[^,\s]*\s*,\s*[^,\s]*\s*[\])]\s*$"
 #: The dtypes a weight or an example may name.
@@ -221,6 +223,12 @@ class Example(_Model):
         "float32",
         description="The input dtype.",
         json_schema_extra={"enum": list(DTYPES)},
+    )
+    name: str | None = Field(
+        None,
+        description="The example's id in the generated test (`pytest -k NAME`); "
+        "default: its shape, e.g. `2x5x8-mask`.",
+        pattern=EXAMPLE_NAME_PATTERN,
     )
 
 

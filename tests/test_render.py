@@ -332,3 +332,29 @@ def test_generated_module_never_mentions_backends(tmp_path) -> None:
         assert "keras.src" not in text
         for backend in ("tensorflow", "jax", "torch"):
             assert f"import {backend}" not in text
+
+
+def test_test_ids_come_from_the_example_name_or_its_shape(tmp_path) -> None:
+    spec = load_spec_data(
+        {
+            "klgen": 1,
+            "name": "Ids",
+            "summary": "S.",
+            "masking": "propagate",
+            "examples": [
+                {"input_shape": [2, 3]},
+                {"input_shape": [2, 3]},
+                {"input_shape": [2, 3], "mask": True, "dtype": "float64"},
+                {"input_shape": [4, 3], "name": "big-batch"},
+            ],
+        }
+    )
+    test = plan_layer(SpecSource(spec), out_layout(tmp_path)).changes[1].text
+    ids = [line.strip() for line in test.splitlines() if line.strip().startswith("id=")]
+    assert ids == [
+        'id="2x3-1",',
+        'id="2x3-2",',
+        'id="2x3-mask-float64",',
+        'id="big-batch",',
+    ]
+    assert '"name"' not in test  # the id, not data of the example
