@@ -138,7 +138,9 @@ def test_ruff_and_lint_failures_name_the_template_and_generated_file(
 ) -> None:
     base = builtin("base/layer.py.jinja")
     get_config = base[base.index("{% block get_config %}") :]
-    get_config = get_config[: get_config.index("{% endblock %}") + len("{% endblock %}")]
+    get_config = get_config[
+        : get_config.index("{% endblock %}") + len("{% endblock %}")
+    ]
     text = (
         '{% extends "klgen/keras3/layer.py.jinja" %}\n'
         "{% block imports %}\n"
