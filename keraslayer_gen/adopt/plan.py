@@ -253,9 +253,9 @@ def _plan(
             return
     text = dump_spec_yaml(spec)
     save: Path | None = spec_path
-    kept = _same_spec(spec_path, spec)
-    if kept is not None:
-        text, save = kept, None  # adopting again: the user's spec file stays as it is
+    same = _same_spec(spec_path, spec)
+    if same is not None:
+        text, save = same, None  # adopting again: the user's spec file stays as it is
         adoption.notes.append(f"{display} already says this; it is kept as it is")
     source = SpecSource(spec, path=spec_path, text=text)
     plan = plan_layer(

@@ -117,9 +117,40 @@ def adopt_source(
 ) -> list[Adoption]:
     module = parse_module(text, filename)
     layers = layer_classes(module)
+    out = [_Reader(layer, module, text).read() for layer in layers]
+    out.extend(_other_keras_layers(module, {layer.name for layer in layers}))
+    out.sort(key=lambda a: a.line)
     if class_name is not None:
-        layers = [layer for layer in layers if layer.name == class_name]
-    return [_Reader(layer, module, text).read() for layer in layers]
+        out = [a for a in out if a.class_name == class_name]
+    return out
+
+
+def _other_keras_layers(module: Module, found: set[str]) -> list[Adoption]:
+    """Classes derived from a Keras layer other than `Layer` (`Dense`, `MultiHeadAttention`,
+    ...): layers too, refused, so that a folder's report names them."""
+    out = []
+    for node in module.tree.body:
+        if not isinstance(node, ast.ClassDef) or node.name in found:
+            continue
+        for base in node.bases:
+            name = module.canonical(base) or ""
+            if name.startswith(
+                ("keras.layers.", "tf_keras.layers.", "keras.src.layers.")
+            ):
+                target = "tf-keras" if module.tf_keras else "keras3"
+                adoption = Adoption(node.name, module.filename, node.lineno, target)
+                adoption.refusals.append(
+                    Refusal(
+                        module.filename,
+                        node.lineno,
+                        node.name,
+                        f"it derives from {ast.unparse(base)}: "
+                        + not_yet("a base class other than keras.layers.Layer"),
+                    )
+                )
+                out.append(adoption)
+                break
+    return out
 
 
 def layer_names(text: str, filename: str) -> list[str]:
@@ -388,8 +419,19 @@ class _Reader:
         used: dict[str, ast.Name] = {}
         for item in self.layer.node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                # names the method binds itself (arguments, assignments) are its own
+                own = {a.arg for a in ast.walk(item.args) if isinstance(a, ast.arg)}
+                own |= {
+                    n.id
+                    for n in ast.walk(item)
+                    if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+                }
                 for node in ast.walk(item):
-                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    if (
+                        isinstance(node, ast.Name)
+                        and isinstance(node.ctx, ast.Load)
+                        and node.id not in own
+                    ):
                         used.setdefault(node.id, node)
         local = {
             alias.asname or alias.name.split(".")[0]
@@ -1374,35 +1416,23 @@ class _Reader:
                     return
 
     def _tail_code(self, stmts: list[ast.stmt], result: str = "outputs") -> str | None:
-        """The statements as a spec body: the final `return X` becomes `outputs = X`."""
+        """The statements as a spec body: each `return X` in tail position becomes
+        `outputs = X`; a guard `if C: ... return X` before more code becomes `if C: ...
+        else: <the rest>`."""
+        allowed = _tail_returns(stmts)
         for stmt in stmts:
             for node in ast.walk(stmt):
-                if isinstance(node, ast.Return) and not _tail_return(stmts, node):
+                if isinstance(node, ast.Return) and node not in allowed:
                     self.refuse(
                         node,
-                        "an early `return` in `call`: the spec's body assigns "
-                        "`outputs` and runs to its end",
+                        "an early `return` in `call` (not in tail position): the "
+                        "spec's body assigns `outputs` and runs to its end",
                     )
                     return None
                 if isinstance(node, (ast.Yield, ast.YieldFrom)):
                     self.refuse(node, "`call` is a generator")
                     return None
-        parts: list[str] = []
-        for i, stmt in enumerate(stmts):
-            if i and any(
-                not line.strip()
-                for line in self.lines[
-                    (stmts[i - 1].end_lineno or stmts[i - 1].lineno) : stmt.lineno - 1
-                ]
-            ):
-                parts.append("\n")  # a blank line between two statements stays
-            if isinstance(stmt, ast.Return) or (
-                isinstance(stmt, ast.If) and _always_returns(stmt)
-            ):
-                parts.append(self._returns_to_outputs(stmt, result))
-            else:
-                parts.append(self.code([stmt], self._leading(stmt)))
-        code = "".join(parts)
+        code = self._convert(stmts, result)
         if self.call_input != "inputs":
             if "inputs" in _names_loaded(code):
                 self.refuse(
@@ -1419,6 +1449,29 @@ class _Reader:
             self.refuse(self.call_node, f"`{result}` is never assigned")
             return None
         return code
+
+    def _convert(self, stmts: list[ast.stmt], result: str) -> str:
+        parts: list[str] = []
+        for i, stmt in enumerate(stmts):
+            if i and any(
+                not line.strip()
+                for line in self.lines[
+                    (stmts[i - 1].end_lineno or stmts[i - 1].lineno) : stmt.lineno - 1
+                ]
+            ):
+                parts.append("\n")  # a blank line between two statements stays
+            if _is_guard(stmt) and i < len(stmts) - 1:
+                parts.append(self._returns_to_outputs(stmt, result))
+                rest = self._convert(stmts[i + 1 :], result)
+                parts.append("else:\n" + textwrap.indent(rest, "    "))
+                break
+            if isinstance(stmt, ast.Return) or (
+                isinstance(stmt, ast.If) and _always_returns(stmt)
+            ):
+                parts.append(self._returns_to_outputs(stmt, result))
+            else:
+                parts.append(self.code([stmt], self._leading(stmt)))
+        return "".join(parts)
 
     def _leading(self, stmt: ast.stmt) -> int:
         """The first line of the comments and blank lines just above `stmt`."""
@@ -1692,6 +1745,34 @@ def _always_returns(stmt: ast.stmt) -> bool:
             and _always_returns(stmt.orelse[-1])
         )
     return False
+
+
+def _is_guard(stmt: ast.stmt) -> bool:
+    """`if C: ... return X` without an `else`."""
+    return (
+        isinstance(stmt, ast.If)
+        and not stmt.orelse
+        and bool(stmt.body)
+        and _always_returns(stmt.body[-1])
+    )
+
+
+def _tail_returns(stmts: list[ast.stmt]) -> set[ast.Return]:
+    """The returns of `stmts` that end it, guards' returns included."""
+    out: set[ast.Return] = set()
+    for i, stmt in enumerate(stmts):
+        if _is_guard(stmt) and i < len(stmts) - 1:
+            assert isinstance(stmt, ast.If)
+            out |= _tail_returns(stmt.body)
+            out |= _tail_returns(stmts[i + 1 :])
+            return out
+    if stmts:
+        last = stmts[-1]
+        if isinstance(last, ast.Return):
+            out.add(last)
+        elif isinstance(last, ast.If) and _always_returns(last):
+            out |= _tail_returns(last.body) | _tail_returns(last.orelse)
+    return out
 
 
 def _tail_return(stmts: list[ast.stmt], ret: ast.Return) -> bool:
