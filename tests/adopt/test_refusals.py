@@ -148,8 +148,9 @@ CASES = {
     "early return": (
         _layer("""
             def call(self, inputs):
-                if inputs.shape[-1] == 1:
-                    return inputs * 1
+                for axis in range(3):
+                    if inputs.shape[axis] == 1:
+                        return inputs * 1
                 outputs = inputs * 2
                 return outputs
             """),

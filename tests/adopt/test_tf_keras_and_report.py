@@ -133,3 +133,22 @@ def test_unknown_class_and_missing_file_are_located_errors(
     result = CliRunner().invoke(app, ["adopt", "layers/nothing.py"])
     assert result.exit_code == 2
     assert "layers/nothing.py: no such file or folder" in result.stderr
+
+
+def test_guard_return_becomes_an_if_else_body(tmp_path) -> None:
+    from .sources import MASKED_MEAN
+
+    layers = write_project(tmp_path, {"masked_mean": MASKED_MEAN})
+    [result] = adopt_file(layers / "masked_mean.py")
+    assert result.status == ADOPTED, result.reasons
+    assert result.spec is not None and result.spec.masking == "consume"
+    assert result.spec.call is not None
+    assert result.spec.call.body == (
+        "if mask is None:\n"
+        "    outputs = ops.mean(inputs, axis=1)\n"
+        "else:\n"
+        "    weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)\n"
+        "    total = ops.sum(inputs * weights, axis=1)\n"
+        "    outputs = total / ops.maximum(ops.sum(weights, axis=1), 1.0)\n"
+    )
+    assert result.spec.output_shape == "(input_shape[0], input_shape[2])"
