@@ -183,7 +183,6 @@ def _plan(
 ) -> None:
     from ..api import SpecSource, plan_layer
     from ..loader import load_spec_data
-    from ..spec_yaml import dump_spec_yaml
 
     adoption = result.adoption
     layout = layout_for(result.path)
@@ -251,7 +250,7 @@ def _plan(
         else:
             _spec_problems(result, exc)
             return
-    text = dump_spec_yaml(spec)
+    text = _spec_yaml(spec)
     save: Path | None = spec_path
     same = _same_spec(spec_path, spec)
     if same is not None:
@@ -287,6 +286,30 @@ def _plan(
     result.spec, result.spec_text, result.spec_path = spec, text, spec_path
     result.plan, result.regions = plan, regions
     del old_text
+
+
+def _spec_yaml(spec: LayerSpec) -> str:
+    """`spec_yaml.dump_spec_yaml`, with the bounds of int arguments written as ints (the
+    model holds every bound as a float)."""
+    import yaml  # type: ignore[import-untyped]
+
+    from ..spec_yaml import HEADER, _Dumper, spec_data
+
+    data = spec_data(spec)
+    for arg in (data.get("args") or {}).values():
+        if arg["type"].split("|")[0].strip() == "int":
+            for key in ("min", "max"):
+                if isinstance(arg.get(key), float) and arg[key].is_integer():
+                    arg[key] = int(arg[key])
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=88,
+        default_flow_style=False,
+    )
+    return HEADER + body
 
 
 def _previous(path: Path, name: str) -> LayerSpec | None:

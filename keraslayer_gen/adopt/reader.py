@@ -909,6 +909,8 @@ class _Reader:
                 if not ok or not isinstance(flag, bool):
                     self.refuse(value, f"weight `{attr}`: `{key}` is not True or False")
                     return True
+                if key == "trainable" and flag:
+                    continue  # the default
                 weight["autocast" if key != "trainable" else key] = flag
             elif key == "dtype":
                 ok, dtype = _literal(value)
