@@ -176,6 +176,17 @@ def _data(example: dict[str, Any]) -> tuple[Any, Any]:
     return x, mask
 
 
+def _plain(value: Any) -> bool:
+    """A config value compared as is (Keras objects serialise in more than one form)."""
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _listed(value: Any) -> Any:
+    return [_listed(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
 def _worker(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
@@ -234,6 +245,20 @@ def _example(
             else f"only original: {sorted(keys_a - keys_b)}; "
             f"only regenerated: {sorted(keys_b - keys_a)}"
         ),
+    )
+    config_a, config_b = a.get_config(), b.get_config()
+    differing = [
+        key
+        for key in sorted(keys_a & keys_b)
+        if key != "name"  # each instance gets its own unique name
+        and _plain(config_a[key])
+        and _plain(config_b[key])
+        and _listed(config_a[key]) != _listed(config_b[key])
+    ]
+    _emit(
+        f"{label}: get_config values",
+        not differing,
+        ", ".join(f"{k}: {config_a[k]!r} vs {config_b[k]!r}" for k in differing),
     )
     x, mask = _data(example)
     shape = tuple(x.shape)
