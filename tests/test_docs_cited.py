@@ -1,4 +1,8 @@
-"""Every Markdown file that klgen's code, help text, templates, docs or README cite exists.
+"""The documents klgen cites exist and cover what they claim to.
+
+Every Markdown file that klgen's code, help text, templates, docs or README cite exists;
+docs/spec.md documents every field of the format; docs/contract.md has one section per
+check, numbered as the check is (so that "contract.md §3" is `state-hygiene`).
 
 A citation is any `NAME.md` or `path/to/NAME.md` in the text (URLs aside). It resolves
 against the repository root or, for relative links between documents, the citing file's
@@ -81,3 +85,42 @@ def test_every_cited_markdown_file_exists() -> None:
     assert not missing, "cited files that are not in the repository:\n" + "\n".join(
         missing
     )
+
+
+def test_the_spec_reference_documents_every_field() -> None:
+    """docs/spec.md has a row or section for every field of every model of the format."""
+    from keraslayer_gen.spec import (
+        Arg,
+        CallBodies,
+        Example,
+        InputSpec,
+        LayerSpec,
+        TargetBodies,
+        Weight,
+    )
+
+    text = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    missing = [
+        f"{model.__name__}.{name}"
+        for model in (
+            LayerSpec,
+            Arg,
+            Weight,
+            CallBodies,
+            InputSpec,
+            Example,
+            TargetBodies,
+        )
+        for name in model.model_fields
+        if f"| `{name}` |" not in text and f"### `{name}`" not in text
+    ]
+    assert not missing, f"docs/spec.md does not document: {', '.join(missing)}"
+
+
+def test_the_contract_reference_has_a_section_per_check_under_its_number() -> None:
+    """`contract.md §N` is check N: docs/contract.md has `### N. \\`id\\`` for each."""
+    from keraslayer_gen.harness.checklist import CHECKS
+
+    text = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^### (\d+)\. `([\w-]+)`$", text, re.MULTILINE)
+    assert headings == [(str(c.number), c.id) for c in CHECKS]
