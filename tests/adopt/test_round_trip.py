@@ -3,7 +3,6 @@ file, byte for byte, with what the templates generate today (nothing stored)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -69,4 +68,3 @@ def test_round_trip_holds_for_a_tf_keras_rendering(tmp_path) -> None:
         exports=False,
     )
     assert next(c.text for c in again.changes if c.path == layer) == original
-    shutil.rmtree(tmp_path)
