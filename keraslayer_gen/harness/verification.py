@@ -128,7 +128,7 @@ def verify(
         runnable.append(
             Job(index, target, expectations, _init_source(target, init_from))
         )
-    tasks = _tasks(runnable, backends) if runtime else []
+    tasks = _tasks(runnable, backends, isolate=_isolated(runtime)) if runtime else []
     outcomes: dict[tuple[str, int], BackendOutcome] = {}
     unfinished: list[str] = []
 
@@ -199,11 +199,21 @@ def _init_source(target: LayerTarget, init_from: str | None) -> str:
     return "--init"
 
 
-def _tasks(jobs: list[Job], backends: list[str]) -> list[tuple[str, list[Job]]]:
+def _isolated(checks: list[str]) -> set[str]:
+    """Backends whose worker serves one layer only for these checks: TensorFlow under
+    `distributed`, whose MirroredStrategy state outlives `clear_session` in the process (a
+    layer verified after another's distributed fit failed with a graph execution error it
+    does not have alone)."""
+    return {"tensorflow"} if "distributed" in checks else set()
+
+
+def _tasks(
+    jobs: list[Job], backends: list[str], isolate: set[str] | None = None
+) -> list[tuple[str, list[Job]]]:
     """(backend, jobs) per worker to start: one per backend and Keras flavour, split where
     two layers' modules share a top-level name from different folders (one process cannot
-    import both). The first group of every backend comes first, so all backends start.
-    """
+    import both), one per layer on the `isolate` backends. The first group of every backend
+    comes first, so all backends start."""
     per_backend: list[list[tuple[str, list[Job]]]] = []
     for backend in backends:
         groups: list[tuple[str, list[Job]]] = []
@@ -214,7 +224,12 @@ def _tasks(jobs: list[Job], backends: list[str]) -> list[tuple[str, list[Job]]]:
                 if j.expectations.target == flavour
                 and (flavour == "keras3" or backend == "tensorflow")
             ]
-            for group in _split_modules(mine):
+            split = (
+                [[j] for j in mine]
+                if backend in (isolate or set())
+                else _split_modules(mine)
+            )
+            for group in split:
                 groups.append((backend, group))
         per_backend.append(groups)
     ordered: list[tuple[str, list[Job]]] = []
