@@ -212,9 +212,20 @@ def _plan(
     if target == "keras3" and data.get("target") == "tf-keras":
         problems = keras3_problems(data)
         if problems:
-            for problem in problems:
+            lines = old_text.splitlines()
+            for problem, name in problems:
+                # located at the first use of that name in the class
+                line = next(
+                    (
+                        i
+                        for i, text in enumerate(lines, 1)
+                        if i >= adoption.line and name in text
+                    ),
+                    adoption.line,
+                )
                 result.problems.append(
-                    f"{result.path}: {adoption.class_name}: --target keras3: {problem}"
+                    f"{result.path}:{line}: {adoption.class_name}: --target keras3: "
+                    f"{problem}"
                 )
             return
         data = to_keras3(data)
@@ -285,7 +296,6 @@ def _plan(
     plan.changes = changes
     result.spec, result.spec_text, result.spec_path = spec, text, spec_path
     result.plan, result.regions = plan, regions
-    del old_text
 
 
 def _spec_yaml(spec: LayerSpec) -> str:

@@ -109,8 +109,9 @@ def _bodies(data: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def keras3_problems(data: dict[str, Any]) -> list[str]:
-    """One line per body that uses tf-keras-only API, with the idioms to port it."""
+def keras3_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """`(message, first tf-keras name used)` per body that uses tf-keras-only API, the
+    message naming the body and the idioms to port it."""
     problems = []
     for where, code in _bodies(data):
         if where.startswith("state."):
@@ -119,11 +120,7 @@ def keras3_problems(data: dict[str, Any]) -> list[str]:
         uses = _calls(code)
         if uses:
             idioms = "; ".join(dict.fromkeys(_idiom(name) for _, name in uses))
-            problems.append(f"`{where}` needs porting: {idioms}")
-    if data.get("seed_generator") is None and any(
-        "random" in code for _, code in _bodies(data)
-    ):
-        pass  # reported through `tf.random.*` above
+            problems.append((f"`{where}` needs porting: {idioms}", uses[0][1]))
     return problems
 
 

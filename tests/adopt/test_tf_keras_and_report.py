@@ -38,7 +38,11 @@ def test_target_keras3_lists_the_bodies_to_port_with_their_idioms(tmp_path) -> N
     [result] = adopt_file(layers / "scaled_count.py", target="keras3")
     assert result.status == REFUSED
     [problem] = result.problems
-    assert "--target keras3: `call.training` needs porting" in problem
+    line = TF_KERAS.splitlines().index(
+        "            return inputs * self.scale * self.factor"
+    )
+    assert f"scaled_count.py:{line + 1}: ScaledCount: --target keras3: " in problem
+    assert "`call.training` needs porting" in problem
     assert "`tf.multiply` -> ops.multiply" in problem
 
 
