@@ -6,6 +6,7 @@ import builtins
 import difflib
 import keyword
 import re
+import sys
 
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -14,7 +15,8 @@ _SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
 #: argument, a weight or a seed generator must not overwrite: assigning them breaks
 #: the layer in subtle ways. `tests/spec/test_naming_keras.py` checks them against the
 #: installed Keras.
-LAYER_ATTRIBUTES = frozenset("""
+LAYER_ATTRIBUTES = (
+    frozenset("""
     activity_regularizer add_loss add_metric add_update add_variable add_weight
     autocast build build_from_config built call call_signature_parameters
     compute_dtype compute_mask compute_output_shape compute_output_signature
@@ -29,10 +31,11 @@ LAYER_ATTRIBUTES = frozenset("""
     stateless_call submodules supports_jit supports_masking symbolic_call trainable
     trainable_variables trainable_weights updates variable_dtype variables weights
     with_name_scope
-    """.split()) | frozenset(
-    # On the torch backend a Keras layer is also a `torch.nn.Module`: a spec that names an
-    # argument `parameters`, `to` or `modules` would break the layer there only.
-    """
+    """.split())
+    | frozenset(
+        # On the torch backend a Keras layer is also a `torch.nn.Module`: a spec that names an
+        # argument `parameters`, `to` or `modules` would break the layer there only.
+        """
     T_destination add_module apply bfloat16 buffers call_super_init children compile cpu
     cuda double dump_patches eval extra_repr float forward get_buffer get_extra_state
     get_parameter get_submodule half ipu load_state_dict modules mtia named_buffers
@@ -44,6 +47,7 @@ LAYER_ATTRIBUTES = frozenset("""
     requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty
     torch_params train training type xpu zero_grad
     """.split()
+    )
 )
 
 #: Names a spec's code sees that are not arguments or weights.
@@ -96,6 +100,16 @@ AMBIGUOUS_NAMES = frozenset({"l", "O", "I"})
 IMPORTED_MODULES = frozenset(
     {"keras", "tensorflow", "tf_keras", "numpy", "pytest", "jax", "torch"}
 )
+
+#: Python's standard library, and the few test modules of CPython that import sorters
+#: (ruff's isort) also file with it. A layer module of such a name is imported instead of
+#: it, or it instead of the layer, wherever the layer is a top-level module (`--out DIR`).
+STDLIB_MODULES = frozenset(sys.stdlib_module_names) | {
+    "xx",
+    "xxlimited",
+    "xxlimited_35",
+    "xxsubtype",
+}
 
 
 def snake_case(name: str) -> str:

@@ -18,6 +18,7 @@ from .naming import (
     IMPORTED_MODULES,
     KERAS_LAYER_NAMES,
     LAYER_ATTRIBUTES,
+    STDLIB_MODULES,
     did_you_mean,
     identifier_problem,
     is_pascal,
@@ -58,6 +59,11 @@ KERAS_IDENTIFIERS = {
 FLOAT_DTYPES = tuple(d for d in DTYPES if d.startswith(("float", "bfloat")))
 
 Path_ = tuple[str | int, ...]
+_STDLIB = (
+    "is a module of Python's standard library: where the layer is a top-level module "
+    "(`--out DIR`) one hides the other, and import sorters file it with the standard "
+    "library"
+)
 _MARKER_LIKE = re.compile(
     r"#\s*klgen(:\s*(begin|end)\s+user\s+region|-digest:|-templates:)"
 )
@@ -207,13 +213,25 @@ class _Checker(TargetRules):
                     f"a module named `{spec.module}` would shadow `{spec.module}`, "
                     "which the generated code imports; choose another name",
                 )
+            elif spec.module in STDLIB_MODULES:
+                self.error(
+                    ("module",), f"`{spec.module}` {_STDLIB}; choose another name"
+                )
         elif is_pascal(spec.name):
             module = spec.module_name  # derived: `As` -> `as`, `Keras` -> `keras`
-            if keyword.iskeyword(module) or module in IMPORTED_MODULES:
+            if (
+                keyword.iskeyword(module)
+                or module in IMPORTED_MODULES
+                or module in STDLIB_MODULES
+            ):
                 why = (
                     "a Python keyword"
                     if keyword.iskeyword(module)
-                    else "a module the generated code imports"
+                    else (
+                        "a module the generated code imports"
+                        if module in IMPORTED_MODULES
+                        else "a module of Python's standard library"
+                    )
                 )
                 self.error(
                     ("name",),

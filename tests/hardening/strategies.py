@@ -20,6 +20,7 @@ from keraslayer_gen.naming import (
     BUILTIN_NAMES,
     KERAS_LAYER_NAMES,
     LAYER_ATTRIBUTES,
+    STDLIB_MODULES,
     snake_case,
 )
 from keraslayer_gen.rules import DTYPES, FLOAT_DTYPES, KERAS_IDENTIFIERS
@@ -61,7 +62,16 @@ snake_names = st.one_of(
 
 
 #: Modules the generated layer and test import: a layer module may not shadow them.
-_IMPORTED = {"keras", "tensorflow", "tf_keras", "numpy", "pytest", "jax", "torch"}
+#: Standard-library names are refused as modules too (one would hide the other).
+_IMPORTED = {
+    "keras",
+    "tensorflow",
+    "tf_keras",
+    "numpy",
+    "pytest",
+    "jax",
+    "torch",
+} | STDLIB_MODULES
 
 
 def _ok_class(name: str) -> bool:

@@ -24,7 +24,8 @@ EXAMPLE = "examples:\n  - {input_shape: [2, 3]}\n"
 KNOWN_FIELDS = (
     "klgen, name, module, summary, description, references, package, target, "
     "allow_shadowing, args, weights, seed_generator, masking, training, build, state, "
-    "call, compute_mask, output_shape, float32_internal, output_dtype, input_spec, targets, examples"
+    "call, compute_mask, output_shape, float32_internal, output_dtype, input_spec, "
+    "targets, examples"
 )
 LAYER_ATTR = (
     "is an attribute of `keras.layers.Layer`; using it breaks the layer, "
@@ -458,6 +459,26 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         [
             f"{S}:4:9: module: a module named `keras` would shadow `keras`, which the "
             "generated code imports; choose another name"
+        ],
+    ),
+    (
+        # `from random import Random` in a test beside an `--out` layer would import
+        # the standard library's class.
+        "class-name-gives-a-stdlib-module",
+        "klgen: 1\nname: Random\nsummary: Scales.\n" + EXAMPLE,
+        [
+            f"{S}:2:7: name: `Random` gives the module name `random`, which is a module "
+            "of Python's standard library; set `module`, e.g. `module: random_layer`"
+        ],
+    ),
+    (
+        # ruff's isort files `xx` with the standard library, as CPython's test module.
+        "module-is-a-stdlib-name",
+        HEAD + "module: xx\n" + EXAMPLE,
+        [
+            f"{S}:4:9: module: `xx` is a module of Python's standard library: where the "
+            "layer is a top-level module (`--out DIR`) one hides the other, and import "
+            "sorters file it with the standard library; choose another name"
         ],
     ),
     (
