@@ -38,14 +38,18 @@ def resolve_target(text: str, cwd: Path | None = None) -> LayerTarget:
     if sep and head and (head.endswith(".py") or (cwd / head).is_file()):
         return _from_file(text, cwd / head, tail)
     path = cwd / text
-    if text.endswith(SPEC_SUFFIXES) or (text.endswith((".yaml", ".yml")) and path.is_file()):
+    if text.endswith(SPEC_SUFFIXES) or (
+        text.endswith((".yaml", ".yml")) and path.is_file()
+    ):
         return _from_spec(text, path)
     if text.endswith(".py"):
         return _from_file(text, path, None)
     if sep and head and tail.isidentifier():
         return _from_module(text, head, tail, cwd)
-    raise KlgenError(f"{text}: not a target; give a spec (`x.klgen.yaml`), a layer file "
-                     "(`x.py` or `x.py:ClassName`) or `package.module:ClassName`")
+    raise KlgenError(
+        f"{text}: not a target; give a spec (`x.klgen.yaml`), a layer file "
+        "(`x.py` or `x.py:ClassName`) or `package.module:ClassName`"
+    )
 
 
 def _from_spec(text: str, path: Path) -> LayerTarget:
@@ -66,8 +70,10 @@ def _from_spec(text: str, path: Path) -> LayerTarget:
             target = _from_file(text, candidate, source.spec.name)
             return _with_spec(target, source.spec, str(path))
     looked = ", ".join(str(c) for c in dict.fromkeys(candidates))
-    raise KlgenError(f"{text}: the layer this spec describes is not there (looked for "
-                     f"{looked}); generate it with `klgen new --spec {text}`")
+    raise KlgenError(
+        f"{text}: the layer this spec describes is not there (looked for "
+        f"{looked}); generate it with `klgen new --spec {text}`"
+    )
 
 
 def _from_file(text: str, path: Path, class_name: str | None) -> LayerTarget:
@@ -85,14 +91,25 @@ def _from_file(text: str, path: Path, class_name: str | None) -> LayerTarget:
         from ..naming import did_you_mean
 
         known = sorted(_classes(code))
-        raise KlgenError(f"{text}: {path.name} defines no class `{class_name}`"
-                         f"{did_you_mean(class_name, known)}")
+        raise KlgenError(
+            f"{text}: {path.name} defines no class `{class_name}`"
+            f"{did_you_mean(class_name, known)}"
+        )
     module, root = module_of(path)
-    target = LayerTarget(text=text, class_name=class_name, module=module,
-                         sys_path=(str(root),), source=path.resolve(),
-                         target=keras_target_of(code))
+    target = LayerTarget(
+        text=text,
+        class_name=class_name,
+        module=module,
+        sys_path=(str(root),),
+        source=path.resolve(),
+        target=keras_target_of(code),
+    )
     if spec_source is not None and spec_source.spec.name == class_name:
-        label = str(spec_source.path) if spec_source.path else f"example:{spec_source.example}"
+        label = (
+            str(spec_source.path)
+            if spec_source.path
+            else f"example:{spec_source.example}"
+        )
         return _with_spec(target, spec_source.spec, label)
     return target
 
@@ -105,7 +122,9 @@ def _from_module(text: str, module: str, class_name: str, cwd: Path) -> LayerTar
             return target
         # found under another import root: keep the name the user gave
         return replace(target, module=module, sys_path=(str(cwd),))
-    return LayerTarget(text=text, class_name=class_name, module=module, sys_path=(str(cwd),))
+    return LayerTarget(
+        text=text, class_name=class_name, module=module, sys_path=(str(cwd),)
+    )
 
 
 def _with_spec(target: LayerTarget, spec: LayerSpec, label: str) -> LayerTarget:
@@ -174,13 +193,18 @@ def _only_layer_class(text: str, code: str) -> str:
     try:
         ast.parse(code)
     except SyntaxError as exc:
-        raise KlgenError(f"{text}:{exc.lineno}: not valid Python ({exc.msg}); fix it, or "
-                         f"name the class as `{text}:ClassName`") from None
+        raise KlgenError(
+            f"{text}:{exc.lineno}: not valid Python ({exc.msg}); fix it, or "
+            f"name the class as `{text}:ClassName`"
+        ) from None
     layers = [name for name, node in _classes(code).items() if _is_layer(node)]
     if len(layers) == 1:
         return layers[0]
     if not layers:
-        raise KlgenError(f"{text}: no Layer subclass found; name the class as "
-                         f"`{text}:ClassName`")
-    raise KlgenError(f"{text}: several layers ({', '.join(layers)}); name one as "
-                     f"`{text}:{layers[0]}`")
+        raise KlgenError(
+            f"{text}: no Layer subclass found; name the class as " f"`{text}:ClassName`"
+        )
+    raise KlgenError(
+        f"{text}: several layers ({', '.join(layers)}); name one as "
+        f"`{text}:{layers[0]}`"
+    )
