@@ -846,8 +846,13 @@ PEER_LAYERS: dict[str, dict[str, object]] = {
         "output_shape": (3, 4),
     },
 }
-#: peer -> {check: words its failure message must contain}: confirmed defects only.
-PEER_KNOWN: dict[str, dict[str, tuple[str, ...]]] = {}
+#: peer -> {check: words its failure message must contain}: confirmed defects only, each
+#: with its consequence shown by a backend test.
+PEER_KNOWN: dict[str, dict[str, tuple[str, ...]]] = {
+    # build() creates its Dense but does not build it: see
+    # test_feature_cross_build_leaves_its_dense_unbuilt.
+    "keras_rs.layers:FeatureCross": {"build": ("build the sub-layers in build",)},
+}
 
 
 def _peer_backends() -> list[str]:
@@ -880,3 +885,21 @@ def test_peer_layer_passes_the_contract(target: str) -> None:
         elif result["status"] == "fail":
             missing = [w for w in words if w.lower() not in result["message"].lower()]
             assert not missing, report
+
+
+@pytest.mark.backend
+def test_feature_cross_build_leaves_its_dense_unbuilt(keras) -> None:  # type: ignore[no-untyped-def]
+    """keras-rs's FeatureCross creates its Dense in build() without building it: after
+    build() the layer has no weights, so build() then set_weights() fails."""
+    import numpy as np
+
+    if not _versions_match():
+        pytest.skip("keras-rs 0.4 is not installed")
+    keras_rs = pytest.importorskip("keras_rs")
+    called = keras_rs.layers.FeatureCross()
+    called(np.ones((2, 8), "float32"))
+    built = keras_rs.layers.FeatureCross()
+    built.build((None, 8))
+    assert len(called.weights) == 2 and len(built.weights) == 0
+    with pytest.raises(ValueError):
+        built.set_weights(called.get_weights())
