@@ -59,7 +59,7 @@ class LayerResult:
         if self.plan is None:
             return None
         for change in self.plan.changes:
-            if change.path == self.path:
+            if change.path.resolve() == self.path.resolve():
                 return change.text
         return None
 
@@ -158,24 +158,20 @@ def _other_code(text: str, classes: set[str], filename: str) -> list[tuple[int, 
 
 
 def layout_for(path: Path) -> Layout:
-    """The repository's layout, with the layers folder where the adopted file is: its
-    import path is dotted from the root when every folder on the way is a package."""
+    """The repository's layout (as `sync` and `check` see it), with the layers folder
+    where the adopted file is when that is another folder."""
+    from ..project import _dotted
+
     layout = load_layout(path.parent)
-    folder = path.parent.resolve()
-    root = find_root(folder).resolve()
+    folder = path.parent
+    if folder.resolve() == layout.layers_dir.resolve():
+        return layout
+    root = find_root(folder)
     try:
-        parts = folder.relative_to(root).parts
+        import_root = _dotted(root, folder)
     except ValueError:
-        parts = ()
-    packaged = bool(parts) and all(
-        (root.joinpath(*parts[: i + 1]) / "__init__.py").is_file()
-        for i in range(len(parts))
-        if not (i == 0 and parts[0] == "src")
-    )
-    rel = parts[1:] if parts[:1] == ("src",) else parts
-    return replace(
-        layout, layers_dir=path.parent, import_root=".".join(rel) if packaged else ""
-    )
+        import_root = ""
+    return replace(layout, layers_dir=folder, import_root=import_root, exports=False)
 
 
 def _plan(
@@ -275,11 +271,11 @@ def _plan(
         mode="new",
         force=force,
         save_spec=save,
-        exports=False,
+        exports=layout.exports,
     )
     changes = []
     for change in plan.changes:
-        if change.path == result.path:
+        if change.path.resolve() == result.path.resolve():
             new = splice(change.text, regions) if regions else change.text
             new = stamp(new) if regions else new
             if change.status == CONFLICT or new != change.text:
