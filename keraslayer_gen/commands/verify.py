@@ -43,6 +43,7 @@ from typing import Annotated, Any
 import typer
 
 from ..diagnostics import KlgenError
+from ..naming import did_you_mean
 
 _LAYER = "Expectations (for a layer without a spec; they override a spec)"
 _RUN = "Run"
@@ -64,16 +65,24 @@ def parse_shape(text: str, option: str) -> tuple[int, ...]:
 
 
 def _init(text: str | None) -> dict[str, Any] | None:
+    """`--init` as YAML (the spec's own syntax), which JSON objects also are."""
     if text is None:
         return None
+    import yaml
+
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "not YAML"
         raise KlgenError(
-            f"--init {text}: not JSON ({exc.msg}); e.g. --init " "'{\"units\": 4}'"
+            f"--init {text}: not a YAML or JSON mapping ({problem}); e.g. --init "
+            "'{units: 4}' or --init '{\"units\": 4}'"
         ) from None
-    if not isinstance(value, dict):
-        raise KlgenError(f"--init {text}: expected a JSON object of __init__ arguments")
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise KlgenError(
+            f"--init {text}: expected a mapping of __init__ arguments, e.g. "
+            "'{units: 4}'"
+        )
     return value
 
 
@@ -100,7 +109,8 @@ def verify(
         str | None,
         typer.Option(
             "--init",
-            help="`__init__` arguments as " "JSON, e.g. `'{\"units\": 4}'`.",
+            help="`__init__` arguments as YAML or JSON, as in a spec's "
+            "`init`, e.g. `'{units: 4}'`.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -360,7 +370,8 @@ def _verify(texts: list[str], locals_: dict[str, Any]) -> None:
         and o["masking"] not in harness.expectations.MASKING_POLICIES
     ):
         raise KlgenError(
-            f"--masking {o['masking']}: expected none, propagate, consume or " "custom"
+            f"--masking {o['masking']}: expected none, propagate, consume or custom"
+            + did_you_mean(o["masking"], harness.expectations.MASKING_POLICIES)
         )
     if o["timeout"] is not None and o["timeout"] <= 0:
         raise KlgenError(

@@ -11,6 +11,10 @@ from ..diagnostics import KlgenError
 from ..naming import did_you_mean
 
 BACKENDS = ("tensorflow", "jax", "torch")
+#: What people call the backends, for a did-you-mean (never accepted silently: the names
+#: are KERAS_BACKEND's).
+_ALIASES = {"tf": "tensorflow", "tensorflow-cpu": "tensorflow", "pytorch": "torch",
+            "pt": "torch", "th": "torch", "jaxlib": "jax", "flax": "jax"}
 
 
 def is_installed(name: str) -> bool:
@@ -60,8 +64,12 @@ def resolve_backends(requested: list[str] | None, configured: list[str] | None =
     chosen: list[str] = []
     for name in names:
         if name not in BACKENDS:
-            raise KlgenError(f"{source}: unknown backend `{name}`"
-                             f"{did_you_mean(name, BACKENDS)}; backends are "
+            hint = (
+                f" (did you mean `{_ALIASES[name.lower()]}`?)"
+                if name.lower() in _ALIASES
+                else did_you_mean(name, BACKENDS)
+            )
+            raise KlgenError(f"{source}: unknown backend `{name}`{hint}; backends are "
                              f"{', '.join(BACKENDS)}")
         problem = missing_message(name, target)
         if problem is not None:

@@ -141,3 +141,54 @@ def test_config_never_imports_keras(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
+def test_verify_suggests_like_new_does(tmp_path: Path) -> None:
+    """Mistyped options of `klgen verify` get the same did-you-mean as `klgen new`; none
+    of these starts a backend."""
+    layer = tmp_path / "scale.py"
+    layer.write_text(
+        "import keras\n\n\n@keras.saving.register_keras_serializable()\n"
+        "class Scale(keras.layers.Layer):\n    def call(self, inputs):\n"
+        "        return inputs\n",
+        encoding="utf-8",
+    )
+    target = f"{layer}:Scale"
+    cases = [
+        (
+            ["--backend", "tf"],
+            "--backend: unknown backend `tf` (did you mean `tensorflow`?); backends "
+            "are tensorflow, jax, torch",
+        ),
+        (
+            ["--backend", "pytorch"],
+            "--backend: unknown backend `pytorch` (did you mean `torch`?); backends "
+            "are tensorflow, jax, torch",
+        ),
+        (
+            ["--masking", "propogate"],
+            "--masking propogate: expected none, propagate, consume or custom "
+            "(did you mean `propagate`?)",
+        ),
+        (
+            ["--init", "{units: ["],
+            "--init {units: [: not a YAML or JSON mapping (expected the node content, "
+            "but found '<stream end>'); e.g. --init '{units: 4}' or --init "
+            "'{\"units\": 4}'",
+        ),
+        (
+            ["--init", "[1]"],
+            "--init [1]: expected a mapping of __init__ arguments, e.g. '{units: 4}'",
+        ),
+    ]
+    for args, message in cases:
+        result = run("verify", target, "--input-shape", "2,3", *args, cwd=tmp_path)
+        assert (result.returncode, result.stderr.strip()) == (2, message), args
+
+
+def test_verify_init_takes_yaml_as_a_spec_does() -> None:
+    from keraslayer_gen.commands.verify import _init
+
+    assert _init("{units: 4, use_bias: false}") == {"units": 4, "use_bias": False}
+    assert _init('{"units": 4, "use_bias": false}') == {"units": 4, "use_bias": False}
+    assert _init("{activation: null}") == {"activation": None}
