@@ -83,8 +83,9 @@ def test_every_kind_of_drift_is_one_line_with_its_fix(repo: GitRepo) -> None:
         "demo/layers/__init__.py: does not export every generated layer; run `klgen sync`",
         "demo/layers/bad.py:1:12: cannot parse: invalid syntax; fix the syntax error first",
         "demo/layers/shift.py:13:5: config-complete: `Shift.get_config()` does not return "
-        '`amount` (__init__ argument); add "amount": self.amount to its config, or load_model '
-        'fails with "missing 1 required positional argument"',
+        "`amount` (__init__ argument with a default), so from_config and load_model "
+        "silently rebuild the layer with the default (amount=1.0) instead of the value it "
+        'was created with; add "amount": self.amount to its config',
     ]
     assert result.err == "klgen check: 5 problem(s); fix them as each line says\n"
     assert snapshot(repo.path) == before  # read-only

@@ -81,7 +81,10 @@ def edit_change_sync(repo: GitRepo, layer: str, spec: str, test: str) -> None:
     assert result.out.splitlines() == [
         f"{layer}: out of date with {spec} (first difference outside the user "
         'regions: now "offset: Added after scaling. Defaults to `0.0`."); run '
-        "`klgen sync`"
+        "`klgen sync`",
+        # the generated test asserts the weight counts the spec gives
+        f"{test}: out of date with {spec} (first difference outside the user "
+        'regions: now ""trainable_weights": 1,"); run `klgen sync`',
     ]
     assert "+        offset=0.0," in repo.klgen("check", "--diff", code=1).out
     assert statuses(repo.klgen("sync", "--dry-run"))[layer] == "update"
@@ -89,7 +92,7 @@ def edit_change_sync(repo: GitRepo, layer: str, spec: str, test: str) -> None:
 
     assert repo.klgen("sync", spec).out.splitlines() == [
         f"update    {layer}",
-        f"identical {test}",
+        f"update    {test}",
     ]
     added, removed = added_and_removed(repo.diff(layer))
     assert "        offset=0.0," in added  # __init__
@@ -102,7 +105,7 @@ def edit_change_sync(repo: GitRepo, layer: str, spec: str, test: str) -> None:
     assert '            name="bias",' in added
     assert all("outputs" not in line for line in added + removed)
     assert USER_BODY in repo.read(layer)
-    assert sorted(repo.status()) == sorted([f" M {layer}", f" M {spec}"])
+    assert sorted(repo.status()) == sorted([f" M {layer}", f" M {spec}", f" M {test}"])
     repo.klgen("check")
     repo.commit("offset and bias")
     assert set(statuses(repo.klgen("sync")).values()) == {"identical"}

@@ -44,7 +44,6 @@ def test_a_hand_edit_moved_into_the_spec_clears_the_conflict(
     make_repo: Callable[..., GitRepo],
 ) -> None:
     repo = _repo(make_repo)
-    repo.replace(LAYER, '"""Scales."""', '"""Scales its inputs."""')
     repo.replace(LAYER, '    """Scales.\n', '    """Scales its inputs.\n')
     assert "edited outside its user regions" in repo.klgen("check", code=1).out
     # The same words in the spec: the regenerated file equals the edited one, so no
