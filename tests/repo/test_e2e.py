@@ -388,8 +388,9 @@ def test_existing_package_with_hand_written_layers(
     result = repo.klgen("check", code=1)
     assert result.out.splitlines() == [
         f"{layers}/pooling.py:16:5: config-complete: `MaxOverTime.get_config()` does not "
-        'return `keepdims` (__init__ argument); add "keepdims": self.keepdims to its config, '
-        'or load_model fails with "missing 1 required positional argument"'
+        "return `keepdims` (__init__ argument with a default), so from_config and "
+        "load_model silently rebuild the layer with the default (keepdims=False) instead "
+        'of the value it was created with; add "keepdims": self.keepdims to its config'
     ]
     repo.write({f"{layers}/pooling.py": POOLING})
     repo.klgen("check")
