@@ -1,4 +1,4 @@
-"""The static contract lint (CONTRACT.md 1-3): each classic bug found once, with its fix."""
+"""The static contract lint (docs/contract.md §1-3): each classic bug found once, with its fix."""
 
 from __future__ import annotations
 

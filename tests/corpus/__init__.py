@@ -10,7 +10,7 @@ literal saying what the harness must report, and `symptom(cls)`, which shows the
 with plain Keras (a message for `Broken` where the bug manifests, `None` for `Fixed`).
 README.md has the table. `CASE` keys:
 
-- `check`: the one check id (CONTRACT.md) that must catch the bug.
+- `check`: the one check id (docs/contract.md) that must catch the bug.
 - `fix`: words the failure message of that check must contain: it names the fix.
   `not_fix` (optional): words it must not contain, the advice of a misdiagnosis.
 - `expect`: the harness expectations (`input_shape` with the batch dimension, `init`,
