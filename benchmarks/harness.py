@@ -35,7 +35,9 @@ def _child(folder: str, example: str) -> dict[str, float]:
 
     sys.path.insert(0, folder)
     spec = api.load_example(example).spec
-    shared_reloader(spec.module_name, list(sys.path), os.environ["KERAS_BACKEND"], "keras")
+    shared_reloader(
+        spec.module_name, list(sys.path), os.environ["KERAS_BACKEND"], "keras"
+    )
 
     import keras
     from keras.src.testing import TestCase

@@ -90,7 +90,7 @@ def main(
         ),
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks of internal " "errors.")
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
     ] = False,
 ) -> None:
     """klgen: custom Keras layers that are correct by construction.

@@ -189,7 +189,7 @@ def _weight(text: str, problems: list[Diagnostic]) -> tuple[str, dict[str, Any]]
                 0,
                 0,
                 "",
-                f"`{shape}` is not a shape such as " "`[input_shape[-1], units]`",
+                f"`{shape}` is not a shape such as `[input_shape[-1], units]`",
             )
         )
         return name.strip(), {}
@@ -230,7 +230,7 @@ def _set(data: dict[str, Any], text: str, problems: list[Diagnostic]) -> None:
                 0,
                 0,
                 "",
-                "expected PATH=VALUE, e.g. " "`input_spec.min_ndim=2`",
+                "expected PATH=VALUE, e.g. `input_spec.min_ndim=2`",
             )
         )
         return
@@ -257,7 +257,7 @@ def _set(data: dict[str, Any], text: str, problems: list[Diagnostic]) -> None:
                     0,
                     0,
                     ".".join(keys[: i + 1]),
-                    "is not a mapping, so it has no field " f"`{keys[i + 1]}`",
+                    f"is not a mapping, so it has no field `{keys[i + 1]}`",
                 )
             )
             return

@@ -162,7 +162,8 @@ def _validate(data: dict[str, Any], located: Located) -> LayerSpec:
         )
         for err in errors:
             if err["type"] == "missing":
-                repaired = {**repaired, err["loc"][0]: _STAND_INS[err["loc"][0]]}
+                key = str(err["loc"][0])
+                repaired = {**repaired, key: _STAND_INS[key]}
         try:
             spec = LayerSpec.model_validate(repaired)
         except ValidationError:  # pragma: no cover - the stand-ins are valid
@@ -274,11 +275,12 @@ def _parse_yaml(text: str | bytes, located: Located) -> Any:
                     )
                 ]
             )
+        raw = text
         try:
-            text = text.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            col = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            line = raw[: exc.start].count(b"\n") + 1
+            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
             raise SpecError(
                 [
                     Diagnostic(
@@ -409,10 +411,12 @@ def _construct(
             # Reported at the top-level field that grew too big: the node itself may
             # be an alias target far away from it.
             where = (node.start_mark.line + 1, node.start_mark.column + 1)
+            line, column = located.key_positions.get(path[:1], where)
             problems.append(
                 Diagnostic(
                     located.source,
-                    *located.key_positions.get(path[:1], where),
+                    line,
+                    column,
                     _dotted(path[:1]),
                     f"the spec expands to more than {MAX_NODES:,} values "
                     "(YAML aliases?); a spec is a page, not a data set",
@@ -482,15 +486,17 @@ def _construct(
                 )
                 continue
             seen[key] = key_node.start_mark.line + 1
-            located.key_positions[(*path, key)] = key_at
-            out[key] = _construct(value_node, (*path, key), located, problems, count)
-            located.positions.setdefault((*path, key), key_at)
+            key_path = (*path, key)
+            located.key_positions[key_path] = key_at
+            out[key] = _construct(value_node, key_path, located, problems, count)
+            located.positions.setdefault(key_path, key_at)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
             _construct(item, (*path, i), located, problems, count)
             for i, item in enumerate(node.value)
         ]
+    assert isinstance(node, yaml.ScalarNode)  # mappings and sequences returned above
     first = node.start_mark.line + 1
     if node.style in ("|", ">"):
         first += 1

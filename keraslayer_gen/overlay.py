@@ -119,7 +119,7 @@ def _declared_api(folder: Path) -> int | None:
         return None
     text = path.read_text(encoding="utf-8")
     try:
-        import tomllib
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
 
         data = tomllib.loads(text)
     except ModuleNotFoundError:  # Python 3.10

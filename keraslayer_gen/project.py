@@ -79,7 +79,7 @@ def read_pyproject(root: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        import tomllib
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ModuleNotFoundError:  # Python 3.10
         import tomlkit
 

@@ -40,7 +40,7 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
         if kind == "begin":
             if open_id is not None:
                 raise RegionError(
-                    f"line {line}: region `{rid}` begins inside region " f"`{open_id}`"
+                    f"line {line}: region `{rid}` begins inside region `{open_id}`"
                 )
             open_id, start = rid, match.end() + 1
         else:

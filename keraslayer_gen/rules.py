@@ -169,7 +169,7 @@ class _Checker(TargetRules):
             if bad is not None:
                 self.error(
                     path,
-                    f"control character U+{ord(bad):04X} in the text; " "remove it",
+                    f"control character U+{ord(bad):04X} in the text; remove it",
                 )
             elif _MARKER_LIKE.search(text):
                 self.error(
@@ -316,7 +316,7 @@ class _Checker(TargetRules):
             if getattr(arg, key) is not None and not numeric:
                 self.error(
                     (*path, key),
-                    f"`{key}` applies to int and float arguments, " f"not {base}",
+                    f"`{key}` applies to int and float arguments, not {base}",
                 )
         bounds = None
         if arg.range is not None and numeric:
@@ -584,7 +584,7 @@ class _Checker(TargetRules):
             self.problems.append(
                 self.located.at(
                     path,
-                    f"syntax error in the {what}: " f"{exc.msg}",
+                    f"syntax error in the {what}: {exc.msg}",
                     line_offset=lineno - 1,
                     col=col,
                 )
@@ -706,7 +706,7 @@ class _Checker(TargetRules):
                     self._at_node(
                         path,
                         node,
-                        "`training` is only in scope with " "`training: true`",
+                        "`training` is only in scope with `training: true`",
                     )
                 else:
                     self._at_node(
@@ -753,7 +753,7 @@ class _Checker(TargetRules):
         if spec.state and not spec.training:
             self.error(
                 ("state",),
-                "`state` updates happen only in training; set " "`training: true`",
+                "`state` updates happen only in training; set `training: true`",
                 key=True,
             )
         for name, expr in spec.state.items():
@@ -800,7 +800,7 @@ class _Checker(TargetRules):
                 if arg is None:
                     self.error(
                         (*path, "init", key),
-                        f"`{key}` is not an argument" f"{did_you_mean(key, spec.args)}",
+                        f"`{key}` is not an argument{did_you_mean(key, spec.args)}",
                         key=True,
                     )
                     continue
@@ -844,7 +844,7 @@ class _Checker(TargetRules):
                 ):
                     self.error(
                         (*path, "input_shape"),
-                        f"rank {rank} does not fit " "`input_spec`",
+                        f"rank {rank} does not fit `input_spec`",
                     )
 
     def _input_spec(self) -> None:
@@ -982,7 +982,7 @@ def _sample_value(arg: Any) -> Any:
         base, _ = parse_arg_type(arg.type)
     except ValueError:
         return 1
-    candidates: list[Any] = {
+    table: dict[str, list[Any]] = {
         "int": [4, 1, 2, 8, 16, 64, 0],
         "float": [0.5, 1.0, 0.1, 2.0, 0.0, 10.0],
         "bool": [True],
@@ -993,7 +993,8 @@ def _sample_value(arg: Any) -> Any:
         "regularizer": [None],
         "constraint": [None],
         "activation": ["relu"],
-    }.get(base, [None])
+    }
+    candidates = table.get(base, [None])
     bounds = parse_range(arg.range) if arg.range else None
     for value in candidates:
         if not constraint_problem(arg, value, bounds):

@@ -225,7 +225,7 @@ class Example(_Model):
         json_schema_extra={"enum": list(DTYPES)},
     )
     name: str | None = Field(
-        None,
+        default=None,
         description="The example's id in the generated test (`pytest -k NAME`); "
         "default: its shape, e.g. `2x5x8-mask`.",
         pattern=EXAMPLE_NAME_PATTERN,

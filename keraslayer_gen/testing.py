@@ -1,10 +1,10 @@
 """pytest helpers: `assert_layer_contract`, the runtime contract (docs/contract.md) in one call.
 
-    from keraslayer_gen.testing import assert_layer_contract
+from keraslayer_gen.testing import assert_layer_contract
 
-    def test_contract():
-        assert_layer_contract(MyLayer)                       # a spec'd (generated) layer
-        assert_layer_contract(Gate, input_shape=(4, 3), init={"units": 2}, trainable=2)
+def test_contract():
+    assert_layer_contract(MyLayer)                       # a spec'd (generated) layer
+    assert_layer_contract(Gate, input_shape=(4, 3), init={"units": 2}, trainable=2)
 """
 
 from __future__ import annotations
@@ -47,13 +47,21 @@ def _target_of_class(cls: type) -> LayerTarget:
     source = inspect.getsourcefile(cls)
     path = Path(source).resolve() if source else None
     code = path.read_text(encoding="utf-8", errors="replace") if path else ""
-    target = LayerTarget(text=f"{cls.__module__}:{cls.__qualname__}",
-                         class_name=cls.__qualname__, module=cls.__module__,
-                         sys_path=tuple(sys.path), source=path,
-                         target=keras_target_of(code) if code else "keras3")
+    target = LayerTarget(
+        text=f"{cls.__module__}:{cls.__qualname__}",
+        class_name=cls.__qualname__,
+        module=cls.__module__,
+        sys_path=tuple(sys.path),
+        source=path,
+        target=keras_target_of(code) if code else "keras3",
+    )
     spec_source = spec_of_generated(path) if path else None
     if spec_source is not None and spec_source.spec.name == cls.__name__:
-        label = str(spec_source.path) if spec_source.path else f"example:{spec_source.example}"
+        label = (
+            str(spec_source.path)
+            if spec_source.path
+            else f"example:{spec_source.example}"
+        )
         target = replace(target, spec=spec_source.spec, spec_label=label)
     return target
 
@@ -74,13 +82,17 @@ def _current_backend(keras_target: str) -> str | None:
     return str(module.backend.backend())
 
 
-def assert_layer_contract(layer_cls_or_target: type | str, *,
-                          spec: LayerSpec | str | Path | None = None,
-                          backends: str | Sequence[str] | None = None,
-                          only: str | Iterable[str] | None = None,
-                          skip: str | Iterable[str] | None = None, full: bool = False,
-                          timeout: float = DEFAULT_TIMEOUT,
-                          **expectation_overrides: Any) -> Report:
+def assert_layer_contract(
+    layer_cls_or_target: type | str,
+    *,
+    spec: LayerSpec | str | Path | None = None,
+    backends: str | Sequence[str] | None = None,
+    only: str | Iterable[str] | None = None,
+    skip: str | Iterable[str] | None = None,
+    full: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    **expectation_overrides: Any,
+) -> Report:
     """Run the layer contract and raise one `AssertionError` carrying the report if any
     check fails; returns the `Report` otherwise.
 
@@ -109,32 +121,50 @@ def assert_layer_contract(layer_cls_or_target: type | str, *,
         target = resolve_target(str(layer_cls_or_target))
     if spec is not None:
         target = _with_spec(target, spec)
-    expectations = expectations_for_target(target, input_shapes=shapes, **expectation_overrides)
+    expectations = expectations_for_target(
+        target, input_shapes=shapes, **expectation_overrides
+    )
     checks = select_checks(_ids(only), _ids(skip), full)
     requested = _ids(backends)
     current = _current_backend(expectations.target)
-    if (isinstance(layer_cls_or_target, type) and current is not None and not full
-            and requested in (None, [current])):
+    if (
+        isinstance(layer_cls_or_target, type)
+        and current is not None
+        and not full
+        and requested in (None, [current])
+    ):
         report = _in_process(layer_cls_or_target, target, expectations, checks)
     else:
         from .project import load_layout
 
         configured = None if requested else load_layout(Path.cwd()).backends
         chosen = resolve_backends(requested, configured, expectations.target)
-        report = verify([(target, expectations)], backends=chosen, checks=checks, full=full,
-                        timeout=timeout)
+        report = verify(
+            [(target, expectations)],
+            backends=chosen,
+            checks=checks,
+            full=full,
+            timeout=timeout,
+        )
     if report.exit_code != 0:
         raise AssertionError("the layer contract does not hold:\n" + report.render())
     return report
 
 
-def _in_process(cls: type, target: LayerTarget, expectations: Any,
-                checks: list[str]) -> Report:
+def _in_process(
+    cls: type, target: LayerTarget, expectations: Any, checks: list[str]
+) -> Report:
     from .harness.inprocess import run_in_process
 
-    layer = LayerReport(target=target.text, class_name=target.class_name, module=target.module,
-                        source=str(target.source) if target.source else None,
-                        spec=target.spec_label, expectations=expectations, checks=checks)
+    layer = LayerReport(
+        target=target.text,
+        class_name=target.class_name,
+        module=target.module,
+        source=str(target.source) if target.source else None,
+        spec=target.spec_label,
+        expectations=expectations,
+        checks=checks,
+    )
     layer.results.extend(run_static_checks(checks, target.source, target.class_name))
     runtime = [c for c in checks if c in RUNTIME_CHECKS]
     if runtime:

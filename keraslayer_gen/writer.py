@@ -20,7 +20,13 @@ except ImportError:  # pragma: no cover - Windows
 
 from .diagnostics import KlgenError
 
-CREATE, IDENTICAL, UPDATE, CONFLICT, SKIP = "create", "identical", "update", "conflict", "skip"
+CREATE, IDENTICAL, UPDATE, CONFLICT, SKIP = (
+    "create",
+    "identical",
+    "update",
+    "conflict",
+    "skip",
+)
 
 
 @dataclass
@@ -65,8 +71,13 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def plain_change(path: Path, text: str, old: str | None, force: bool,
-                 conflict: str = "exists and differs; use --force to replace it") -> FileChange:
+def plain_change(
+    path: Path,
+    text: str,
+    old: str | None,
+    force: bool,
+    conflict: str = "exists and differs; use --force to replace it",
+) -> FileChange:
     """The status of writing `text` over `old`: create, identical, update (forced), or a
     conflict with the reason given."""
     if old is None:
@@ -88,17 +99,23 @@ def check_target(path: Path, root: Path) -> None:
         except ValueError:
             continue
     else:
-        raise KlgenError(f"{path}: outside the repository root {root}; klgen writes only "
-                         "inside it")
+        raise KlgenError(
+            f"{path}: outside the repository root {root}; klgen writes only "
+            "inside it"
+        )
     probe = base
     for index, part in enumerate(rel.parts):
         probe = probe / part
         if probe.is_symlink():
-            raise KlgenError(f"{path}: {probe} is a symbolic link; klgen does not write "
-                             "through links")
+            raise KlgenError(
+                f"{path}: {probe} is a symbolic link; klgen does not write "
+                "through links"
+            )
         if index < len(rel.parts) - 1 and probe.exists() and not probe.is_dir():
-            raise KlgenError(f"{path}: {probe} is a file, not a folder; klgen cannot "
-                             "write inside it")
+            raise KlgenError(
+                f"{path}: {probe} is a file, not a folder; klgen cannot "
+                "write inside it"
+            )
 
 
 def read_text(path: Path) -> str | None:
@@ -107,8 +124,9 @@ def read_text(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except UnicodeDecodeError:
-        raise KlgenError(f"{path}: exists and is not UTF-8 text; klgen will not replace "
-                         "it") from None
+        raise KlgenError(
+            f"{path}: exists and is not UTF-8 text; klgen will not replace it"
+        ) from None
     except IsADirectoryError:
         raise KlgenError(f"{path}: is a directory") from None
 
@@ -139,16 +157,21 @@ def _write_locked(plan: Plan) -> None:
         _clean_stale(change.path)
     for change in plan.writes:
         if read_text(change.path) != change.old:
-            raise KlgenError(f"{change.path}: changed since klgen read it (another klgen or "
-                             "an editor?); nothing was written; run the command again")
+            raise KlgenError(
+                f"{change.path}: changed since klgen read it (another klgen or "
+                "an editor?); nothing was written; run the command again"
+            )
     staged: list[tuple[FileChange, Path]] = []
     backups: dict[Path, Path | None] = {}
     try:
         for change in plan.writes:
             change.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=_TMP,
-                                       dir=change.path.parent)
-            staged.append((change, Path(tmp)))  # before writing: a failed write is cleaned
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{change.path.name}.", suffix=_TMP, dir=change.path.parent
+            )
+            staged.append(
+                (change, Path(tmp))
+            )  # before writing: a failed write is cleaned
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(change.text)
                 handle.flush()
@@ -161,20 +184,22 @@ def _write_locked(plan: Plan) -> None:
             if change.old is not None:
                 backups[change.path] = _backup(change.path)
     except OSError as exc:
-        for path in [tmp for _, tmp in staged] + [b for b in backups.values() if b]:
-            path.unlink(missing_ok=True)
+        leftovers = [p for _, p in staged] + [b for b in backups.values() if b]
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
         # Name the file the user asked for, not the temporary file beside it.
-        raise KlgenError(f"cannot write {change.path}: {exc.strerror}; nothing was "
-                         "written") from None
+        raise KlgenError(
+            f"cannot write {change.path}: {exc.strerror}; nothing was written"
+        ) from None
     done: list[tuple[FileChange, Path | None]] = []
     try:
-        for change, tmp in staged:
+        for change, staged_path in staged:
             done.append((change, backups.get(change.path)))
-            os.replace(tmp, change.path)
+            os.replace(staged_path, change.path)
     except OSError as exc:
         failed = _roll_back(done)
-        for _, tmp in staged:
-            tmp.unlink(missing_ok=True)
+        for _, staged_path in staged:
+            staged_path.unlink(missing_ok=True)
         message = f"cannot write {change.path}: {exc.strerror}; nothing was written"
         if failed:
             message += "; could not put back " + ", ".join(failed)
@@ -216,8 +241,11 @@ def _roll_back(done: list[tuple[FileChange, Path | None]]) -> list[str]:
             else:
                 change.path.write_text(change.old, encoding="utf-8", newline="\n")
         except OSError:
-            failed.append(f"{change.path} (its previous text is in {backup})"
-                          if backup else str(change.path))
+            failed.append(
+                f"{change.path} (its previous text is in {backup})"
+                if backup
+                else str(change.path)
+            )
     return failed
 
 
@@ -225,7 +253,10 @@ def _clean_stale(path: Path) -> None:
     """Temporary files and backups of `path` left by a klgen that was killed mid-write
     (safe: the lock says no klgen is writing, and the target is whole either way)."""
     name = glob.escape(path.name)
-    for stale in (*path.parent.glob(f".{name}.*{_TMP}"), *path.parent.glob(f".{name}.*{_BAK}")):
+    for stale in (
+        *path.parent.glob(f".{name}.*{_TMP}"),
+        *path.parent.glob(f".{name}.*{_BAK}"),
+    ):
         stale.unlink(missing_ok=True)
 
 
@@ -240,7 +271,8 @@ def lock_timeout() -> float:
 @contextlib.contextmanager
 def repository_lock(root: Path) -> Iterator[None]:
     """Hold an advisory lock on the folder `root` (no lock file is left behind) while
-    writing, so that two `klgen new --force` or `sync` runs on a repository take turns."""
+    writing, so that two `klgen new --force` or `sync` runs on a repository take turns.
+    """
     if fcntl is None:  # Windows: no flock; one klgen at a time is up to the user
         yield
         return
@@ -248,7 +280,9 @@ def repository_lock(root: Path) -> Iterator[None]:
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(root, os.O_RDONLY)
     except OSError as exc:
-        raise KlgenError(f"cannot write {root}: {exc.strerror}; nothing was written") from None
+        raise KlgenError(
+            f"cannot write {root}: {exc.strerror}; nothing was written"
+        ) from None
     try:
         deadline = time.monotonic() + lock_timeout()
         while True:
@@ -257,9 +291,11 @@ def repository_lock(root: Path) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise KlgenError(f"another klgen is writing {root}; nothing was "
-                                     "written; run the command again when it has "
-                                     "finished") from None
+                    raise KlgenError(
+                        f"another klgen is writing {root}; nothing was "
+                        "written; run the command again when it has "
+                        "finished"
+                    ) from None
                 time.sleep(0.05)
         yield
     finally:

@@ -62,7 +62,9 @@ def test_tf_keras_members_mirror_keras3_bugs() -> None:
         assert case.name.startswith("tf_keras_") and twin is not None, case.name
         assert twin.keras_target == "keras3"
         assert case.check == twin.check, case.name
-        assert case.backends == ("tensorflow",) and case.symptom_backends == ("tensorflow",)
+        assert case.backends == ("tensorflow",) and case.symptom_backends == (
+            "tensorflow",
+        )
         assert case.summary.startswith("Bug: (tf-keras) ")
 
 
@@ -176,7 +178,9 @@ def _harness_backends(case: Case, twin: str) -> list[str]:
     """Fixed twins run everywhere; a broken layer where its bug shows at runtime (a
     static bug's static check needs no backend, its runtime consequences do)."""
     if twin == "Fixed":
-        wanted: tuple[str, ...] = case.backends if case.keras_target == "tf-keras" else BACKENDS
+        wanted: tuple[str, ...] = (
+            case.backends if case.keras_target == "tf-keras" else BACKENDS
+        )
     else:
         wanted = case.symptom_backends if case.static else case.backends
     return [b for b in wanted if b in installed_backends(case.keras_target)]

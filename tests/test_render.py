@@ -293,7 +293,7 @@ def test_a_long_reference_wraps_at_the_line_length(tmp_path) -> None:
         (
             "(input_shape[0], input_shape[2])",
             3,
-            "2D tensor with shape: `(batch_size, " "features)`",
+            "2D tensor with shape: `(batch_size, features)`",
         ),
         ("(*input_shape[:-1], self.units * 2)", None, "`(batch_size, ..., units * 2)`"),
         ("tuple(input_shape[:2])", 4, "`(batch_size, height)`"),

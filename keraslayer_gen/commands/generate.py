@@ -42,7 +42,7 @@ def new(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="Class name (PascalCase) of a layer " "described by flags.",
+            help="Class name (PascalCase) of a layer described by flags.",
             show_default=False,
         ),
     ] = None,
@@ -50,7 +50,7 @@ def new(
         Path | None,
         typer.Option(
             "--spec",
-            help="Generate from this " "`*.klgen.yaml` spec.",
+            help="Generate from this `*.klgen.yaml` spec.",
             rich_help_panel="Source",
         ),
     ] = None,
@@ -58,7 +58,7 @@ def new(
         str | None,
         typer.Option(
             "--example",
-            help="Generate a bundled " "example (see `klgen examples`).",
+            help="Generate a bundled example (see `klgen examples`).",
             rich_help_panel="Source",
         ),
     ] = None,
@@ -91,7 +91,7 @@ def new(
         str | None,
         typer.Option(
             "--masking",
-            help="none | propagate | " "consume | custom.",
+            help="none | propagate | consume | custom.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -107,7 +107,7 @@ def new(
         str | None,
         typer.Option(
             "--seed-generator",
-            help="The " "`int | None` argument that seeds keras.random.",
+            help="The `int | None` argument that seeds keras.random.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -115,7 +115,7 @@ def new(
         str | None,
         typer.Option(
             "--output-shape",
-            help="`same`, or an " "expression over `input_shape` and `self`.",
+            help="`same`, or an expression over `input_shape` and `self`.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -131,20 +131,20 @@ def new(
     summary: Annotated[
         str | None,
         typer.Option(
-            "--summary", help="One-line docstring " "summary.", rich_help_panel=_LAYER
+            "--summary", help="One-line docstring summary.", rich_help_panel=_LAYER
         ),
     ] = None,
     description: Annotated[
         str | None,
         typer.Option(
-            "--description", help="Docstring " "paragraphs.", rich_help_panel=_LAYER
+            "--description", help="Docstring paragraphs.", rich_help_panel=_LAYER
         ),
     ] = None,
     reference: Annotated[
         list[str] | None,
         typer.Option(
             "--reference",
-            help="A reference " "for the docstring, repeatable.",
+            help="A reference for the docstring, repeatable.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -152,7 +152,7 @@ def new(
         str | None,
         typer.Option(
             "--module",
-            help="Module name (default: " "snake_case of NAME).",
+            help="Module name (default: snake_case of NAME).",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -160,7 +160,7 @@ def new(
         str | None,
         typer.Option(
             "--package",
-            help="Package of " "register_keras_serializable.",
+            help="Package of register_keras_serializable.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -177,7 +177,7 @@ def new(
         bool | None,
         typer.Option(
             "--allow-shadowing",
-            help="Allow a " "name that is also a keras.layers name.",
+            help="Allow a name that is also a keras.layers name.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -185,7 +185,7 @@ def new(
         Path | None,
         typer.Option(
             "--body",
-            help="File with the `call` body " "(assigns `outputs`).",
+            help="File with the `call` body (assigns `outputs`).",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -193,7 +193,7 @@ def new(
         Path | None,
         typer.Option(
             "--training-body",
-            help="File with " "the training body.",
+            help="File with the training body.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -201,7 +201,7 @@ def new(
         Path | None,
         typer.Option(
             "--inference-body",
-            help="File " "with the inference body.",
+            help="File with the inference body.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -209,7 +209,7 @@ def new(
         Path | None,
         typer.Option(
             "--compute-mask-body",
-            help="File with the compute_mask body (assigns " "`output_mask`).",
+            help="File with the compute_mask body (assigns `output_mask`).",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -217,7 +217,7 @@ def new(
         Path | None,
         typer.Option(
             "--build-body",
-            help="File with " "statements run at the start of build.",
+            help="File with statements run at the start of build.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -233,21 +233,21 @@ def new(
         list[str] | None,
         typer.Option(
             "--set",
-            help="`PATH=YAML`: any spec " "field, e.g. `input_spec.min_ndim=2`.",
+            help="`PATH=YAML`: any spec field, e.g. `input_spec.min_ndim=2`.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
     target: Annotated[
         str | None,
         typer.Option(
-            "--target", help="keras3 (default) or " "tf-keras.", rich_help_panel=_OUTPUT
+            "--target", help="keras3 (default) or tf-keras.", rich_help_panel=_OUTPUT
         ),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
-            help="Write into this folder " "instead of the repository layout.",
+            help="Write into this folder instead of the repository layout.",
             rich_help_panel=_OUTPUT,
         ),
     ] = None,
@@ -255,7 +255,7 @@ def new(
         Path | None,
         typer.Option(
             "--save-spec",
-            help="Also write the " "spec to this path.",
+            help="Also write the spec to this path.",
             rich_help_panel=_OUTPUT,
         ),
     ] = None,
@@ -263,7 +263,7 @@ def new(
         bool,
         typer.Option(
             "--dry-run",
-            help="Print what would happen; write " "nothing.",
+            help="Print what would happen; write nothing.",
             rich_help_panel=_OUTPUT,
         ),
     ] = False,
@@ -285,7 +285,7 @@ def new(
         bool,
         typer.Option(
             "--stdout",
-            help="Print the generated layer; write " "nothing.",
+            help="Print the generated layer; write nothing.",
             rich_help_panel=_OUTPUT,
         ),
     ] = False,
@@ -348,7 +348,7 @@ def new(
         float32_internal=float32_internal,
         allow_shadowing=allow_shadowing,
     )
-    bodies = {
+    read = {
         key: _read_body(path, flag)
         for key, path, flag in (
             ("body", body, "--body"),
@@ -358,7 +358,7 @@ def new(
             ("build", build_body, "--build-body"),
         )
     }
-    bodies = {k: v for k, v in bodies.items() if v is not None}
+    bodies: dict[str, str] = {k: v for k, v in read.items() if v is not None}
     body_files = {
         key: str(path)
         for key, path in (
@@ -398,28 +398,17 @@ def new(
     elif example is not None:
         source = api.load_example(example)
     else:
+        # The repeatable flags are lists (typer gives None when none is given).
+        values: dict[str, Any] = {
+            k: (v or []) if k in _LIST_FLAGS else v for k, v in layer_flags.items()
+        }
         data = flags_to_data(
             Flags(
                 name=name or "",
                 bodies=bodies,
                 body_files=body_files,
                 target=target,
-                **{
-                    k: (
-                        (v or [])
-                        if k
-                        in (
-                            "args",
-                            "weights",
-                            "state",
-                            "examples",
-                            "sets",
-                            "references",
-                        )
-                        else v
-                    )
-                    for k, v in layer_flags.items()
-                },
+                **values,
             )
         )
         source = api.SpecSource(load_spec_data(data, "command line"))
@@ -458,6 +447,8 @@ def _check_out(out: Path) -> None:
                 )
             return
 
+
+_LIST_FLAGS = ("args", "weights", "state", "examples", "sets", "references")
 
 #: `layer_flags` keys whose flag is not `--<key>`.
 _FLAG_NAMES = {

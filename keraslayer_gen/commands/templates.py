@@ -96,7 +96,7 @@ def eject(
         typer.Option(
             "--to",
             metavar="DIR",
-            help="The overlay folder (default: " "`[tool.klgen].templates`).",
+            help="The overlay folder (default: `[tool.klgen].templates`).",
             show_default=False,
         ),
     ] = None,
@@ -186,7 +186,7 @@ def check(
 
     if folder is not None and templates is not None and folder != templates:
         raise KlgenError(
-            f"two overlays given ({folder} and --templates {templates}); " "give one"
+            f"two overlays given ({folder} and --templates {templates}); give one"
         )
     layout = load_layout(Path.cwd())
     chosen = folder or templates or layout.templates

@@ -118,7 +118,7 @@ def verify(
         str | None,
         typer.Option(
             "--masking",
-            help="none | propagate | " "consume | custom.",
+            help="none | propagate | consume | custom.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -144,7 +144,7 @@ def verify(
         int | None,
         typer.Option(
             "--trainable",
-            help="Trainable weights " "build must create.",
+            help="Trainable weights build must create.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -152,7 +152,7 @@ def verify(
         int | None,
         typer.Option(
             "--non-trainable",
-            help="Non-" "trainable weights build must create.",
+            help="Non-trainable weights build must create.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -160,7 +160,7 @@ def verify(
         int | None,
         typer.Option(
             "--seed-generators",
-            help="Seed " "generators the layer must own.",
+            help="Seed generators the layer must own.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -168,7 +168,7 @@ def verify(
         str | None,
         typer.Option(
             "--output-shape",
-            help="The output " "shape (batch dimension first) for every --input-shape.",
+            help="The output shape (batch dimension first) for every --input-shape.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -193,7 +193,7 @@ def verify(
         bool | None,
         typer.Option(
             "--mask/--no-mask",
-            help="Run the examples " "with a padding mask.",
+            help="Run the examples with a padding mask.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -201,7 +201,7 @@ def verify(
         str | None,
         typer.Option(
             "--dtype",
-            help="Input dtype of the " "examples (default float32).",
+            help="Input dtype of the examples (default float32).",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -218,15 +218,13 @@ def verify(
         list[str] | None,
         typer.Option(
             "--only",
-            help="Run only these checks " "(comma list or repeated).",
+            help="Run only these checks (comma list or repeated).",
             rich_help_panel=_RUN,
         ),
     ] = None,
     skip: Annotated[
         list[str] | None,
-        typer.Option(
-            "--skip", help="Do not run these " "checks.", rich_help_panel=_RUN
-        ),
+        typer.Option("--skip", help="Do not run these checks.", rich_help_panel=_RUN),
     ] = None,
     full: Annotated[
         bool,
@@ -241,7 +239,7 @@ def verify(
         float | None,
         typer.Option(
             "--timeout",
-            help="Seconds one check " "may take before it is stopped (default 180).",
+            help="Seconds one check may take before it is stopped (default 180).",
             rich_help_panel=_RUN,
         ),
     ] = None,
@@ -250,7 +248,7 @@ def verify(
         typer.Option(
             "-j",
             "--jobs",
-            help="Backend workers at " "once (default: one per CPU).",
+            help="Backend workers at once (default: one per CPU).",
             rich_help_panel=_RUN,
         ),
     ] = None,
@@ -283,7 +281,7 @@ def verify(
         typer.Option(
             "--quiet",
             "-q",
-            help="No progress on stderr; " "only the report.",
+            help="No progress on stderr; only the report.",
             rich_help_panel=_RUN,
         ),
     ] = False,
@@ -291,7 +289,7 @@ def verify(
         bool,
         typer.Option(
             "--no-color",
-            help="No colours (also when " "NO_COLOR is set).",
+            help="No colours (also when NO_COLOR is set).",
             rich_help_panel=_RUN,
         ),
     ] = False,

@@ -27,32 +27,109 @@ class Check:
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("structure", 1, True, False, "a class Keras cannot construct, register or call "
-          "with training/mask"),
-    Check("config-complete", 2, True, False, "an __init__ argument missing from get_config"),
-    Check("state-hygiene", 3, True, False, "weights or Python state created outside build, "
-          "unseeded randomness, backend-specific code"),
-    Check("config-roundtrip", 4, False, False, "configs that are not JSON, change on "
-          "from_config, or cannot be deserialised without custom_objects"),
-    Check("build", 5, False, False, "wrong weight counts, undefined or batch-dependent "
-          "weight shapes, duplicate names, unbuilt state"),
-    Check("shapes", 6, False, False, "compute_output_shape, the symbolic and the eager call "
-          "disagreeing on shape or dtype"),
-    Check("training", 7, False, False, "a training default that leaks, non-deterministic "
-          "inference, unseeded or repeated noise, fit/predict on the wrong path"),
-    Check("state", 8, False, False, "state updated at inference, never updated, or "
-          "updated without being declared"),
-    Check("gradients", 9, False, False, "trainable weights that get no gradient or "
-          "non-finite values"),
-    Check("masking", 10, False, False, "masks dropped, leaked or ignored; padded values "
-          "changing unpadded outputs"),
-    Check("mixed-precision", 11, False, False, "float16 variables, outputs in the wrong "
-          "dtype, dtype clashes with tensors created in call"),
-    Check("jit-parity", 12, False, False, "compiled predict differing from eager predict"),
-    Check("save-load", 13, False, False, "models that do not reload in a fresh process, or "
-          "reload with different outputs or state"),
-    Check("distributed", 14, False, True, "state that diverges across replicas or has the "
-          "wrong aggregation under MirroredStrategy / DataParallel"),
+    Check(
+        "structure",
+        1,
+        True,
+        False,
+        "a class Keras cannot construct, register or call with training/mask",
+    ),
+    Check(
+        "config-complete",
+        2,
+        True,
+        False,
+        "an __init__ argument missing from get_config",
+    ),
+    Check(
+        "state-hygiene",
+        3,
+        True,
+        False,
+        "weights or Python state created outside build, "
+        "unseeded randomness, backend-specific code",
+    ),
+    Check(
+        "config-roundtrip",
+        4,
+        False,
+        False,
+        "configs that are not JSON, change on "
+        "from_config, or cannot be deserialised without custom_objects",
+    ),
+    Check(
+        "build",
+        5,
+        False,
+        False,
+        "wrong weight counts, undefined or batch-dependent "
+        "weight shapes, duplicate names, unbuilt state",
+    ),
+    Check(
+        "shapes",
+        6,
+        False,
+        False,
+        "compute_output_shape, the symbolic and the eager call "
+        "disagreeing on shape or dtype",
+    ),
+    Check(
+        "training",
+        7,
+        False,
+        False,
+        "a training default that leaks, non-deterministic "
+        "inference, unseeded or repeated noise, fit/predict on the wrong path",
+    ),
+    Check(
+        "state",
+        8,
+        False,
+        False,
+        "state updated at inference, never updated, or "
+        "updated without being declared",
+    ),
+    Check(
+        "gradients",
+        9,
+        False,
+        False,
+        "trainable weights that get no gradient or non-finite values",
+    ),
+    Check(
+        "masking",
+        10,
+        False,
+        False,
+        "masks dropped, leaked or ignored; padded values changing unpadded outputs",
+    ),
+    Check(
+        "mixed-precision",
+        11,
+        False,
+        False,
+        "float16 variables, outputs in the wrong "
+        "dtype, dtype clashes with tensors created in call",
+    ),
+    Check(
+        "jit-parity", 12, False, False, "compiled predict differing from eager predict"
+    ),
+    Check(
+        "save-load",
+        13,
+        False,
+        False,
+        "models that do not reload in a fresh process, or "
+        "reload with different outputs or state",
+    ),
+    Check(
+        "distributed",
+        14,
+        False,
+        True,
+        "state that diverges across replicas or has the "
+        "wrong aggregation under MirroredStrategy / DataParallel",
+    ),
 )
 BY_ID = {check.id: check for check in CHECKS}
 CHECK_IDS = tuple(check.id for check in CHECKS)
@@ -73,16 +150,22 @@ def split_ids(values: Iterable[str] | None) -> list[str]:
 def _known(ids: list[str], option: str) -> list[str]:
     for check_id in ids:
         if check_id not in BY_ID:
-            raise KlgenError(f"{option} {check_id}: unknown check"
-                             f"{did_you_mean(check_id, CHECK_IDS)}; checks are "
-                             f"{', '.join(CHECK_IDS)}")
+            raise KlgenError(
+                f"{option} {check_id}: unknown check"
+                f"{did_you_mean(check_id, CHECK_IDS)}; checks are "
+                f"{', '.join(CHECK_IDS)}"
+            )
     return ids
 
 
-def select_checks(only: Iterable[str] | None = None, skip: Iterable[str] | None = None,
-                  full: bool = False) -> list[str]:
+def select_checks(
+    only: Iterable[str] | None = None,
+    skip: Iterable[str] | None = None,
+    full: bool = False,
+) -> list[str]:
     """The ids to run, in contract order. `only` wins over the default set (so `--only
-    distributed` runs it without `--full`); `skip` removes; unknown ids raise `KlgenError`."""
+    distributed` runs it without `--full`); `skip` removes; unknown ids raise `KlgenError`.
+    """
     only_ids = _known(split_ids(only), "--only")
     skip_ids = set(_known(split_ids(skip), "--skip"))
     if only_ids:

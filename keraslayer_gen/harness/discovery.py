@@ -222,7 +222,7 @@ def shard(targets: list[str], text: str) -> list[str]:
         index, count = int(index_text), int(count_text)
     except ValueError:
         raise KlgenError(
-            f"--shard {text}: expected I/N with whole numbers, e.g. " "--shard 1/4"
+            f"--shard {text}: expected I/N with whole numbers, e.g. --shard 1/4"
         ) from None
     if count < 1 or not 1 <= index <= count:
         raise KlgenError(

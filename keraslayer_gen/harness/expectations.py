@@ -70,15 +70,20 @@ class Expectations:
         if not self.examples:
             raise ValueError("Expectations need at least one example")
         if self.masking is not None and self.masking not in MASKING_POLICIES:
-            raise ValueError(f"masking={self.masking!r}; expected one of "
-                             f"{', '.join(MASKING_POLICIES)}")
+            raise ValueError(
+                f"masking={self.masking!r}; expected one of "
+                f"{', '.join(MASKING_POLICIES)}"
+            )
         if self.target not in ("keras3", "tf-keras"):
             raise ValueError(f"target={self.target!r}; expected keras3 or tf-keras")
 
     def observed_fields(self) -> list[str]:
         """The expectations nobody declared, which the worker observes instead."""
-        names = [f for f in ("masking", "training", "stochastic", "state")
-                 if getattr(self, f) is None]
+        names = [
+            f
+            for f in ("masking", "training", "stochastic", "state")
+            if getattr(self, f) is None
+        ]
         for key in ("trainable", "non_trainable", "seed_generators"):
             if any(getattr(e, key) is None for e in self.examples):
                 names.append(key)
@@ -91,10 +96,19 @@ class Expectations:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Expectations:
         examples = tuple(
-            Example(**{**e, "input_shape": tuple(e["input_shape"]),
-                       "output_shape": None if e.get("output_shape") is None
-                       else tuple(e["output_shape"])})
-            for e in data["examples"])
+            Example(
+                **{
+                    **e,
+                    "input_shape": tuple(e["input_shape"]),
+                    "output_shape": (
+                        None
+                        if e.get("output_shape") is None
+                        else tuple(e["output_shape"])
+                    ),
+                }
+            )
+            for e in data["examples"]
+        )
         rest = {k: v for k, v in data.items() if k != "examples"}
         if rest.get("state") is not None:
             rest["state"] = tuple(rest["state"])
@@ -109,25 +123,35 @@ class Expectations:
         unknown = set(overrides) - example_keys - layer_keys
         if unknown:
             raise TypeError(f"unknown expectation(s): {', '.join(sorted(unknown))}")
-        per_example = {k: v for k, v in overrides.items() if k in example_keys and v is not None}
+        per_example = {
+            k: v for k, v in overrides.items() if k in example_keys and v is not None
+        }
         if "output_shape" in per_example:
             per_example["output_shape"] = tuple(per_example["output_shape"])
         examples = tuple(replace(e, **per_example) for e in self.examples)
-        layer = {k: v for k, v in overrides.items() if k in layer_keys and v is not None}
+        layer = {
+            k: v for k, v in overrides.items() if k in layer_keys and v is not None
+        }
         if "output_dtype" in layer and layer["output_dtype"] not in DTYPES:
-            raise KlgenError(f"--output-dtype {layer['output_dtype']}: expected one of "
-                             f"{', '.join(DTYPES)}")
+            raise KlgenError(
+                f"--output-dtype {layer['output_dtype']}: expected one of "
+                f"{', '.join(DTYPES)}"
+            )
         if "state" in layer:
             layer["state"] = tuple(layer["state"])
         return replace(self, examples=examples, **layer)
 
 
-def expectations_for(input_shapes: list[tuple[int, ...]], **overrides: Any) -> Expectations:
+def expectations_for(
+    input_shapes: list[tuple[int, ...]], **overrides: Any
+) -> Expectations:
     """Expectations for a layer without a spec: one example per input shape (batch
     dimension included); everything not given is observed."""
     if not input_shapes:
         raise ValueError("give at least one input shape (with its batch dimension)")
-    examples = tuple(Example(input_shape=tuple(int(d) for d in s)) for s in input_shapes)
+    examples = tuple(
+        Example(input_shape=tuple(int(d) for d in s)) for s in input_shapes
+    )
     return Expectations(examples=examples).with_overrides(**overrides)
 
 
@@ -158,18 +182,29 @@ def expectations_from_spec(spec: LayerSpec) -> Expectations:
     examples = []
     for ex in spec.examples:
         active = [w for w in spec.weights.values() if _active(spec, w.when, ex.init)]
-        examples.append(Example(
-            input_shape=tuple(ex.input_shape), init=dict(ex.init), mask=ex.mask,
-            dtype=ex.dtype,
-            output_shape=tuple(ex.input_shape) if spec.output_shape == "same" else None,
-            trainable=sum(1 for w in active if w.trainable),
-            non_trainable=sum(1 for w in active if not w.trainable),
-            seed_generators=1 if spec.seed_generator else 0,
-        ))
+        examples.append(
+            Example(
+                input_shape=tuple(ex.input_shape),
+                init=dict(ex.init),
+                mask=ex.mask,
+                dtype=ex.dtype,
+                output_shape=(
+                    tuple(ex.input_shape) if spec.output_shape == "same" else None
+                ),
+                trainable=sum(1 for w in active if w.trainable),
+                non_trainable=sum(1 for w in active if not w.trainable),
+                seed_generators=1 if spec.seed_generator else 0,
+            )
+        )
     return Expectations(
-        examples=tuple(examples), masking=spec.masking, training=spec.training,
-        stochastic=_stochastic(spec), state=tuple(spec.state),
-        aggregation={n: w.aggregation for n, w in spec.weights.items() if w.aggregation},
+        examples=tuple(examples),
+        masking=spec.masking,
+        training=spec.training,
+        stochastic=_stochastic(spec),
+        state=tuple(spec.state),
+        aggregation={
+            n: w.aggregation for n, w in spec.weights.items() if w.aggregation
+        },
         weight_dtypes={n: w.dtype for n, w in spec.weights.items() if w.dtype},
         target=spec.target,
         output_dtype=spec.output_dtype,

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from .session import Session
 
 
-def make_inputs(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+def make_inputs(
+    rng: np.random.Generator, shape: tuple[int, ...], dtype: str
+) -> np.ndarray:
     """Random inputs: normal floats, small positive integers, or booleans."""
     if dtype == "bool":
         return rng.random(shape) < 0.5
@@ -28,7 +30,8 @@ def make_inputs(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) ->
 
 def make_mask(shape: tuple[int, ...]) -> np.ndarray:
     """A padding mask over all but the last axis: sample b > 0 has its last b steps padded
-    (at most all but one), sample 0 none, the way `keras.layers.Masking` would see them."""
+    (at most all but one), sample 0 none, the way `keras.layers.Masking` would see them.
+    """
     mask = np.ones(shape[:-1] if len(shape) > 1 else shape, dtype=bool)
     if mask.ndim == 1:
         if len(mask) > 1:
@@ -36,7 +39,7 @@ def make_mask(shape: tuple[int, ...]) -> np.ndarray:
         return mask
     steps = mask.shape[1]
     for b in range(1, mask.shape[0]):
-        mask[b, steps - min(b, steps - 1):] = False
+        mask[b, steps - min(b, steps - 1) :] = False
     return mask
 
 
@@ -66,8 +69,14 @@ def allclose(a: np.ndarray, b: np.ndarray) -> bool:
         return False
     if not is_float(a.dtype):
         return bool(np.array_equal(a, b))
-    return bool(np.allclose(a.astype("float64"), b.astype("float64"), equal_nan=True,
-                            **tolerance(a.dtype)))
+    return bool(
+        np.allclose(
+            a.astype("float64"),
+            b.astype("float64"),
+            equal_nan=True,
+            **tolerance(a.dtype),
+        )
+    )
 
 
 class Fixture:
@@ -83,7 +92,9 @@ class Fixture:
         if self.mask is not None:
             self.x[~self.mask] = 0
         shape = "x".join(str(d) for d in example.input_shape)
-        self.label = f"example {index} (input {shape}{', masked' if example.mask else ''})"
+        self.label = (
+            f"example {index} (input {shape}{', masked' if example.mask else ''})"
+        )
         self._predictions: dict[str, dict[str, Any]] = {}
         self._mode = ""
 
@@ -116,7 +127,11 @@ class Fixture:
         `training` values and masks it receives."""
         keras = self.session.keras
         inputs = self.keras_input()
-        hidden = keras.layers.Masking(mask_value=0)(inputs) if self.mask is not None else inputs
+        hidden = (
+            keras.layers.Masking(mask_value=0)(inputs)
+            if self.mask is not None
+            else inputs
+        )
         self.layer = self.new_layer()
         self.calls = spy_on(self.layer)
         model = keras.Model(inputs, self.layer(hidden))
@@ -124,14 +139,17 @@ class Fixture:
 
     @functools.cached_property
     def output_is_float(self) -> bool:
-        return is_float(self.session.numpy(self.call(self.new_layer(), training=False)).dtype)
+        return is_float(
+            self.session.numpy(self.call(self.new_layer(), training=False)).dtype
+        )
 
     @functools.cached_property
     def compiled(self) -> Any:
         """The shared model compiled as `fit` uses it (`jit_compile="auto"`: XLA on
         TensorFlow and JAX, eager on torch)."""
-        self.model.compile(optimizer=self.session.keras.optimizers.Adam(learning_rate=0.01),
-                           loss="mse")
+        self.model.compile(
+            optimizer=self.session.keras.optimizers.Adam(learning_rate=0.01), loss="mse"
+        )
         self._mode = "auto"
         return self.model
 
@@ -152,8 +170,13 @@ class Fixture:
         logs = model.train_on_batch(self.x, target, return_dict=True)
         fit_calls = list(self.calls)
         after = self.session.snapshot(self.layer)
-        return {"before": before, "after": after, "loss": float(logs["loss"]),
-                "calls": fit_calls, "target": target}
+        return {
+            "before": before,
+            "after": after,
+            "loss": float(logs["loss"]),
+            "calls": fit_calls,
+            "target": target,
+        }
 
     @functools.cached_property
     def inference(self) -> np.ndarray:
@@ -184,16 +207,24 @@ class Fixture:
             return result
         if mode != self._mode:
             options = {"auto": {}, "jit": {"jit_compile": True}}[mode]
-            model.compile(optimizer=self.session.keras.optimizers.Adam(learning_rate=0.01),
-                          loss="mse", **options)
+            model.compile(
+                optimizer=self.session.keras.optimizers.Adam(learning_rate=0.01),
+                loss="mse",
+                **options,
+            )
             self._mode = mode
         before = self.session.snapshot(self.layer)
         self.calls.clear()
         label = "predict()" + (" with jit_compile=True" if mode == "jit" else "")
         value = self.session.numpy(
-            self.session.shared(self, label, lambda: model.predict_on_batch(self.x)))
-        result = {"value": value, "calls": list(self.calls), "before": before,
-                  "after": self.session.snapshot(self.layer)}
+            self.session.shared(self, label, lambda: model.predict_on_batch(self.x))
+        )
+        result = {
+            "value": value,
+            "calls": list(self.calls),
+            "before": before,
+            "after": self.session.snapshot(self.layer),
+        }
         self._predictions[mode] = result
         return result
 
@@ -206,8 +237,9 @@ def spy_on(layer: Any) -> list[dict[str, Any]]:
 
     @functools.wraps(original)
     def spy(*args: Any, **kwargs: Any) -> Any:
-        records.append({"training": kwargs.get("training"),
-                        "mask": kwargs.get("mask") is not None})
+        records.append(
+            {"training": kwargs.get("training"), "mask": kwargs.get("mask") is not None}
+        )
         return original(*args, **kwargs)
 
     layer.call = spy

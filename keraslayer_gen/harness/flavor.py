@@ -13,8 +13,12 @@ import numpy as np
 
 #: The module each target's layers import.
 KERAS_MODULES = {"keras3": "keras", "tf-keras": "tf_keras"}
-_AGGREGATIONS = {"NONE": "none", "SUM": "sum", "MEAN": "mean",
-                 "ONLY_FIRST_REPLICA": "only_first_replica"}
+_AGGREGATIONS = {
+    "NONE": "none",
+    "SUM": "sum",
+    "MEAN": "mean",
+    "ONLY_FIRST_REPLICA": "only_first_replica",
+}
 
 
 def import_keras(target: str) -> Any:
@@ -130,7 +134,9 @@ class TfKerasFlavor(Flavor):
 
 def _replicas(value: Any) -> list[np.ndarray]:
     if hasattr(value, "values") and isinstance(value.values, tuple):
-        return [np.asarray(v.numpy()) for v in value.values]  # tf.distribute MirroredVariable
+        return [
+            np.asarray(v.numpy()) for v in value.values
+        ]  # tf.distribute MirroredVariable
     if hasattr(value, "addressable_shards"):  # a jax.Array replicated over a mesh
         return [np.asarray(s.data) for s in value.addressable_shards]
     return []

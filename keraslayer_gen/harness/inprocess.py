@@ -18,8 +18,14 @@ from .report import BackendRun, CheckResult
 from .runner import BackendOutcome
 
 
-def run_in_process(layer_cls: type, expectations: Expectations, checks: list[str], *,
-                   module: str | None = None, full: bool = False) -> BackendOutcome:
+def run_in_process(
+    layer_cls: type,
+    expectations: Expectations,
+    checks: list[str],
+    *,
+    module: str | None = None,
+    full: bool = False,
+) -> BackendOutcome:
     """Run `checks` (runtime ids) on the current Keras backend, in this process."""
     from .checks.saving import start_reloader
     from .flavor import import_keras
@@ -27,21 +33,37 @@ def run_in_process(layer_cls: type, expectations: Expectations, checks: list[str
 
     keras = import_keras(expectations.target)
     started = time.perf_counter()
-    outcome = BackendOutcome(BackendRun(keras.backend.backend(),
-                                        keras_version=keras.__version__))
+    outcome = BackendOutcome(
+        BackendRun(keras.backend.backend(), keras_version=keras.__version__)
+    )
     events: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="klgen-verify-") as tmp:
-        session = Session(keras, layer_cls, expectations, checks=checks, workdir=Path(tmp),
-                          module=module or layer_cls.__module__, sys_path=list(sys.path),
-                          full=full, in_process=True)
+        session = Session(
+            keras,
+            layer_cls,
+            expectations,
+            checks=checks,
+            workdir=Path(tmp),
+            module=module or layer_cls.__module__,
+            sys_path=list(sys.path),
+            full=full,
+            in_process=True,
+        )
         if "save-load" in checks:
             start_reloader(session)
         run_checks(session, events.append)
     for event in events:
         if event["event"] == "end":
-            outcome.results.append(CheckResult(
-                check=event["check"], backend=outcome.run.backend, status=event["status"],
-                seconds=event["seconds"], message=event["message"], notes=event["notes"]))
+            outcome.results.append(
+                CheckResult(
+                    check=event["check"],
+                    backend=outcome.run.backend,
+                    status=event["status"],
+                    seconds=event["seconds"],
+                    message=event["message"],
+                    notes=event["notes"],
+                )
+            )
         elif event["event"] == "observed":
             outcome.run.observed = event["data"]
     outcome.run.seconds = round(time.perf_counter() - started, 3)

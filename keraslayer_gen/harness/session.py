@@ -63,9 +63,19 @@ class CheckSkipped(Exception):
 class Session:
     """One layer on one backend: the class, its expectations, and the example fixtures."""
 
-    def __init__(self, keras: Any, layer_cls: type, expectations: Expectations, *,
-                 checks: list[str], workdir: Path, module: str, sys_path: list[str],
-                 full: bool = False, in_process: bool = False) -> None:
+    def __init__(
+        self,
+        keras: Any,
+        layer_cls: type,
+        expectations: Expectations,
+        *,
+        checks: list[str],
+        workdir: Path,
+        module: str,
+        sys_path: list[str],
+        full: bool = False,
+        in_process: bool = False,
+    ) -> None:
         self.keras = keras
         self.flavor = flavor_for(keras, expectations.target)
         self.backend = self.flavor.backend
@@ -136,8 +146,10 @@ class Session:
 
     def snapshot(self, layer: Any) -> list[tuple[str, bool, np.ndarray]]:
         """(name, trainable, value) of every weight, in order."""
-        return [(self.flavor.name(w), bool(w.trainable), self.numpy(w).copy())
-                for w in layer.weights]
+        return [
+            (self.flavor.name(w), bool(w.trainable), self.numpy(w).copy())
+            for w in layer.weights
+        ]
 
     def shared(self, fixture: Fixture, what: str, compute: Callable[[], Any]) -> Any:
         """Run an operation on the example's shared model (the fit step, a predict) that
@@ -147,8 +159,10 @@ class Session:
         key = (fixture.index, what)
         earlier = self.shared_failures.get(key)
         if earlier is not None and earlier != self.current_check:
-            raise CheckSkipped(f"{self.prefix(fixture)}skipped: {what} fails, as the "
-                               f"{earlier} check reports; fix that first")
+            raise CheckSkipped(
+                f"{self.prefix(fixture)}skipped: {what} fails, as the "
+                f"{earlier} check reports; fix that first"
+            )
         try:
             return compute()
         except (CheckFailed, CheckSkipped, KeyboardInterrupt, SystemExit):
@@ -183,9 +197,11 @@ class Session:
 
     def skip_if_random_inference(self, fixture: Fixture, what: str) -> None:
         if self.random_inference(fixture):
-            raise CheckSkipped(f"{self.prefix(fixture)}{what} not compared: two inference "
-                               "calls of a fresh layer already differ (random at inference, "
-                               "reported by the training check)")
+            raise CheckSkipped(
+                f"{self.prefix(fixture)}{what} not compared: two inference "
+                "calls of a fresh layer already differ (random at inference, "
+                "reported by the training check)"
+            )
 
     # -- reporting -----------------------------------------------------------------------
     def prefix(self, fixture: Fixture) -> str:
@@ -205,19 +221,27 @@ class Session:
         except (CheckFailed, CheckSkipped, KeyboardInterrupt):
             raise
         except SystemExit as exc:
-            raise self.fail(fixture, f"the layer calls sys.exit({exc.code}) in {what}; raise "
-                            "an exception instead of ending the process") from None
+            raise self.fail(
+                fixture,
+                f"the layer calls sys.exit({exc.code}) in {what}; raise "
+                "an exception instead of ending the process",
+            ) from None
         except Exception as exc:
             text = describe(exc)
             where = self.where(exc)
-            raise self.fail(fixture, f"{what} raises {type(exc).__name__}"
-                            f"{': ' + text[:300] if text else ''}{where}; fix the layer so "
-                            "that it handles this input") from None
+            raise self.fail(
+                fixture,
+                f"{what} raises {type(exc).__name__}"
+                f"{': ' + text[:300] if text else ''}{where}; fix the layer so "
+                "that it handles this input",
+            ) from None
 
     def where(self, exc: BaseException) -> str:
         """` (at file.py:12 in call)`: the last frame of the layer's own file."""
         frames = traceback.extract_tb(exc.__traceback__)
-        mine = [f for f in frames if self.source_file and f.filename == self.source_file]
+        mine = [
+            f for f in frames if self.source_file and f.filename == self.source_file
+        ]
         if not mine:
             return ""
         frame = mine[-1]
@@ -249,16 +273,28 @@ def run_checks(session: Session, emit: Callable[[dict[str, Any]], None]) -> None
             except CheckSkipped as exc:
                 status, message = "skip", str(exc)
             except SystemExit as exc:
-                status, message = "fail", (f"the layer calls sys.exit({exc.code}); raise an "
-                                           "exception instead of ending the process")
+                status, message = "fail", (
+                    f"the layer calls sys.exit({exc.code}); raise an "
+                    "exception instead of ending the process"
+                )
             except Exception as exc:  # a bug in a check, or an error outside any guard
                 status = "fail"
-                message = (f"{type(exc).__name__}: {exc}{session.where(exc)}; the check "
-                           "could not complete on this layer")
+                message = (
+                    f"{type(exc).__name__}: {exc}{session.where(exc)}; the check "
+                    "could not complete on this layer"
+                )
             if status == "fail":
                 session.refresh()  # the next check starts from a fresh model
-            emit({"event": "end", "check": check, "status": status, "message": message,
-                  "notes": notes, "seconds": round(time.perf_counter() - start, 4)})
+            emit(
+                {
+                    "event": "end",
+                    "check": check,
+                    "status": status,
+                    "message": message,
+                    "notes": notes,
+                    "seconds": round(time.perf_counter() - start, 4),
+                }
+            )
         emit({"event": "observed", "data": session.observed})
     finally:
         session.close()

@@ -202,7 +202,7 @@ def _only_layer_class(text: str, code: str) -> str:
         return layers[0]
     if not layers:
         raise KlgenError(
-            f"{text}: no Layer subclass found; name the class as " f"`{text}:ClassName`"
+            f"{text}: no Layer subclass found; name the class as `{text}:ClassName`"
         )
     raise KlgenError(
         f"{text}: several layers ({', '.join(layers)}); name one as "

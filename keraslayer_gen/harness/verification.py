@@ -276,7 +276,7 @@ def _assemble(
             if expectations.target == "tf-keras" and backend != "tensorflow":
                 layer.results.extend(
                     skipped_for_all(
-                        runtime, [backend], "tf-keras layers " "run on TensorFlow only"
+                        runtime, [backend], "tf-keras layers run on TensorFlow only"
                     )
                 )
                 continue

@@ -56,4 +56,6 @@ def broken_call(body: str, imports: str = "") -> str:
     """`Scale` whose call runs `body` first: for crash and hang tests."""
     return SCALE.replace("import keras\n", f"import keras\n{imports}\n").replace(
         "    def call(self, inputs):\n",
-        "    def call(self, inputs):\n" + textwrap.indent(textwrap.dedent(body), " " * 8))
+        "    def call(self, inputs):\n"
+        + textwrap.indent(textwrap.dedent(body), " " * 8),
+    )

@@ -20,8 +20,17 @@ from keraslayer_gen.harness import (
 pytestmark = pytest.mark.harness
 EXAMPLES = api.example_names()
 #: Checks that apply to every catalogue layer: they must pass, not skip.
-ALWAYS = {"structure", "config-complete", "state-hygiene", "config-roundtrip", "build",
-          "shapes", "training", "mixed-precision", "save-load"}
+ALWAYS = {
+    "structure",
+    "config-complete",
+    "state-hygiene",
+    "config-roundtrip",
+    "build",
+    "shapes",
+    "training",
+    "mixed-precision",
+    "save-load",
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +51,28 @@ def _verify(catalogue: Path, example: str, backend: str, full: bool):  # type: i
         pytest.skip(f"{backend} is not installed")
     key = (str(catalogue), backend, full)
     if key not in _REPORTS:
-        targets = [resolve_target(str(catalogue / f"{api.load_example(e).spec.module_name}.py"))
-                   for e in EXAMPLES]
-        _REPORTS[key] = verify([(t, expectations_for_target(t)) for t in targets],
-                               backends=[backend], checks=select_checks(full=full), full=full)
+        targets = [
+            resolve_target(
+                str(catalogue / f"{api.load_example(e).spec.module_name}.py")
+            )
+            for e in EXAMPLES
+        ]
+        _REPORTS[key] = verify(
+            [(t, expectations_for_target(t)) for t in targets],
+            backends=[backend],
+            checks=select_checks(full=full),
+            full=full,
+        )
     layer = _REPORTS[key].layers[EXAMPLES.index(example)]
     assert layer.spec == f"example:{example}"
     text = Report([layer]).render()
     assert layer.exit_code == 0, text
     for result in layer.results:
         assert result.status == "pass" or (
-            result.status == "skip" and result.message
-            and not result.message.startswith("not run")), text
+            result.status == "skip"
+            and result.message
+            and not result.message.startswith("not run")
+        ), text
         if result.check in ALWAYS:
             assert result.status == "pass", text
     return layer
@@ -61,8 +80,9 @@ def _verify(catalogue: Path, example: str, backend: str, full: bool):  # type: i
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_catalogue_layer_passes_the_default_checks(catalogue: Path, example: str,
-                                                   backend: str) -> None:
+def test_catalogue_layer_passes_the_default_checks(
+    catalogue: Path, example: str, backend: str
+) -> None:
     layer = _verify(catalogue, example, backend, full=False)
     assert "distributed" not in {r.check for r in layer.results}
 
@@ -70,8 +90,9 @@ def test_catalogue_layer_passes_the_default_checks(catalogue: Path, example: str
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_catalogue_layer_passes_the_full_contract(catalogue: Path, example: str,
-                                                  backend: str) -> None:
+def test_catalogue_layer_passes_the_full_contract(
+    catalogue: Path, example: str, backend: str
+) -> None:
     layer = _verify(catalogue, example, backend, full=True)
     distributed = layer.result("distributed", backend)
     assert distributed is not None
@@ -94,8 +115,9 @@ def tf_keras_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_tf_keras_rendering_passes_the_full_contract(tf_keras_catalogue: Path,
-                                                     example: str) -> None:
+def test_tf_keras_rendering_passes_the_full_contract(
+    tf_keras_catalogue: Path, example: str
+) -> None:
     if "tensorflow" not in installed_backends("tf-keras"):
         pytest.skip("tf-keras is not installed")
     module = api.load_example(example).spec.module_name
@@ -103,12 +125,18 @@ def test_tf_keras_rendering_passes_the_full_contract(tf_keras_catalogue: Path,
     assert target.target == "tf-keras"
     expectations = expectations_for_target(target)
     assert expectations.target == "tf-keras"
-    report = verify([(target, expectations)], backends=["tensorflow"],
-                    checks=select_checks(full=True), full=True)
+    report = verify(
+        [(target, expectations)],
+        backends=["tensorflow"],
+        checks=select_checks(full=True),
+        full=True,
+    )
     text = report.render()
     assert report.exit_code == 0, text
     layer = report.layers[0]
-    assert layer.backends[0].keras_version.startswith("2."), text  # tf_keras, not Keras 3
+    assert layer.backends[0].keras_version.startswith(
+        "2."
+    ), text  # tf_keras, not Keras 3
     for result in layer.results:
         if result.check in ALWAYS | {"distributed"}:
             assert result.status == "pass", text

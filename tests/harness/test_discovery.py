@@ -22,7 +22,8 @@ def repo(tmp_path: Path) -> Path:
     layer, committed."""
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "demo"\n\n[tool.klgen]\nlayers_dir = "layers"\n'
-        'tests_dir = "tests"\n')
+        'tests_dir = "tests"\n'
+    )
     layers = tmp_path / "layers"
     layers.mkdir()
     (tmp_path / "tests").mkdir()
@@ -30,7 +31,9 @@ def repo(tmp_path: Path) -> Path:
         spec = api.load_example(name).spec
         (layers / f"{spec.module_name}.klgen.yaml").write_text(_example_text(name))
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    done = subprocess.run([*_klgen(), "sync"], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [*_klgen(), "sync"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     write_layer(layers, "scale", SCALE)
     (layers / "__init__.py").touch()
@@ -49,7 +52,9 @@ def _klgen() -> list[str]:
 def _example_text(name: str) -> str:
     from importlib import resources
 
-    return (resources.files("keraslayer_gen") / "examples" / f"{name}.klgen.yaml").read_text()
+    return (
+        resources.files("keraslayer_gen") / "examples" / f"{name}.klgen.yaml"
+    ).read_text()
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -58,8 +63,11 @@ def _git(cwd: Path, *args: str) -> None:
 
 def test_the_repository_default_is_every_layer_once(repo: Path) -> None:
     found = discovery.repository_layers(load_layout(repo), repo)
-    assert sorted(found.targets) == ["layers/dense.py", "layers/padding_mask.py",
-                                     "layers/scale.py:Scale"]
+    assert sorted(found.targets) == [
+        "layers/dense.py",
+        "layers/padding_mask.py",
+        "layers/scale.py:Scale",
+    ]
     assert found.handwritten == {"layers/scale.py:Scale"}
 
 
@@ -83,9 +91,18 @@ def test_changed_against_head_maps_spec_layer_and_test_to_one_layer(repo: Path) 
 
 def test_changed_files_from_pre_commit_skip_what_is_no_layer(repo: Path) -> None:
     layout = load_layout(repo)
-    files = [repo / p for p in ("layers/dense.klgen.yaml", "layers/dense.py",
-                                "tests/test_dense.py", "layers/helpers.py",
-                                "layers/__init__.py", "pyproject.toml", "layers/scale.py")]
+    files = [
+        repo / p
+        for p in (
+            "layers/dense.klgen.yaml",
+            "layers/dense.py",
+            "tests/test_dense.py",
+            "layers/helpers.py",
+            "layers/__init__.py",
+            "pyproject.toml",
+            "layers/scale.py",
+        )
+    ]
     found = discovery.changed_layers(files, layout, repo)
     assert found.targets == ["layers/dense.py", "layers/scale.py:Scale"]
 
@@ -116,9 +133,15 @@ def test_shards_are_disjoint_deterministic_and_cover_everything() -> None:
     assert max(map(len, parts)) - min(map(len, parts)) <= 1
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("3", "expected I/N"), ("0/2", "1 <= I <= N"), ("3/2", "1 <= I <= N"),
-    ("a/b", "expected I/N")])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("3", "expected I/N"),
+        ("0/2", "1 <= I <= N"),
+        ("3/2", "1 <= I <= N"),
+        ("a/b", "expected I/N"),
+    ],
+)
 def test_a_bad_shard_is_a_located_error(text: str, message: str) -> None:
     with pytest.raises(KlgenError, match=f"--shard {text}: .*{message}"):
         discovery.shard(["a"], text)

@@ -32,8 +32,10 @@ def test_decaying_dropout_counts_state_masking_and_randomness() -> None:
     exp = expectations_from_spec(spec_of("decaying-dropout"))
     assert [e.input_shape for e in exp.examples] == [(4, 10, 8), (3, 6)]
     assert [e.mask for e in exp.examples] == [True, False]
-    assert all((e.trainable, e.non_trainable, e.seed_generators) == (0, 1, 1)
-               for e in exp.examples)
+    assert all(
+        (e.trainable, e.non_trainable, e.seed_generators) == (0, 1, 1)
+        for e in exp.examples
+    )
     assert exp.examples[0].init == {"initial_keep_rate": 0.8, "decay_interval": 2}
     assert exp.examples[0].output_shape == (4, 10, 8)  # output_shape: same
     assert (exp.masking, exp.training, exp.stochastic) == ("propagate", True, True)
@@ -54,8 +56,14 @@ def test_conditional_weights_follow_each_examples_init() -> None:
 
 def test_dense_use_bias_and_computed_output_shape() -> None:
     exp = expectations_from_spec(spec_of("dense"))
-    assert [e.trainable for e in exp.examples] == [2, 1]  # use_bias: false drops the bias
-    assert [e.output_shape for e in exp.examples] == [None, None]  # an expression, not same
+    assert [e.trainable for e in exp.examples] == [
+        2,
+        1,
+    ]  # use_bias: false drops the bias
+    assert [e.output_shape for e in exp.examples] == [
+        None,
+        None,
+    ]  # an expression, not same
 
 
 def test_declared_dtypes_and_mean_aggregation_of_moving_statistics() -> None:
@@ -86,15 +94,21 @@ def test_options_expectations_observe_what_is_not_given() -> None:
     exp = expectations_for([(3, 5)], init={"units": 4}, trainable=2, state=["moving"])
     assert exp.examples == (Example((3, 5), {"units": 4}, trainable=2),)
     assert exp.state == ("moving",)
-    assert set(exp.observed_fields()) == {"masking", "training", "stochastic",
-                                          "non_trainable", "seed_generators"}
+    assert set(exp.observed_fields()) == {
+        "masking",
+        "training",
+        "stochastic",
+        "non_trainable",
+        "seed_generators",
+    }
     with pytest.raises(ValueError):
         expectations_for([])
 
 
 def test_overrides_keep_the_spec_where_they_are_none() -> None:
     exp = expectations_from_spec(spec_of("dense")).with_overrides(
-        masking=None, training=True, trainable=5)
+        masking=None, training=True, trainable=5
+    )
     assert exp.masking == "propagate" and exp.training is True
     assert [e.trainable for e in exp.examples] == [5, 5]
     with pytest.raises(TypeError, match="unknown expectation"):
@@ -118,14 +132,18 @@ def test_invalid_expectations_are_refused() -> None:
 def test_check_selection_defaults_full_only_and_skip() -> None:
     assert select_checks() == [c for c in CHECK_IDS if c != "distributed"]
     assert select_checks(full=True) == list(CHECK_IDS)
-    assert select_checks(only=["distributed"]) == ["distributed"]  # --only needs no --full
+    assert select_checks(only=["distributed"]) == [
+        "distributed"
+    ]  # --only needs no --full
     assert select_checks(only=["shapes,build"]) == ["build", "shapes"]  # contract order
     assert "masking" not in select_checks(skip=["masking", "jit-parity"])
     assert split_ids(["a, b", "c"]) == ["a", "b", "c"]
 
 
 def test_unknown_check_ids_say_what_was_meant() -> None:
-    with pytest.raises(KlgenError, match=r"--only biuld: unknown check \(did you mean `build`"):
+    with pytest.raises(
+        KlgenError, match=r"--only biuld: unknown check \(did you mean `build`"
+    ):
         select_checks(only=["biuld"])
     with pytest.raises(KlgenError, match="--skip"):
         select_checks(skip=["nope"])
@@ -134,9 +152,12 @@ def test_unknown_check_ids_say_what_was_meant() -> None:
 def test_a_missing_backend_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import keraslayer_gen.harness.backends as backends
 
-    monkeypatch.setattr(backends, "find_spec", lambda name: None if name == "jax" else object())
-    assert missing_message("jax") == ("the jax backend is not installed: pip install "
-                                      "'keraslayer-gen[jax]'")
+    monkeypatch.setattr(
+        backends, "find_spec", lambda name: None if name == "jax" else object()
+    )
+    assert missing_message("jax") == (
+        "the jax backend is not installed: pip install 'keraslayer-gen[jax]'"
+    )
     with pytest.raises(KlgenError, match=r"keraslayer-gen\[jax\]"):
         resolve_backends(["jax"])
     assert resolve_backends(None) == ["tensorflow", "torch"]
@@ -147,8 +168,10 @@ def test_a_missing_backend_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_report_exit_codes_json_and_table() -> None:
     layer = LayerReport(target="x.py", class_name="X", checks=["structure", "build"])
-    layer.results = [CheckResult("structure", None, "pass"),
-                     CheckResult("build", "jax", "fail", 0.5, "build() creates 1 weight")]
+    layer.results = [
+        CheckResult("structure", None, "pass"),
+        CheckResult("build", "jax", "fail", 0.5, "build() creates 1 weight"),
+    ]
     report = Report([layer])
     assert report.exit_code == 1 and not report.ok
     data = json.loads(json.dumps(report.to_dict()))
@@ -163,19 +186,28 @@ def test_report_exit_codes_json_and_table() -> None:
 def test_nothing_here_imports_keras() -> None:
     import subprocess
 
-    code = ("import sys, keraslayer_gen.harness, keraslayer_gen.testing, "
-            "keraslayer_gen.commands.verify; "
-            "bad = [m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    code = (
+        "import sys, keraslayer_gen.harness, keraslayer_gen.testing, "
+        "keraslayer_gen.commands.verify; "
+        "bad = [m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_options_override_a_spec_and_its_counts_follow() -> None:
     from keraslayer_gen.harness import LayerTarget, expectations_for_target
 
-    target = LayerTarget(text="dense.py", class_name="Dense", module="dense",
-                         spec=spec_of("dense"), spec_label="example:dense")
+    target = LayerTarget(
+        text="dense.py",
+        class_name="Dense",
+        module="dense",
+        spec=spec_of("dense"),
+        spec_label="example:dense",
+    )
     exp = expectations_for_target(target, init={"units": 2, "use_bias": False})
     assert [e.trainable for e in exp.examples] == [1, 1]  # no bias for either example
     assert [e.mask for e in exp.examples] == [False, True]  # the spec's own masks kept
@@ -189,6 +221,8 @@ def test_a_layer_without_spec_needs_input_shapes() -> None:
 
     with pytest.raises(KlgenError, match="give --input-shape"):
         expectations_for_target(LayerTarget(text="x.py", class_name="X", module="x"))
-    exp = expectations_for_target(LayerTarget(text="x.py", class_name="X", module="x",
-                                              target="tf-keras"), input_shapes=[(2, 3)])
+    exp = expectations_for_target(
+        LayerTarget(text="x.py", class_name="X", module="x", target="tf-keras"),
+        input_shapes=[(2, 3)],
+    )
     assert exp.target == "tf-keras" and exp.examples[0].seed_generators == 0

@@ -19,27 +19,34 @@ def run(path: Path, backend: str, only: list[str], timeout: float = TIMEOUT):  #
     target = resolve_target(str(path))
     expectations = expectations_for([(2, 3)])
     started = time.perf_counter()
-    report = verify([(target, expectations)], backends=[backend], checks=only,
-                    timeout=timeout)
+    report = verify(
+        [(target, expectations)], backends=[backend], checks=only, timeout=timeout
+    )
     return report, report.layers[0], time.perf_counter() - started
 
 
-def test_a_layer_whose_import_hangs_fails_that_backend(tmp_path: Path,
-                                                       fast_backend: str) -> None:
-    path = write_layer(tmp_path, "hangs", "import time\nwhile True:\n    time.sleep(0.1)\n"
-                       + SCALE)
+def test_a_layer_whose_import_hangs_fails_that_backend(
+    tmp_path: Path, fast_backend: str
+) -> None:
+    path = write_layer(
+        tmp_path, "hangs", "import time\nwhile True:\n    time.sleep(0.1)\n" + SCALE
+    )
     report, layer, seconds = run(path, fast_backend, ["build", "shapes"])
     assert report.exit_code == 1
     run_ = layer.backends[0]
     assert run_.status == "failed"
     assert f"importing the layer did not finish within {TIMEOUT:g} s" in run_.message
-    assert "hangs.py:3 in <module>" in run_.message  # faulthandler's stack names the line
+    assert (
+        "hangs.py:3 in <module>" in run_.message
+    )  # faulthandler's stack names the line
     assert [r.status for r in layer.results] == ["skip", "skip"]
     assert all(r.message.startswith("not run") for r in layer.results)
     assert seconds < 120
 
 
-def test_os_abort_in_call_fails_the_running_check(tmp_path: Path, fast_backend: str) -> None:
+def test_os_abort_in_call_fails_the_running_check(
+    tmp_path: Path, fast_backend: str
+) -> None:
     path = write_layer(tmp_path, "aborts", broken_call("os.abort()\n", "import os"))
     report, layer, _ = run(path, fast_backend, ["config-roundtrip", "build", "shapes"])
     assert report.exit_code == 1
@@ -47,14 +54,18 @@ def test_os_abort_in_call_fails_the_running_check(tmp_path: Path, fast_backend: 
     assert by_check["config-roundtrip"].status == "pass"  # no call there
     failed = by_check["build"]
     assert failed.status == "fail"
-    assert "killed by SIGABRT" in failed.message and "during the build check" in failed.message
+    assert (
+        "killed by SIGABRT" in failed.message
+        and "during the build check" in failed.message
+    )
     assert "aborts.py" in failed.message and "in call" in failed.message
     assert by_check["shapes"].status == "skip"
     assert by_check["shapes"].message.startswith("not run")
 
 
-def test_an_endless_loop_in_call_is_stopped_at_the_timeout(tmp_path: Path,
-                                                          fast_backend: str) -> None:
+def test_an_endless_loop_in_call_is_stopped_at_the_timeout(
+    tmp_path: Path, fast_backend: str
+) -> None:
     path = write_layer(tmp_path, "loops", broken_call("while True:\n    pass\n"))
     report, layer, _ = run(path, fast_backend, ["shapes", "masking"], timeout=5)
     assert report.exit_code == 1
@@ -66,8 +77,9 @@ def test_an_endless_loop_in_call_is_stopped_at_the_timeout(tmp_path: Path,
     assert masking is not None and masking.status == "skip"
 
 
-def test_sys_exit_in_call_is_a_check_failure_not_the_end(tmp_path: Path,
-                                                         fast_backend: str) -> None:
+def test_sys_exit_in_call_is_a_check_failure_not_the_end(
+    tmp_path: Path, fast_backend: str
+) -> None:
     path = write_layer(tmp_path, "exits", broken_call("sys.exit(3)\n", "import sys"))
     report, layer, _ = run(path, fast_backend, ["build", "masking"])
     assert report.exit_code == 1
@@ -78,7 +90,9 @@ def test_sys_exit_in_call_is_a_check_failure_not_the_end(tmp_path: Path,
     assert masking is not None and not masking.message.startswith("not run")
 
 
-def test_an_import_error_is_a_load_error_exit_2(tmp_path: Path, fast_backend: str) -> None:
+def test_an_import_error_is_a_load_error_exit_2(
+    tmp_path: Path, fast_backend: str
+) -> None:
     path = write_layer(tmp_path, "missing", "import no_such_module_klgen\n" + SCALE)
     report, layer, _ = run(path, fast_backend, ["build"])
     assert report.exit_code == 2
@@ -116,15 +130,33 @@ class ArgMax(keras.layers.Layer):
 '''
 
 
-def test_an_integer_output_skips_gradients_and_says_so(tmp_path: Path,
-                                                       fast_backend: str) -> None:
+def test_an_integer_output_skips_gradients_and_says_so(
+    tmp_path: Path, fast_backend: str
+) -> None:
     path = write_layer(tmp_path, "argmax", ARGMAX)
     target = resolve_target(str(path))
-    expectations = expectations_for([(3, 4, 5)], masking="none", training=False,
-                                    trainable=0, non_trainable=0, seed_generators=0)
-    report = verify([(target, expectations)], backends=[fast_backend],
-                    checks=["build", "shapes", "training", "gradients", "mixed-precision",
-                            "jit-parity", "save-load"], timeout=120)
+    expectations = expectations_for(
+        [(3, 4, 5)],
+        masking="none",
+        training=False,
+        trainable=0,
+        non_trainable=0,
+        seed_generators=0,
+    )
+    report = verify(
+        [(target, expectations)],
+        backends=[fast_backend],
+        checks=[
+            "build",
+            "shapes",
+            "training",
+            "gradients",
+            "mixed-precision",
+            "jit-parity",
+            "save-load",
+        ],
+        timeout=120,
+    )
     layer = report.layers[0]
     assert report.exit_code == 0, report.render()
     gradients = layer.result("gradients", fast_backend)

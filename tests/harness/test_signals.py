@@ -20,8 +20,12 @@ import pytest
 
 from .conftest import SCALE, broken_call, write_layer
 
-pytestmark = [pytest.mark.harness, pytest.mark.skipif(not Path("/proc/self/stat").exists(),
-                                                      reason="needs /proc (Linux)")]
+pytestmark = [
+    pytest.mark.harness,
+    pytest.mark.skipif(
+        not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)"
+    ),
+]
 KLGEN = [sys.executable, "-m", "keraslayer_gen.cli"]
 
 
@@ -31,7 +35,7 @@ def _stat(pid: int) -> tuple[int, int, str, str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     return int(fields[1]), int(fields[3]), fields[0], fields[19]
 
 
@@ -50,8 +54,11 @@ def _tree(root: int) -> dict[int, str]:
         children = [p for p, s in table.items() if s[0] == parent and p not in found]
         found.update(children)
         frontier += children
-    sessions = {table[p][1] for p in found if p in table and table[p][1] != table[root][1]} \
-        if root in table else set()
+    sessions = (
+        {table[p][1] for p in found if p in table and table[p][1] != table[root][1]}
+        if root in table
+        else set()
+    )
     found.update(p for p, s in table.items() if s[1] in sessions)
     found.discard(root)
     return {p: table[p][3] for p in found if p in table}
@@ -61,16 +68,25 @@ class Watched:
     """`klgen verify` running, its processes recorded every 50 ms, its stderr collected."""
 
     def __init__(self, args: list[str], cwd: Path) -> None:
-        self.process = subprocess.Popen([*KLGEN, *args], cwd=cwd, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [*KLGEN, *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.seen: dict[int, str] = {}
         self.stderr: list[str] = []
         self.stdout: list[str] = []
         self._stop = False
         threading.Thread(target=self._watch, daemon=True).start()
-        self._readers = [threading.Thread(target=self._read, args=(stream, lines), daemon=True)
-                         for stream, lines in ((self.process.stderr, self.stderr),
-                                               (self.process.stdout, self.stdout))]
+        self._readers = [
+            threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+            for stream, lines in (
+                (self.process.stderr, self.stderr),
+                (self.process.stdout, self.stdout),
+            )
+        ]
         for reader in self._readers:
             reader.start()
 
@@ -130,16 +146,24 @@ SIGNALS = [signal.SIGTERM, signal.SIGINT]
 @pytest.fixture()
 def layers(tmp_path: Path) -> Path:
     write_layer(tmp_path, "scale", SCALE)
-    write_layer(tmp_path, "slow", broken_call("time.sleep(3)\n", "import time")
-                .replace("class Scale", "class Slow"))
+    write_layer(
+        tmp_path,
+        "slow",
+        broken_call("time.sleep(3)\n", "import time").replace(
+            "class Scale", "class Slow"
+        ),
+    )
     return tmp_path
 
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
-def test_a_signal_in_the_first_second_leaves_nothing_behind(layers: Path, signum: int,
-                                                           fast_backend: str) -> None:
-    watched = Watched(["verify", "scale.py", "--input-shape", "2,3", "--backend",
-                       fast_backend], layers)
+def test_a_signal_in_the_first_second_leaves_nothing_behind(
+    layers: Path, signum: int, fast_backend: str
+) -> None:
+    watched = Watched(
+        ["verify", "scale.py", "--input-shape", "2,3", "--backend", fast_backend],
+        layers,
+    )
     time.sleep(0.7)
     code, _ = watched.interrupt(signum)
     assert code == 130, "".join(watched.stderr)
@@ -149,9 +173,21 @@ def test_a_signal_in_the_first_second_leaves_nothing_behind(layers: Path, signum
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_signal_during_imports_ends_the_worker_and_its_reload_process(
-        layers: Path, signum: int, fast_backend: str) -> None:
-    watched = Watched(["verify", "scale.py", "--input-shape", "2,3", "--backend",
-                       fast_backend, "--only", "build,save-load"], layers)
+    layers: Path, signum: int, fast_backend: str
+) -> None:
+    watched = Watched(
+        [
+            "verify",
+            "scale.py",
+            "--input-shape",
+            "2,3",
+            "--backend",
+            fast_backend,
+            "--only",
+            "build,save-load",
+        ],
+        layers,
+    )
     # the worker and its early-started reload process both exist, Keras not imported yet
     watched.wait_for(lambda: _workers(watched) >= 1 and len(watched.seen) >= 2)
     assert not any("imported" in line for line in watched.stderr)
@@ -162,13 +198,28 @@ def test_a_signal_during_imports_ends_the_worker_and_its_reload_process(
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_signal_mid_check_prints_what_finished_and_leaves_nothing_behind(
-        layers: Path, signum: int, fast_backend: str) -> None:
-    watched = Watched(["verify", "scale.py", "slow.py:Slow", "--input-shape", "2,3",
-                       "--backend", fast_backend, "--only", "build,shapes,save-load"],
-                      layers)
+    layers: Path, signum: int, fast_backend: str
+) -> None:
+    watched = Watched(
+        [
+            "verify",
+            "scale.py",
+            "slow.py:Slow",
+            "--input-shape",
+            "2,3",
+            "--backend",
+            fast_backend,
+            "--only",
+            "build,shapes,save-load",
+        ],
+        layers,
+    )
     # Scale finished, Slow is inside its (3 s) build check
-    watched.wait_for(lambda: any(f"{fast_backend}: Scale save-load" in line
-                                 for line in watched.stderr))
+    watched.wait_for(
+        lambda: any(
+            f"{fast_backend}: Scale save-load" in line for line in watched.stderr
+        )
+    )
     time.sleep(1.0)
     code, stdout = watched.interrupt(signum)
     err = "".join(watched.stderr)

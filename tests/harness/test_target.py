@@ -21,10 +21,15 @@ def generated(tmp_path: Path) -> Path:
 
 def test_a_generated_file_names_its_spec(generated: Path) -> None:
     target = resolve_target(str(generated / "masked_average_pooling.py"))
-    assert (target.class_name, target.module) == ("MaskedAveragePooling",
-                                                  "masked_average_pooling")
+    assert (target.class_name, target.module) == (
+        "MaskedAveragePooling",
+        "masked_average_pooling",
+    )
     assert target.sys_path == (str(generated.resolve()),)
-    assert target.spec is not None and target.spec_label == "example:masked-average-pooling"
+    assert (
+        target.spec is not None
+        and target.spec_label == "example:masked-average-pooling"
+    )
     assert target.target == "keras3"
 
 
@@ -46,13 +51,18 @@ def test_file_and_module_with_class(tmp_path: Path) -> None:
         (folder / "__init__.py").write_text("import keras  # never imported here\n")
     write_layer(package, "scale", SCALE)
     by_file = resolve_target(f"{package / 'scale.py'}:Scale")
-    assert (by_file.module, by_file.sys_path) == ("pkg.layers.scale",
-                                                  (str((tmp_path / "src").resolve()),))
+    assert (by_file.module, by_file.sys_path) == (
+        "pkg.layers.scale",
+        (str((tmp_path / "src").resolve()),),
+    )
     by_module = resolve_target("pkg.layers.scale:Scale", cwd=tmp_path / "src")
     assert by_module.module == "pkg.layers.scale" and by_module.source is not None
     assert by_module.spec is None
     assert module_of(package / "scale.py")[0] == "pkg.layers.scale"
-    assert find_module_file("pkg.layers", [str(tmp_path / "src")]) == package / "__init__.py"
+    assert (
+        find_module_file("pkg.layers", [str(tmp_path / "src")])
+        == package / "__init__.py"
+    )
     unknown = resolve_target("not_here.mod:Layer", cwd=tmp_path)  # left to the worker
     assert unknown.source is None and unknown.module == "not_here.mod"
 
@@ -62,13 +72,22 @@ def test_a_tf_keras_layer_is_recognised(tmp_path: Path) -> None:
     assert resolve_target(str(tmp_path / "dense.py")).target == "tf-keras"
 
 
-@pytest.mark.parametrize(("code", "text", "message"), [
-    (SCALE + SCALE.replace("class Scale", "class Other"), "two.py", "several layers"),
-    ("x = 1\n", "two.py", "no Layer subclass found"),
-    ("class A(:\n", "two.py", "two.py:1: not valid Python"),
-    (SCALE, "two.py:Missing", "defines no class `Missing`"),
-])
-def test_what_cannot_be_a_target(tmp_path: Path, code: str, text: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "text", "message"),
+    [
+        (
+            SCALE + SCALE.replace("class Scale", "class Other"),
+            "two.py",
+            "several layers",
+        ),
+        ("x = 1\n", "two.py", "no Layer subclass found"),
+        ("class A(:\n", "two.py", "two.py:1: not valid Python"),
+        (SCALE, "two.py:Missing", "defines no class `Missing`"),
+    ],
+)
+def test_what_cannot_be_a_target(
+    tmp_path: Path, code: str, text: str, message: str
+) -> None:
     write_layer(tmp_path, "two", code)
     with pytest.raises(KlgenError, match=message):
         resolve_target(text, cwd=tmp_path)

@@ -103,13 +103,18 @@ def test_keras3_flavor_has_no_tf_keras_parts() -> None:
 
 @pytest.mark.harness
 def test_state_frozen_at_trace_time_fails_in_graph_mode(
-        tmp_path: Path, tf_keras_installed: None) -> None:
+    tmp_path: Path, tf_keras_installed: None
+) -> None:
     """K.get_value in call reads the counter once, when tf.function traces: eager calls
     and one fit step look right, two calls through one trace do not."""
     with pytest.raises(AssertionError) as caught:
-        assert_layer_contract(_running_mean(tmp_path, "frozen_mean", FROZEN),
-                              backends="tensorflow", only="state", input_shape=(4, 3),
-                              state=["mean", "steps"])
+        assert_layer_contract(
+            _running_mean(tmp_path, "frozen_mean", FROZEN),
+            backends="tensorflow",
+            only="state",
+            input_shape=(4, 3),
+            state=["mean", "steps"],
+        )
     text = str(caught.value)
     assert "state weight 'mean'" in text and "inside tf.function (graph mode)" in text
     assert "K.get_value" in text
@@ -117,10 +122,15 @@ def test_state_frozen_at_trace_time_fails_in_graph_mode(
 
 @pytest.mark.harness
 def test_state_read_as_a_tensor_passes_in_graph_mode(
-        tmp_path: Path, tf_keras_installed: None) -> None:
-    report = assert_layer_contract(_running_mean(tmp_path, "live_mean", LIVE),
-                                   backends="tensorflow", only=["state", "jit-parity"],
-                                   input_shape=(4, 3), state=["mean", "steps"])
+    tmp_path: Path, tf_keras_installed: None
+) -> None:
+    report = assert_layer_contract(
+        _running_mean(tmp_path, "live_mean", LIVE),
+        backends="tensorflow",
+        only=["state", "jit-parity"],
+        input_shape=(4, 3),
+        state=["mean", "steps"],
+    )
     layer = report.layers[0]
     assert layer.backends[0].keras_version.startswith("2.")  # tf_keras ran it
     assert layer.result("state", "tensorflow").status == "pass"
@@ -128,13 +138,19 @@ def test_state_read_as_a_tensor_passes_in_graph_mode(
 
 
 @pytest.mark.harness
-def test_save_load_also_goes_through_h5(tmp_path: Path, tf_keras_installed: None) -> None:
+def test_save_load_also_goes_through_h5(
+    tmp_path: Path, tf_keras_installed: None
+) -> None:
     """Weights with one name save to `.keras` (stored by path) but not to `.h5` (stored
     by name): only the legacy format shows it."""
     path = write_layer(tmp_path, "two_scales", DUPLICATE_NAMES)
     with pytest.raises(AssertionError) as caught:
-        assert_layer_contract(f"{path}:TwoScales", backends="tensorflow", only="save-load",
-                              input_shape=(2, 3))
+        assert_layer_contract(
+            f"{path}:TwoScales",
+            backends="tensorflow",
+            only="save-load",
+            input_shape=(2, 3),
+        )
     text = str(caught.value)
     assert "two weights share the name 'w'" in text and ".h5" in text
     assert "unique name=" in text

@@ -164,6 +164,6 @@ def test_check_and_lint_paths_outside_the_layers_folder(repo: GitRepo) -> None:
     repo.klgen("check")  # scripts/ is not a layers folder
     result = repo.klgen("check", "scripts", code=1)
     assert result.out.startswith(
-        "scripts/model.py:6:5: structure: `Shift.__init__` takes no " "**kwargs"
+        "scripts/model.py:6:5: structure: `Shift.__init__` takes no **kwargs"
     )
     assert os.path.exists(repo.path / LAYER)

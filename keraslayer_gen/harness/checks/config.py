@@ -71,22 +71,32 @@ def _first_difference(a: dict[str, Any], b: dict[str, Any]) -> str | None:
 def _init_values(session: Session, fx: Fixture, config: dict[str, Any]) -> None:
     for key, value in fx.example.init.items():
         if key not in config:
-            raise session.fail(fx, f"get_config() has no key '{key}': add it, or load_model "
-                               "cannot rebuild the layer")
+            raise session.fail(
+                fx,
+                f"get_config() has no key '{key}': add it, or load_model "
+                "cannot rebuild the layer",
+            )
         got = config[key]
         if _is_primitive(value) and _is_primitive(got) and _plain(got) != _plain(value):
-            if isinstance(value, float) and isinstance(got, (int, float)) \
-                    and abs(got - value) <= 1e-6 * max(1.0, abs(value)):
+            if (
+                isinstance(value, float)
+                and isinstance(got, (int, float))
+                and abs(got - value) <= 1e-6 * max(1.0, abs(value))
+            ):
                 continue
             if _normalised(session, fx, config, key, got):
                 continue
-            raise session.fail(fx, f"get_config()['{key}'] is {got!r} but the layer was "
-                               f"created with {key}={value!r}: return self.{key} (the value "
-                               "given to __init__)")
+            raise session.fail(
+                fx,
+                f"get_config()['{key}'] is {got!r} but the layer was "
+                f"created with {key}={value!r}: return self.{key} (the value "
+                "given to __init__)",
+            )
 
 
-def _normalised(session: Session, fx: Fixture, config: dict[str, Any], key: str,
-                got: Any) -> bool:
+def _normalised(
+    session: Session, fx: Fixture, config: dict[str, Any], key: str, got: Any
+) -> bool:
     """Whether the config holds a normal form of the given value: a layer created with
     the config's value has the same config (Keras's Conv1D turns kernel_size=3 into
     (3,), strings into their canonical spelling)."""
@@ -95,8 +105,9 @@ def _normalised(session: Session, fx: Fixture, config: dict[str, Any], key: str,
     except Exception:
         return False
     drop = ("name",)
-    return ({k: canonical(v) for k, v in again.items() if k not in drop}
-            == {k: canonical(v) for k, v in config.items() if k not in drop})
+    return {k: canonical(v) for k, v in again.items() if k not in drop} == {
+        k: canonical(v) for k, v in config.items() if k not in drop
+    }
 
 
 def check_config_roundtrip(session: Session) -> list[str]:
@@ -108,8 +119,11 @@ def check_config_roundtrip(session: Session) -> list[str]:
         with session.guard(fx, "get_config()"):
             config = layer.get_config()
         if not isinstance(config, dict):
-            raise session.fail(fx, f"get_config() returns a {type(config).__name__}, not a "
-                               "dict: return {**super().get_config(), ...}")
+            raise session.fail(
+                fx,
+                f"get_config() returns a {type(config).__name__}, not a "
+                "dict: return {**super().get_config(), ...}",
+            )
         _init_values(session, fx, config)
         with session.guard(fx, "serialize_keras_object(layer)"):
             serialized = keras.saving.serialize_keras_object(layer)
@@ -118,15 +132,21 @@ def check_config_roundtrip(session: Session) -> list[str]:
         except (TypeError, ValueError) as exc:
             bad = [k for k, v in config.items() if not _json_ok(keras, v)]
             what = f"get_config()['{bad[0]}']" if bad else "get_config()"
-            raise session.fail(fx, f"{what} is not JSON-serialisable ({exc}): return plain "
-                               "Python values, or keras.<kind>.serialize(...) for Keras "
-                               "objects, or saving the model fails") from None
+            raise session.fail(
+                fx,
+                f"{what} is not JSON-serialisable ({exc}): return plain "
+                "Python values, or keras.<kind>.serialize(...) for Keras "
+                "objects, or saving the model fails",
+            ) from None
         try:
             revived = cls.from_config(config)
         except Exception as exc:
-            raise session.fail(fx, f"from_config(get_config()) raises {type(exc).__name__}: "
-                               f"{exc}{session.where(exc)}; make get_config() return every "
-                               "__init__ argument under its own name") from None
+            raise session.fail(
+                fx,
+                f"from_config(get_config()) raises {type(exc).__name__}: "
+                f"{exc}{session.where(exc)}; make get_config() return every "
+                "__init__ argument under its own name",
+            ) from None
         with session.guard(fx, "get_config() of the revived layer"):
             difference = _first_difference(config, revived.get_config())
         if difference:
@@ -136,14 +156,20 @@ def check_config_roundtrip(session: Session) -> list[str]:
             clone: Any = keras.saving.deserialize_keras_object(data)
         except Exception as exc:
             first = str(exc).split(". ")[0]
-            raise session.fail(fx, f"deserialize_keras_object(serialize_keras_object(layer)) "
-                               f"fails without custom_objects ({first}): decorate the class "
-                               "with @keras.saving.register_keras_serializable(package=...) "
-                               "and make sure its module is imported") from None
+            raise session.fail(
+                fx,
+                f"deserialize_keras_object(serialize_keras_object(layer)) "
+                f"fails without custom_objects ({first}): decorate the class "
+                "with @keras.saving.register_keras_serializable(package=...) "
+                "and make sure its module is imported",
+            ) from None
         if type(clone) is not cls:
-            raise session.fail(fx, f"deserialisation gives a {type(clone).__name__}, not a "
-                               f"{cls.__name__}: register the class under a name no other "
-                               "class uses (register_keras_serializable(package=...))")
+            raise session.fail(
+                fx,
+                f"deserialisation gives a {type(clone).__name__}, not a "
+                f"{cls.__name__}: register the class under a name no other "
+                "class uses (register_keras_serializable(package=...))",
+            )
         difference = _first_difference(config, clone.get_config())
         if difference:
             raise session.fail(fx, f"serialize -> deserialize {difference}")

@@ -28,23 +28,29 @@ def _scope(session: Session) -> Iterator[str]:
 
         devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         if len(devices) < 2:
-            raise CheckSkipped("TensorFlow has one CPU device: the two logical devices must be "
-                               "configured before TensorFlow starts (run it through klgen "
-                               "verify --full, which does)")
+            raise CheckSkipped(
+                "TensorFlow has one CPU device: the two logical devices must be "
+                "configured before TensorFlow starts (run it through klgen "
+                "verify --full, which does)"
+            )
         with tf.distribute.MirroredStrategy(devices[:2]).scope():
             yield "MirroredStrategy"
     elif session.backend == "jax" and session.flavor.target == "keras3":
         keras = session.keras
         devices = keras.distribution.list_devices("cpu")
         if len(devices) < 2:
-            raise CheckSkipped("JAX sees one CPU device: XLA_FLAGS="
-                               "--xla_force_host_platform_device_count=2 must be set before "
-                               "JAX starts (run it through klgen verify --full, which does)")
+            raise CheckSkipped(
+                "JAX sees one CPU device: XLA_FLAGS="
+                "--xla_force_host_platform_device_count=2 must be set before "
+                "JAX starts (run it through klgen verify --full, which does)"
+            )
         with keras.distribution.DataParallel(devices=devices[:2]).scope():
             yield "DataParallel"
     else:
-        raise CheckSkipped(f"Keras has no multi-device data parallelism for the "
-                           f"{session.backend} backend on CPU; tensorflow and jax cover it")
+        raise CheckSkipped(
+            f"Keras has no multi-device data parallelism for the "
+            f"{session.backend} backend on CPU; tensorflow and jax cover it"
+        )
 
 
 def _run(session: Session, fx: Fixture, kind: str) -> list[str]:
@@ -58,7 +64,9 @@ def _run(session: Session, fx: Fixture, kind: str) -> list[str]:
     x = np.concatenate([fx.x, other])
     layer = fx.new_layer()
     inputs = fx.keras_input()
-    hidden = keras.layers.Masking(mask_value=0)(inputs) if fx.mask is not None else inputs
+    hidden = (
+        keras.layers.Masking(mask_value=0)(inputs) if fx.mask is not None else inputs
+    )
     model = keras.Model(inputs, layer(hidden))
     before = session.snapshot(layer)
     if fx.output_is_float:
@@ -68,34 +76,53 @@ def _run(session: Session, fx: Fixture, kind: str) -> list[str]:
         try:
             model.fit(x, target, batch_size=len(x), epochs=2, shuffle=False, verbose=0)
         except Exception as exc:
-            hint = ("declare an aggregation (mean, sum or only_first_replica) for every "
-                    "weight call assigns" if "aggregation" in str(exc).lower() else
-                    "keep call free of device- or replica-specific code")
+            hint = (
+                "declare an aggregation (mean, sum or only_first_replica) for every "
+                "weight call assigns"
+                if "aggregation" in str(exc).lower()
+                else "keep call free of device- or replica-specific code"
+            )
             first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-            raise session.fail(fx, f"fit() under {kind} raises {type(exc).__name__}: {first}"
-                               f"{session.where(exc)}; {hint}") from None
+            raise session.fail(
+                fx,
+                f"fit() under {kind} raises {type(exc).__name__}: {first}"
+                f"{session.where(exc)}; {hint}",
+            ) from None
     with session.guard(fx, f"predict() under {kind}"):
         model.predict(x, batch_size=len(x), verbose=0)
     declared = session.expectations.aggregation
-    changed = {name: not np.array_equal(b, a) for (name, _, b), (_, _, a)
-               in zip(before, session.snapshot(layer), strict=False)}
+    changed = {
+        name: not np.array_equal(b, a)
+        for (name, _, b), (_, _, a) in zip(
+            before, session.snapshot(layer), strict=False
+        )
+    }
     for name in session.expectations.state or ():
         if fx.output_is_float and name in changed and not changed[name]:
-            raise session.fail(fx, f"state weight '{name}' does not change during fit() under "
-                               f"{kind}: assign it in the training branch")
+            raise session.fail(
+                fx,
+                f"state weight '{name}' does not change during fit() under "
+                f"{kind}: assign it in the training branch",
+            )
     notes = []
     for weight in layer.weights:
         name = session.flavor.name(weight)
         aggregation = session.flavor.aggregation(weight)
         if name in declared and declared[name] != aggregation:
-            raise session.fail(fx, f"weight '{name}' has aggregation '{aggregation}' but "
-                               f"'{declared[name]}' is declared: pass "
-                               f"aggregation='{declared[name]}' to add_weight")
+            raise session.fail(
+                fx,
+                f"weight '{name}' has aggregation '{aggregation}' but "
+                f"'{declared[name]}' is declared: pass "
+                f"aggregation='{declared[name]}' to add_weight",
+            )
         values = session.flavor.replicas(weight)
         if any(not np.allclose(values[0], v, rtol=1e-6, atol=1e-7) for v in values[1:]):
-            raise session.fail(fx, f"weight '{name}' differs across the {len(values)} "
-                               f"replicas after fit() under {kind}: give it an aggregation "
-                               "(mean or only_first_replica) so that replicas agree")
+            raise session.fail(
+                fx,
+                f"weight '{name}' differs across the {len(values)} "
+                f"replicas after fit() under {kind}: give it an aggregation "
+                "(mean or only_first_replica) so that replicas agree",
+            )
         if not weight.trainable:
             notes.append(f"{name}: aggregation {aggregation}, {len(values)} replicas")
     return notes

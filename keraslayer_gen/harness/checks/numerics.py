@@ -18,17 +18,22 @@ if TYPE_CHECKING:
 POLICIES = ("mixed_float16", "mixed_bfloat16")
 
 
-def _torch_symbolic_float32(session: Session, symbolic: str, eager: str,
-                            compute: str) -> bool:
+def _torch_symbolic_float32(
+    session: Session, symbolic: str, eager: str, compute: str
+) -> bool:
     """Keras's own behaviour on torch: without compute_output_shape/compute_output_spec,
     Keras traces call symbolically, and the trace of a layer with sub-layers gives float32
     under a mixed policy while the eager call gives the compute dtype. Not the layer's
     doing."""
     from .shapes import overrides
 
-    return (session.backend == "torch" and symbolic == "float32" and eager == compute
-            and not overrides(session, "compute_output_shape")
-            and not overrides(session, "compute_output_spec"))
+    return (
+        session.backend == "torch"
+        and symbolic == "float32"
+        and eager == compute
+        and not overrides(session, "compute_output_shape")
+        and not overrides(session, "compute_output_spec")
+    )
 
 
 def check_mixed_precision(session: Session) -> list[str]:
@@ -51,39 +56,54 @@ def check_mixed_precision(session: Session) -> list[str]:
             for weight in layer.weights:
                 dtype, wname = std(weight), session.flavor.name(weight)
                 if is_float(dtype) and dtype != "float32" and wname not in exempt:
-                    raise session.fail(fx, f"weight '{wname}' is {dtype} under {policy}: "
-                                       "leave add_weight's dtype unset so that Keras keeps "
-                                       "variables in float32")
+                    raise session.fail(
+                        fx,
+                        f"weight '{wname}' is {dtype} under {policy}: "
+                        "leave add_weight's dtype unset so that Keras keeps "
+                        "variables in float32",
+                    )
             for path, out in outputs:
                 dtype = std(out)
                 where = f" with {path}" if path else ""
                 if intended is not None:
                     if dtype != intended:
-                        raise session.fail(fx, f"the output is {dtype}{where} under {policy}, "
-                                           f"but the layer declares output dtype {intended}: "
-                                           f"cast the result to {intended}")
+                        raise session.fail(
+                            fx,
+                            f"the output is {dtype}{where} under {policy}, "
+                            f"but the layer declares output dtype {intended}: "
+                            f"cast the result to {intended}",
+                        )
                 elif is_float(dtype) and dtype != compute:
-                    raise session.fail(fx, f"the output is {dtype}{where} under {policy}, not "
-                                       f"the compute dtype {compute}: compute in the input's "
-                                       "dtype, or cast the result to self.compute_dtype (or, "
-                                       "if this dtype is the layer's purpose, declare it with "
-                                       f"--output-dtype {dtype})")
+                    raise session.fail(
+                        fx,
+                        f"the output is {dtype}{where} under {policy}, not "
+                        f"the compute dtype {compute}: compute in the input's "
+                        "dtype, or cast the result to self.compute_dtype (or, "
+                        "if this dtype is the layer's purpose, declare it with "
+                        f"--output-dtype {dtype})",
+                    )
             with session.guard(fx, f"a call on keras.Input under {policy}"):
                 symbolic = fx.new_layer(dtype=session.flavor.policy(policy))(
-                    fx.keras_input())
+                    fx.keras_input()
+                )
             eager = std(outputs[0][1])
             if std(symbolic) != eager:
                 if _torch_symbolic_float32(session, std(symbolic), eager, compute):
-                    note = (f"under {policy} on torch the symbolic output is float32 and the "
-                            f"eager one {eager}: Keras's torch backend traces call in float32 "
-                            "for a layer without compute_output_shape (Keras's behaviour, not "
-                            "the layer's); define compute_output_shape to make them agree")
+                    note = (
+                        f"under {policy} on torch the symbolic output is float32 and the "
+                        f"eager one {eager}: Keras's torch backend traces call in float32 "
+                        "for a layer without compute_output_shape (Keras's behaviour, not "
+                        "the layer's); define compute_output_shape to make them agree"
+                    )
                     if note not in notes:
                         notes.append(note)
                     continue
-                raise session.fail(fx, f"under {policy} the eager output is {eager} but the "
-                                   f"symbolic output is {std(symbolic)}: make "
-                                   "compute_output_spec give the real output dtype")
+                raise session.fail(
+                    fx,
+                    f"under {policy} the eager output is {eager} but the "
+                    f"symbolic output is {std(symbolic)}: make "
+                    "compute_output_spec give the real output dtype",
+                )
     return notes
 
 
@@ -120,10 +140,13 @@ def torch_compile_backend(session: Session) -> Iterator[str | None]:
 def _compare(session: Session, fx: Any, jit: Any, eager: Any, label: str) -> None:
     if not allclose(jit, eager):
         session.skip_if_random_inference(fx, "compiled and eager predict")
-        raise session.fail(fx, f"predict() with jit_compile=True differs from the eager "
-                           f"model{label} (max difference "
-                           f"{max_difference(jit, eager):.3g}): keep Python-side state and "
-                           "value-dependent Python branches out of call")
+        raise session.fail(
+            fx,
+            f"predict() with jit_compile=True differs from the eager "
+            f"model{label} (max difference "
+            f"{max_difference(jit, eager):.3g}): keep Python-side state and "
+            "value-dependent Python branches out of call",
+        )
 
 
 def _graph_parity(session: Session, fx: Any, label: str) -> None:
@@ -138,12 +161,15 @@ def _graph_parity(session: Session, fx: Any, label: str) -> None:
     with session.guard(fx, f"call(training=False) inside tf.function{label}"):
         graph = session.numpy(tf.function(lambda: fx.call(layer, training=False))())
     if not allclose(graph, eager):
-        raise session.fail(fx, f"an inference call inside tf.function (graph mode) differs "
-                           f"from the eager call{label} (max difference "
-                           f"{max_difference(graph, eager):.3g}): branch on `training` with "
-                           "K.in_train_phase(train_fn, infer_fn, training=training) or "
-                           "tf.cond, not a Python `if` on tensors, and keep Python-side state "
-                           "out of call")
+        raise session.fail(
+            fx,
+            f"an inference call inside tf.function (graph mode) differs "
+            f"from the eager call{label} (max difference "
+            f"{max_difference(graph, eager):.3g}): branch on `training` with "
+            "K.in_train_phase(train_fn, infer_fn, training=training) or "
+            "tf.cond, not a Python `if` on tensors, and keep Python-side state "
+            "out of call",
+        )
 
 
 def check_jit_parity(session: Session) -> list[str]:
@@ -158,9 +184,11 @@ def check_jit_parity(session: Session) -> list[str]:
     which is not Keras's default on torch and costs seconds per model on CPU."""
     keras = session.keras
     if session.backend == "torch" and not session.full:
-        raise CheckSkipped("on torch, jit_compile=True means torch.compile, which Keras does "
-                           "not use by default there and which takes seconds per model on "
-                           "CPU: it runs with --full")
+        raise CheckSkipped(
+            "on torch, jit_compile=True means torch.compile, which Keras does "
+            "not use by default there and which takes seconds per model on "
+            "CPU: it runs with --full"
+        )
     notes: list[str] = []
     with torch_compile_backend(session) as torch_backend:
         if torch_backend:

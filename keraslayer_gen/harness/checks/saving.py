@@ -29,8 +29,14 @@ class Reloader:
     It imports only the layer's module (and Keras), so one process serves every load of
     that layer; a `shared` one outlives its session (in-process runs) until exit."""
 
-    def __init__(self, module: str, sys_path: list[str], backend: str, keras_module: str,
-                 shared: bool = False) -> None:
+    def __init__(
+        self,
+        module: str,
+        sys_path: list[str],
+        backend: str,
+        keras_module: str,
+        shared: bool = False,
+    ) -> None:
         handle, name = tempfile.mkstemp(prefix="klgen-reload-", suffix=".txt")
         os.close(handle)
         self.log = Path(name)
@@ -38,9 +44,19 @@ class Reloader:
         env = {**os.environ, "KERAS_BACKEND": backend}
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(RELOAD_SCRIPT), module, json.dumps(sys_path), keras_module],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
-                env=env)
+                [
+                    sys.executable,
+                    str(RELOAD_SCRIPT),
+                    module,
+                    json.dumps(sys_path),
+                    keras_module,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=env,
+            )
         self.ready = False
 
     def _read(self) -> dict[str, Any] | None:
@@ -64,7 +80,9 @@ class Reloader:
 
     def _died(self) -> str:
         code = self.process.wait()
-        tail = [x for x in self.log.read_text(errors="replace").splitlines() if x.strip()]
+        tail = [
+            x for x in self.log.read_text(errors="replace").splitlines() if x.strip()
+        ]
         last = tail[-1].strip() if tail else ""
         return f"the process exited with code {code}" + (f" ({last})" if last else "")
 
@@ -90,8 +108,9 @@ def _close_shared() -> None:
         reloader.close(force=True)
 
 
-def shared_reloader(module: str, sys_path: list[str], backend: str,
-                    keras_module: str) -> Reloader:
+def shared_reloader(
+    module: str, sys_path: list[str], backend: str, keras_module: str
+) -> Reloader:
     """The fresh process of in-process runs: one per layer module, kept until exit (start
     it early, as a worker does, so that its Keras import overlaps other work)."""
     key = (module, backend, keras_module, *sys_path)
@@ -99,7 +118,9 @@ def shared_reloader(module: str, sys_path: list[str], backend: str,
     if reloader is None or not reloader.alive:
         if not _SHARED:
             atexit.register(_close_shared)
-        while len(_SHARED) >= _MAX_SHARED:  # each holds a Keras in memory: keep the newest
+        while (
+            len(_SHARED) >= _MAX_SHARED
+        ):  # each holds a Keras in memory: keep the newest
             _SHARED.pop(next(iter(_SHARED))).close(force=True)
         reloader = Reloader(module, sys_path, backend, keras_module, shared=True)
     _SHARED[key] = reloader  # most recently used last
@@ -112,11 +133,13 @@ def start_reloader(session: Session) -> None:
         return
     keras_module = KERAS_MODULES[session.flavor.target]
     if session.in_process:
-        session.reloader = shared_reloader(session.module, session.sys_path,
-                                           session.backend, keras_module)
+        session.reloader = shared_reloader(
+            session.module, session.sys_path, session.backend, keras_module
+        )
     else:
-        session.reloader = Reloader(session.module, session.sys_path, session.backend,
-                                    keras_module)
+        session.reloader = Reloader(
+            session.module, session.sys_path, session.backend, keras_module
+        )
 
 
 def _cause(error: str) -> str:
@@ -134,11 +157,15 @@ def _cause(error: str) -> str:
 
 def _hint(error: str) -> str:
     if "Could not locate" in error:
-        return ("load_model could not locate the class, which is not registered: decorate "
-                "it with @keras.saving.register_keras_serializable(package=...)")
+        return (
+            "load_model could not locate the class, which is not registered: decorate "
+            "it with @keras.saving.register_keras_serializable(package=...)"
+        )
     if "could not be loaded" in error and "built=False" in error:
-        return ("a sub-layer is still unbuilt after build(), which load_model calls before "
-                "it loads the weights: build the sub-layers in build")
+        return (
+            "a sub-layer is still unbuilt after build(), which load_model calls before "
+            "it loads the weights: build the sub-layers in build"
+        )
     if "required positional argument" in error or "unexpected keyword" in error:
         return "make get_config() return exactly the __init__ arguments"
     return "make the layer rebuild from its config and weights alone"
@@ -166,9 +193,12 @@ def _round_trip(session: Session, fx: Any, expected: np.ndarray, suffix: str) ->
         names = [session.flavor.name(w) for w in fx.layer.weights]
         shared = sorted({n for n in names if names.count(n) > 1})
         if shared:
-            raise session.fail(fx, f"two weights share the name '{shared[0]}', so "
-                               "model.save() to the legacy .h5 format fails (it stores "
-                               "weights by name): give every add_weight a unique name=")
+            raise session.fail(
+                fx,
+                f"two weights share the name '{shared[0]}', so "
+                "model.save() to the legacy .h5 format fails (it stores "
+                "weights by name): give every add_weight a unique name=",
+            )
     path = session.workdir / f"model-{fx.index}{suffix}"
     with session.guard(fx, f"model.save('{path.name}')"):
         model.save(path)
@@ -176,26 +206,39 @@ def _round_trip(session: Session, fx: Any, expected: np.ndarray, suffix: str) ->
     inputs = session.workdir / f"inputs-{fx.index}.npz"
     out = session.workdir / f"reloaded-{fx.index}.npz"
     np.savez(inputs, x=fx.x)
-    answer = session.reloader.load({"model": str(path), "inputs": str(inputs),
-                                    "out": str(out)})
+    answer = session.reloader.load(
+        {"model": str(path), "inputs": str(inputs), "out": str(out)}
+    )
     if not answer.get("ok"):
         error = _cause(str(answer.get("error", "")))
-        raise session.fail(fx, f"load_model{fmt} fails in a fresh process that imports "
-                           f"only the layer's module ({error}): {_hint(error)}")
+        raise session.fail(
+            fx,
+            f"load_model{fmt} fails in a fresh process that imports "
+            f"only the layer's module ({error}): {_hint(error)}",
+        )
     with np.load(out) as data:
         predicted = data["predicted"]
         names = [str(n) for n in data["names"]]
         restored = [data[f"w{i}"] for i in range(len(names))]
     if len(weights) != len(names):
-        raise session.fail(fx, f"the reloaded model{fmt} has {len(names)} weights instead "
-                           f"of {len(weights)}: create every weight in build() with a "
-                           "fixed, unique name")
+        raise session.fail(
+            fx,
+            f"the reloaded model{fmt} has {len(names)} weights instead "
+            f"of {len(weights)}: create every weight in build() with a "
+            "fixed, unique name",
+        )
     for (name, value), again in zip(weights, restored, strict=False):
         if value.shape != again.shape or not np.array_equal(value, again):
-            raise session.fail(fx, f"weight '{name}' differs after load_model{fmt}: create "
-                               "it with add_weight in build() so that saving tracks it")
+            raise session.fail(
+                fx,
+                f"weight '{name}' differs after load_model{fmt}: create "
+                "it with add_weight in build() so that saving tracks it",
+            )
     if not allclose(expected, predicted):
         session.skip_if_random_inference(fx, "the reloaded model's predictions")
-        raise session.fail(fx, f"the reloaded model{fmt} predicts differently (max "
-                           f"difference {max_difference(expected, predicted):.3g}): keep "
-                           "everything call depends on in get_config() or in weights")
+        raise session.fail(
+            fx,
+            f"the reloaded model{fmt} predicts differently (max "
+            f"difference {max_difference(expected, predicted):.3g}): keep "
+            "everything call depends on in get_config() or in weights",
+        )

@@ -14,27 +14,37 @@ if TYPE_CHECKING:
     from ..fixtures import Fixture
     from ..session import Session
 
-_COUNTS = (("trainable", "trainable"), ("non_trainable", "non-trainable"),
-           ("seed_generators", "seed-generator"))
+_COUNTS = (
+    ("trainable", "trainable"),
+    ("non_trainable", "non-trainable"),
+    ("seed_generators", "seed-generator"),
+)
 
 
 def _weights(session: Session, layer: Any) -> list[tuple[str, tuple[Any, ...], bool]]:
     """(name, shape, trainable) of every weight, in order (paths are not the same for two
     instances: sublayers get numbered names)."""
-    return [(session.flavor.name(w), tuple(w.shape), bool(w.trainable))
-            for w in layer.weights]
+    return [
+        (session.flavor.name(w), tuple(w.shape), bool(w.trainable))
+        for w in layer.weights
+    ]
 
 
 def _layout(session: Session, layer: Any) -> list[tuple[tuple[Any, ...], str, bool]]:
     """(shape, dtype, trainable) of every weight, in order: what two builds of one layer
     must agree on. Names are left out: Keras numbers auto-generated ones (`variable`,
     `variable_2`) per instance."""
-    return [(tuple(w.shape), session.flavor.dtype(w), bool(w.trainable))
-            for w in layer.weights]
+    return [
+        (tuple(w.shape), session.flavor.dtype(w), bool(w.trainable))
+        for w in layer.weights
+    ]
 
 
 def _show(weights: list[tuple[str, tuple[Any, ...], bool]]) -> str:
-    return ", ".join(f"{name.split('/')[-1]} {shape}" for name, shape, _ in weights) or "none"
+    return (
+        ", ".join(f"{name.split('/')[-1]} {shape}" for name, shape, _ in weights)
+        or "none"
+    )
 
 
 def _unbuilt_sublayers(layer: Any) -> list[str]:
@@ -43,23 +53,33 @@ def _unbuilt_sublayers(layer: Any) -> list[str]:
     subs = getattr(layer, "_layers", None)
     if subs is None:
         subs = getattr(layer, "_self_tracked_trackables", [])
-    return [str(getattr(s, "name", type(s).__name__)) for s in subs
-            if hasattr(s, "built") and not s.built]
+    return [
+        str(getattr(s, "name", type(s).__name__))
+        for s in subs
+        if hasattr(s, "built") and not s.built
+    ]
 
 
 def _unbuilt(session: Session, fx: Fixture, caught: list[Any]) -> None:
     for warning in caught:
         if "unbuilt state" in str(warning.message):
-            raise session.fail(fx, "Keras warns that the layer has unbuilt state: create "
-                               "every weight and sublayer in build(), none in __init__ or "
-                               "call")
+            raise session.fail(
+                fx,
+                "Keras warns that the layer has unbuilt state: create "
+                "every weight and sublayer in build(), none in __init__ or "
+                "call",
+            )
 
 
-def _counts(session: Session, fx: Fixture, layer: Any, observed: dict[str, list[int]]) -> None:
+def _counts(
+    session: Session, fx: Fixture, layer: Any, observed: dict[str, list[int]]
+) -> None:
     weights = _weights(session, layer)
-    found = {"trainable": sum(1 for w in weights if w[2]),
-             "non_trainable": sum(1 for w in weights if not w[2]),
-             "seed_generators": session.flavor.seed_generators(layer)}
+    found = {
+        "trainable": sum(1 for w in weights if w[2]),
+        "non_trainable": sum(1 for w in weights if not w[2]),
+        "seed_generators": session.flavor.seed_generators(layer),
+    }
     for key, _ in _COUNTS:
         observed.setdefault(key, []).append(found[key])
         if any(getattr(f.example, key) is None for f in session.fixtures):
@@ -67,15 +87,25 @@ def _counts(session: Session, fx: Fixture, layer: Any, observed: dict[str, list[
     for key, word in _COUNTS:
         expected = getattr(fx.example, key)
         if expected is not None and expected != found[key]:
-            names = [n.split("/")[-1] for n, _, t in weights
-                     if key == "seed_generators" or t == (key == "trainable")]
-            listed = f" ({', '.join(names)})" if names and key != "seed_generators" else ""
-            hint = ("create one keras.random.SeedGenerator per random stream, in __init__"
-                    if key == "seed_generators" else
-                    "create exactly the declared weights in build() (a `when:` weight only "
-                    "when its argument is true)")
-            raise session.fail(fx, f"build() creates {found[key]} {word} weight(s){listed} "
-                               f"but {expected} are expected: {hint}")
+            names = [
+                n.split("/")[-1]
+                for n, _, t in weights
+                if key == "seed_generators" or t == (key == "trainable")
+            ]
+            listed = (
+                f" ({', '.join(names)})" if names and key != "seed_generators" else ""
+            )
+            hint = (
+                "create one keras.random.SeedGenerator per random stream, in __init__"
+                if key == "seed_generators"
+                else "create exactly the declared weights in build() (a `when:` weight only "
+                "when its argument is true)"
+            )
+            raise session.fail(
+                fx,
+                f"build() creates {found[key]} {word} weight(s){listed} "
+                f"but {expected} are expected: {hint}",
+            )
 
 
 def check_build(session: Session) -> list[str]:
@@ -91,14 +121,20 @@ def check_build(session: Session) -> list[str]:
         weights = _weights(session, built)
         for name, dims, _ in weights:
             if any(d is None for d in dims):
-                raise session.fail(fx, f"weight '{name}' has the undefined shape {dims} after "
-                                   "build: derive its shape from input_shape[1:] or the "
-                                   "arguments, never from the batch dimension")
+                raise session.fail(
+                    fx,
+                    f"weight '{name}' has the undefined shape {dims} after "
+                    "build: derive its shape from input_shape[1:] or the "
+                    "arguments, never from the batch dimension",
+                )
         paths = [session.flavor.path(built, w) for w in built.weights]
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
         if duplicates:
-            raise session.fail(fx, f"two weights share the name '{duplicates[0]}': give each "
-                               "add_weight a unique name=, or saving mixes their values")
+            raise session.fail(
+                fx,
+                f"two weights share the name '{duplicates[0]}': give each "
+                "add_weight a unique name=, or saving mixes their values",
+            )
         symbolic = fx.new_layer()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -108,27 +144,39 @@ def check_build(session: Session) -> list[str]:
         _sublayers_built(session, fx, built)
         _counts(session, fx, built, observed)
         if _layout(session, symbolic) != _layout(session, built):
-            raise session.fail(fx, f"build({shape}) creates [{_show(weights)}] but a call "
-                               f"with a None batch dimension creates "
-                               f"[{_show(_weights(session, symbolic))}]: shape weights from the "
-                               "non-batch dimensions only")
+            raise session.fail(
+                fx,
+                f"build({shape}) creates [{_show(weights)}] but a call "
+                f"with a None batch dimension creates "
+                f"[{_show(_weights(session, symbolic))}]: shape weights from the "
+                "non-batch dimensions only",
+            )
         again = fx.new_layer()
         with session.guard(fx, f"build({shape})"):
             again.build(shape)
         if _layout(session, again) != _layout(session, built):
-            raise session.fail(fx, "two builds create the weights in different orders: "
-                               "create them in a fixed order (no set or unordered dict)")
+            raise session.fail(
+                fx,
+                "two builds create the weights in different orders: "
+                "create them in a fixed order (no set or unordered dict)",
+            )
         try:
             fx.call(built, training=False)
         except Exception as exc:
             if "new elements of state" in str(exc) or "add new" in str(exc):
-                raise session.fail(fx, f"call() creates state after build{session.where(exc)}:"
-                                   " create every weight in build()") from None
+                raise session.fail(
+                    fx,
+                    f"call() creates state after build{session.where(exc)}:"
+                    " create every weight in build()",
+                ) from None
             with session.guard(fx, "call() after build()"):
                 raise
         if [w[1:] for w in _weights(session, built)] != [w[1:] for w in weights]:
-            raise session.fail(fx, "call() changes the layer's weights after build(): create "
-                               "every weight in build()")
+            raise session.fail(
+                fx,
+                "call() changes the layer's weights after build(): create "
+                "every weight in build()",
+            )
         _other_sizes(session, fx, built)
     return []
 
@@ -146,11 +194,14 @@ def _sublayers_built(session: Session, fx: Fixture, built: Any) -> None:
     with session.guard(fx, "call() after build()"):
         fx.call(called, training=False)
     if len(called.weights) > len(built.weights):
-        raise session.fail(fx, f"build({fx.example.input_shape}) leaves the sub-layer(s) "
-                           f"{', '.join(unbuilt)} unbuilt, so their weights exist only "
-                           "after the first call (build() then set_weights() or "
-                           "load_weights() fails): build the sub-layers in build, e.g. "
-                           "self.dense.build(input_shape)")
+        raise session.fail(
+            fx,
+            f"build({fx.example.input_shape}) leaves the sub-layer(s) "
+            f"{', '.join(unbuilt)} unbuilt, so their weights exist only "
+            "after the first call (build() then set_weights() or "
+            "load_weights() fails): build the sub-layers in build, e.g. "
+            "self.dense.build(input_shape)",
+        )
 
 
 def _other_sizes(session: Session, fx: Fixture, built: Any) -> None:
@@ -176,16 +227,24 @@ def _other_sizes(session: Session, fx: Fixture, built: Any) -> None:
         error = describe(exc)[:200]
         where = session.where(exc)
     changed = set(shape[1:]) - set(other[1:])
-    own = {v for v in fx.example.init.values() if isinstance(v, int) and not isinstance(v, bool)}
+    own = {
+        v
+        for v in fx.example.init.values()
+        if isinstance(v, int) and not isinstance(v, bool)
+    }
     for (name, before, _), (_, after, _) in zip(
-            _weights(session, built), _weights(session, layer), strict=False):
+        _weights(session, built), _weights(session, layer), strict=False
+    ):
         stale = [d for d in before if d in changed and d not in own]
         if before == after and stale:
-            raise session.fail(fx, f"build({other}) accepts an input with other non-batch "
-                               f"sizes but call() then fails ({kind}: {error}"
-                               f"{where}): weight '{name.split('/')[-1]}' keeps the shape "
-                               f"{before}, sized for the example's {stale[0]}: derive weight "
-                               "shapes from input_shape in build()")
+            raise session.fail(
+                fx,
+                f"build({other}) accepts an input with other non-batch "
+                f"sizes but call() then fails ({kind}: {error}"
+                f"{where}): weight '{name.split('/')[-1]}' keeps the shape "
+                f"{before}, sized for the example's {stale[0]}: derive weight "
+                "shapes from input_shape in build()",
+            )
 
 
 def _one(values: list[Any]) -> Any:
@@ -225,41 +284,65 @@ def check_shapes(session: Session) -> list[str]:
                 eager = layer(fx.inputs(batch), training=False)
             eager_shape = tuple(int(d) for d in eager.shape)
             if declares and declared is None:
-                raise session.fail(fx, "compute_output_shape() does not return a shape "
-                                   "tuple: return one tuple for a single output")
+                raise session.fail(
+                    fx,
+                    "compute_output_shape() does not return a shape "
+                    "tuple: return one tuple for a single output",
+                )
             if declares and declared != eager_shape:
-                raise session.fail(fx, f"compute_output_shape({shape}) returns {declared} "
-                                   f"but call() returns {eager_shape}: make "
-                                   "compute_output_shape compute the shape call produces")
+                raise session.fail(
+                    fx,
+                    f"compute_output_shape({shape}) returns {declared} "
+                    f"but call() returns {eager_shape}: make "
+                    "compute_output_shape compute the shape call produces",
+                )
             sym_shape = tuple(symbolic.shape)
             pairs = zip(sym_shape[1:], eager_shape[1:], strict=False)
             if len(sym_shape) != len(eager_shape) or any(
-                    s is not None and s != e for s, e in pairs):
-                fix = ("make compute_output_shape agree with call" if declares else
-                       "Keras traced call on the symbolic input (there is no "
-                       "compute_output_shape), so call computes shapes from values it does "
-                       "not have symbolically: fix call, or define compute_output_shape")
-                raise session.fail(fx, f"the symbolic call on keras.Input gives {sym_shape} "
-                                   f"but the eager call gives {eager_shape}: {fix}")
+                s is not None and s != e for s, e in pairs
+            ):
+                fix = (
+                    "make compute_output_shape agree with call"
+                    if declares
+                    else "Keras traced call on the symbolic input (there is no "
+                    "compute_output_shape), so call computes shapes from values it does "
+                    "not have symbolically: fix call, or define compute_output_shape"
+                )
+                raise session.fail(
+                    fx,
+                    f"the symbolic call on keras.Input gives {sym_shape} "
+                    f"but the eager call gives {eager_shape}: {fix}",
+                )
             if not declares and batch == 3:
-                notes.append(f"{session.prefix(fx)}no compute_output_shape, so Keras traces "
-                             f"call for the symbolic output, which agrees with the eager "
-                             f"one: input {shape} gives {eager_shape} ({std(eager)}); check "
-                             "that this is the shape you intend")
+                notes.append(
+                    f"{session.prefix(fx)}no compute_output_shape, so Keras traces "
+                    f"call for the symbolic output, which agrees with the eager "
+                    f"one: input {shape} gives {eager_shape} ({std(eager)}); check "
+                    "that this is the shape you intend"
+                )
             intended = session.expectations.output_dtype
             if intended is not None and std(eager) != intended:
-                raise session.fail(fx, f"the output is {std(eager)} but the layer declares "
-                                   f"output dtype {intended}: cast the result to {intended}")
+                raise session.fail(
+                    fx,
+                    f"the output is {std(eager)} but the layer declares "
+                    f"output dtype {intended}: cast the result to {intended}",
+                )
             if std(eager) != std(symbolic):
-                raise session.fail(fx, f"the eager output is {std(eager)} but the "
-                                   f"symbolic output is {std(symbolic)}: override "
-                                   "compute_output_spec to give the real output dtype (Keras "
-                                   "assumes the compute dtype)")
+                raise session.fail(
+                    fx,
+                    f"the eager output is {std(eager)} but the "
+                    f"symbolic output is {std(symbolic)}: override "
+                    "compute_output_spec to give the real output dtype (Keras "
+                    "assumes the compute dtype)",
+                )
         if example.output_shape is not None:
             with session.guard(fx, "call()"):
                 out = fx.call(fx.new_layer(), training=False)
             got = tuple(int(d) for d in out.shape)
             if got != tuple(example.output_shape):
-                raise session.fail(fx, f"the output shape is {got} but {example.output_shape} "
-                                   "is expected: fix call (or the declared output shape)")
+                raise session.fail(
+                    fx,
+                    f"the output shape is {got} but {example.output_shape} "
+                    "is expected: fix call (or the declared output shape)",
+                )
     return notes

@@ -28,8 +28,11 @@ def check_training(session: Session) -> list[str]:
     expected = session.expectations.training
     has_training = takes(session, "training")
     if expected and not has_training:
-        raise session.fail(None, "call() has no `training` argument, so Keras never tells it "
-                           "whether it is training: add `training=None` to call")
+        raise session.fail(
+            None,
+            "call() has no `training` argument, so Keras never tells it "
+            "whether it is training: add `training=None` to call",
+        )
     depends = random = False
     for fx in session.fixtures:
         layer = fx.new_layer()
@@ -41,16 +44,25 @@ def check_training(session: Session) -> list[str]:
         # Random inference first: it also makes the call without `training` differ, and
         # blaming the default for it would give the wrong fix.
         if not allclose(inference, again):
-            fix = ("keep randomness and state updates under `if training:`" if has_training
-                   else "call() has no `training` argument, so its randomness also runs at "
-                   "inference: add `training=None` to call and draw the noise only under "
-                   "`if training:` (as keras.layers.Dropout does)")
-            raise session.fail(fx, "two inference calls give different outputs (max "
-                               f"difference {max_difference(inference, again):.3g}): {fix}")
+            fix = (
+                "keep randomness and state updates under `if training:`"
+                if has_training
+                else "call() has no `training` argument, so its randomness also runs at "
+                "inference: add `training=None` to call and draw the noise only under "
+                "`if training:` (as keras.layers.Dropout does)"
+            )
+            raise session.fail(
+                fx,
+                "two inference calls give different outputs (max "
+                f"difference {max_difference(inference, again):.3g}): {fix}",
+            )
         if not allclose(default, inference):
-            raise session.fail(fx, "a call without `training` differs from training=False: "
-                               "default `training` to None in call (a True default leaks "
-                               "training mode)")
+            raise session.fail(
+                fx,
+                "a call without `training` differs from training=False: "
+                "default `training` to None in call (a True default leaks "
+                "training mode)",
+            )
         with session.guard(fx, "call(training=True)"):
             first = session.numpy(fx.call(layer, training=True))
             second = session.numpy(fx.call(layer, training=True))
@@ -58,17 +70,23 @@ def check_training(session: Session) -> list[str]:
         depends = depends or differs
         random = random or not allclose(first, second)
         if expected is False and differs:
-            raise session.fail(fx, "the output differs between training=True and "
-                               "training=False, but the layer is declared independent of "
-                               "training: declare training (training: true) or remove the "
-                               "training branch")
+            raise session.fail(
+                fx,
+                "the output differs between training=True and "
+                "training=False, but the layer is declared independent of "
+                "training: declare training (training: true) or remove the "
+                "training branch",
+            )
         if fx.output_is_float:
             _fit_and_predict(session, fx)
     if session.expectations.stochastic and not random:
-        raise session.fail(None, "two training calls give identical outputs on every "
-                           "example, but the layer is declared stochastic: draw its noise "
-                           "with keras.random.* and seed=self.seed_generator (a fixed integer "
-                           "seed repeats the same noise)")
+        raise session.fail(
+            None,
+            "two training calls give identical outputs on every "
+            "example, but the layer is declared stochastic: draw its noise "
+            "with keras.random.* and seed=self.seed_generator (a fixed integer "
+            "seed repeats the same noise)",
+        )
     if expected is None:
         session.observe("training", has_training and depends)
     if session.expectations.stochastic is None:
@@ -79,25 +97,36 @@ def check_training(session: Session) -> list[str]:
 def _fit_and_predict(session: Session, fx: Fixture) -> None:
     fitted = fx.fitted
     if takes(session, "training") and not any(c["training"] for c in fitted["calls"]):
-        raise session.fail(fx, "fit() never called the layer with training=True: do not "
-                           "override the training value Keras passes to call")
+        raise session.fail(
+            fx,
+            "fit() never called the layer with training=True: do not "
+            "override the training value Keras passes to call",
+        )
     with session.guard(fx, "predict()"):
         predicted = fx.predict()
     if any(c["training"] for c in predicted["calls"]):
-        raise session.fail(fx, "predict() called the layer with training=True: default "
-                           "`training` to None in call")
+        raise session.fail(
+            fx,
+            "predict() called the layer with training=True: default "
+            "`training` to None in call",
+        )
     with session.guard(fx, "call(training=False)"):
         eager = fx.inference
     if not allclose(predicted["value"], eager):
-        raise session.fail(fx, "predict() differs from an eager inference call (max "
-                           f"difference {max_difference(predicted['value'], eager):.3g}): "
-                           "predict must run the inference path; keep Python-side state "
-                           "out of call")
+        raise session.fail(
+            fx,
+            "predict() differs from an eager inference call (max "
+            f"difference {max_difference(predicted['value'], eager):.3g}): "
+            "predict must run the inference path; keep Python-side state "
+            "out of call",
+        )
 
 
 def _changed(before: list[Any], after: list[Any]) -> dict[str, bool]:
-    return {name: not np.array_equal(b, a, equal_nan=True)
-            for (name, _, b), (_, _, a) in zip(before, after, strict=False)}
+    return {
+        name: not np.array_equal(b, a, equal_nan=True)
+        for (name, _, b), (_, _, a) in zip(before, after, strict=False)
+    }
 
 
 def check_state(session: Session) -> list[str]:
@@ -114,36 +143,55 @@ def check_state(session: Session) -> list[str]:
         stateful = True
         for name in declared or ():
             if name not in names:
-                raise session.fail(fx, f"the layer has no non-trainable weight '{name}' "
-                                   "(declared as state): create it in build() with "
-                                   "trainable=False")
+                raise session.fail(
+                    fx,
+                    f"the layer has no non-trainable weight '{name}' "
+                    "(declared as state): create it in build() with "
+                    "trainable=False",
+                )
         start = session.snapshot(layer)
         with session.guard(fx, "call(training=False)"):
             fx.call(layer, training=False)
-        _inference_keeps(session, fx, start, session.snapshot(layer), "an inference call")
+        _inference_keeps(
+            session, fx, start, session.snapshot(layer), "an inference call"
+        )
         with session.guard(fx, "call(training=True)"):
             fx.call(layer, training=True)
         changed = _changed(start, session.snapshot(layer))
-        state = set(declared) if declared is not None else {
-            n for n in names if changed.get(n)}
+        state = (
+            set(declared)
+            if declared is not None
+            else {n for n in names if changed.get(n)}
+        )
         observed |= state
         _training_updates(session, fx, changed, names, state, "a training call")
         if fx.output_is_float:
             fitted = fx.fitted
-            _training_updates(session, fx, _changed(fitted["before"], fitted["after"]),
-                              names, state, "one fit step")
+            _training_updates(
+                session,
+                fx,
+                _changed(fitted["before"], fitted["after"]),
+                names,
+                state,
+                "one fit step",
+            )
             with session.guard(fx, "predict()"):
                 predicted = fx.predict()
-            _inference_keeps(session, fx, predicted["before"], predicted["after"], "predict()")
+            _inference_keeps(
+                session, fx, predicted["before"], predicted["after"], "predict()"
+            )
         if session.flavor.graph_mode:
             _graph_updates(session, fx, state)
     if declared is None:
         session.observe("state", sorted(observed))
     if not stateful:
         if declared:
-            raise session.fail(None, f"the layer has no non-trainable weights, but "
-                               f"{', '.join(declared)} are declared as state: create them in "
-                               "build() with trainable=False")
+            raise session.fail(
+                None,
+                f"the layer has no non-trainable weights, but "
+                f"{', '.join(declared)} are declared as state: create them in "
+                "build() with trainable=False",
+            )
         raise CheckSkipped("the layer has no non-trainable weights")
     return []
 
@@ -163,8 +211,13 @@ def _graph_updates(session: Session, fx: Fixture, state: set[str]) -> None:
     start = session.snapshot(graph)
     with session.guard(fx, "call(training=False) inside tf.function"):
         tf.function(lambda: fx.call(graph, training=False))()
-    _inference_keeps(session, fx, start, session.snapshot(graph),
-                     "an inference call inside tf.function (graph mode)")
+    _inference_keeps(
+        session,
+        fx,
+        start,
+        session.snapshot(graph),
+        "an inference call inside tf.function (graph mode)",
+    )
     # Two training calls on different data through one trace: a value read in Python
     # when the function is traced (K.get_value, .numpy()) stays frozen in the graph.
     batches = [fx.x, fx.inputs(fx.example.input_shape[0])]
@@ -179,14 +232,20 @@ def _graph_updates(session: Session, fx: Fixture, state: set[str]) -> None:
     for (name, trainable, want), (_, _, got) in pairs:
         if trainable or name not in state or allclose(got, want):
             continue
-        how = ("does not change" if np.array_equal(got, _value(start, name))
-               else f"ends {max_difference(got, want):.3g} away from the eager value")
-        raise session.fail(fx, f"state weight '{name}' {how} after two training calls "
-                           "inside tf.function (graph mode), unlike the eager calls: make the "
-                           "update a TensorFlow op inside call's training branch "
-                           f"(self.add_update(K.moving_average_update(self.{name}, ...)) or "
-                           f"self.{name}.assign(...)) and read weights as tensors, not with "
-                           "K.get_value or .numpy() (frozen when the function is traced)")
+        how = (
+            "does not change"
+            if np.array_equal(got, _value(start, name))
+            else f"ends {max_difference(got, want):.3g} away from the eager value"
+        )
+        raise session.fail(
+            fx,
+            f"state weight '{name}' {how} after two training calls "
+            "inside tf.function (graph mode), unlike the eager calls: make the "
+            "update a TensorFlow op inside call's training branch "
+            f"(self.add_update(K.moving_average_update(self.{name}, ...)) or "
+            f"self.{name}.assign(...)) and read weights as tensors, not with "
+            "K.get_value or .numpy() (frozen when the function is traced)",
+        )
 
 
 def _value(snapshot: list[Any], name: str) -> Any:
@@ -202,53 +261,87 @@ def _called(session: Session, fx: Fixture) -> Any:
     return layer
 
 
-def _inference_keeps(session: Session, fx: Fixture, before: list[Any], after: list[Any],
-                     what: str) -> None:
-    where = ("in the training function of K.in_train_phase (or under `if training:`)"
-             if session.flavor.graph_mode else "under `if training:`")
+def _inference_keeps(
+    session: Session, fx: Fixture, before: list[Any], after: list[Any], what: str
+) -> None:
+    where = (
+        "in the training function of K.in_train_phase (or under `if training:`)"
+        if session.flavor.graph_mode
+        else "under `if training:`"
+    )
     for name, changed in _changed(before, after).items():
         if changed:
-            raise session.fail(fx, f"weight '{name}' changes after {what}: update state only "
-                               f"{where}")
+            raise session.fail(
+                fx,
+                f"weight '{name}' changes after {what}: update state only {where}",
+            )
 
 
-def _training_updates(session: Session, fx: Fixture, changed: dict[str, bool],
-                      names: list[str], state: set[str], what: str) -> None:
+def _training_updates(
+    session: Session,
+    fx: Fixture,
+    changed: dict[str, bool],
+    names: list[str],
+    state: set[str],
+    what: str,
+) -> None:
     for name in names:
         if name in state and not changed.get(name):
-            how = (f"self.add_update(K.moving_average_update(self.{name}, ...)) or "
-                   if session.flavor.graph_mode else "")
-            raise session.fail(fx, f"state weight '{name}' does not change after {what}: "
-                               f"assign its new value in the training branch "
-                               f"({how}self.{name}.assign(...))")
+            how = (
+                f"self.add_update(K.moving_average_update(self.{name}, ...)) or "
+                if session.flavor.graph_mode
+                else ""
+            )
+            raise session.fail(
+                fx,
+                f"state weight '{name}' does not change after {what}: "
+                f"assign its new value in the training branch "
+                f"({how}self.{name}.assign(...))",
+            )
         if name not in state and changed.get(name):
-            raise session.fail(fx, f"non-trainable weight '{name}' changes after {what} but "
-                               "is not declared as state: declare it (state:) or stop "
-                               "assigning it")
+            raise session.fail(
+                fx,
+                f"non-trainable weight '{name}' changes after {what} but "
+                "is not declared as state: declare it (state:) or stop "
+                "assigning it",
+            )
 
 
 def check_gradients(session: Session) -> list[str]:
     for fx in session.fixtures:
         if not fx.output_is_float:
-            raise CheckSkipped("the output is not floating point, so no gradient flows; "
-                               "gradient checks do not apply")
-    if not any(w.trainable for fx in session.fixtures for w in _called(session, fx).weights):
+            raise CheckSkipped(
+                "the output is not floating point, so no gradient flows; "
+                "gradient checks do not apply"
+            )
+    if not any(
+        w.trainable for fx in session.fixtures for w in _called(session, fx).weights
+    ):
         raise CheckSkipped("the layer has no trainable weights (counted after a call)")
     for fx in session.fixtures:
         fitted = fx.fitted
         if not np.isfinite(fitted["loss"]):
-            raise session.fail(fx, f"the loss after one fit step is {fitted['loss']}: keep "
-                               "call numerically stable (e.g. add an epsilon before sqrt, "
-                               "log or division)")
+            raise session.fail(
+                fx,
+                f"the loss after one fit step is {fitted['loss']}: keep "
+                "call numerically stable (e.g. add an epsilon before sqrt, "
+                "log or division)",
+            )
         pairs = zip(fitted["before"], fitted["after"], strict=False)
         for (name, trainable, before), (_, _, after) in pairs:
             if not trainable:
                 continue
             if not np.all(np.isfinite(after)):
-                raise session.fail(fx, f"trainable weight '{name}' is not finite after one fit "
-                                   "step: keep call numerically stable")
+                raise session.fail(
+                    fx,
+                    f"trainable weight '{name}' is not finite after one fit "
+                    "step: keep call numerically stable",
+                )
             if np.array_equal(before, after):
-                raise session.fail(fx, f"trainable weight '{name}' does not change after one "
-                                   "fit step, so it gets no gradient: use it in call, or "
-                                   "create it with trainable=False")
+                raise session.fail(
+                    fx,
+                    f"trainable weight '{name}' does not change after one "
+                    "fit step, so it gets no gradient: use it in call, or "
+                    "create it with trainable=False",
+                )
     return []
