@@ -146,8 +146,17 @@ class _Checker(TargetRules):
         self._target_bodies()
         self._examples()
         self._input_spec()
+        self._output_dtype()
         self._prose()
         return self.problems
+
+    def _output_dtype(self) -> None:
+        dtype = self.spec.output_dtype
+        if dtype is not None and dtype not in DTYPES:
+            self.error(
+                ("output_dtype",),
+                f"unknown dtype `{dtype}`{did_you_mean(dtype, DTYPES)}",
+            )
 
     # -- prose --------------------------------------------------------------------------
     def _prose(self) -> None:

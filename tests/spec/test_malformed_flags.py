@@ -21,6 +21,15 @@ COMBINED = (
 #: (id, argv after `klgen new`, files to create first, expected stderr lines)
 CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
     (
+        "output-dtype-unknown",
+        ["Cast", "--output-dtype", "flaot32"],
+        {},
+        [
+            "--output-dtype 'flaot32': output_dtype: unknown dtype `flaot32` (did you "
+            "mean `float32`?)"
+        ],
+    ),
+    (
         "name-not-pascal-case-without-a-guess",
         ["9lives"],
         {},

@@ -482,6 +482,14 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         ],
     ),
     (
+        "output-dtype-unknown",
+        HEAD + "output_dtype: flaot32\n" + EXAMPLE,
+        [
+            f"{S}:4:15: output_dtype: unknown dtype `flaot32` (did you mean "
+            "`float32`?)"
+        ],
+    ),
+    (
         "arg-key-not-a-name",
         HEAD + "args:\n  1: {type: int, default: 1}\n" + EXAMPLE,
         [f"{S}:5:3: args[1]: `1` is not a name; keys here are names"],
