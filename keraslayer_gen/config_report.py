@@ -103,7 +103,11 @@ def _tests_reason(layout: Layout) -> str | None:
 
 
 def _installed(target: str) -> list[str]:
-    from .harness.backends import installed_backends
+    """What `klgen verify` would run on with nothing configured (its own rule)."""
+    from .diagnostics import KlgenError
+    from .harness.backends import resolve_backends
 
-    found = installed_backends(target)
-    return [b for b in found if b == "tensorflow"] if target == "tf-keras" else found
+    try:
+        return resolve_backends(None, None, target)
+    except KlgenError:  # none installed
+        return []
