@@ -6,9 +6,11 @@ from typing import Any
 
 import yaml
 
+from .schema_file import MODELINE
 from .spec import LayerSpec
 
-HEADER = "# yaml-language-server: $schema=klgen-spec.schema.json\n"
+#: The first line of every spec klgen saves: the schema file klgen writes beside it.
+HEADER = f"# yaml-language-server: {MODELINE}\n"
 
 
 class _Dumper(yaml.SafeDumper):
