@@ -14,7 +14,7 @@ FORMAT_VERSION = 1
 
 TARGETS = ("keras3", "tf-keras")
 Target = Literal["keras3", "tf-keras"]
-Masking = Literal["none", "propagate", "consume", "custom"]
+Masking = Literal["none", "propagate", "use", "consume", "custom"]
 Aggregation = Literal["none", "mean", "sum", "only_first_replica"]
 
 #: Argument base types, in the order the docs list them.
@@ -29,6 +29,8 @@ ARG_TYPES = (
     "regularizer",
     "constraint",
     "activation",
+    "layer",
+    "dict",
 )
 #: Argument types that are Keras objects resolved with `keras.<module>.get`.
 KERAS_OBJECT_MODULES = {
@@ -82,8 +84,10 @@ class Arg(_Model):
     type: str = Field(
         description="`int`, `float`, `bool`, `str`, `shape` (tuple of int or None), "
         "`ints` (tuple of int), `initializer`, `regularizer`, `constraint` or "
-        "`activation`, each optionally `| None`. Keras-object types are resolved with "
-        "`keras.<kind>.get` and serialised in `get_config`.",
+        "`activation`, `layer` (a Keras layer, serialised with "
+        "`keras.saving.serialize_keras_object`) or `dict` (JSON-like data), each "
+        "optionally `| None`. Keras-object types are resolved with `keras.<kind>.get` "
+        "and serialised in `get_config`.",
         json_schema_extra={"pattern": ARG_TYPE_PATTERN},
     )
     default: Any = Field(
@@ -170,7 +174,138 @@ class Weight(_Model):
         "and the attribute is `None` otherwise.",
         json_schema_extra={"pattern": SNAKE_PATTERN},
     )
+    name: str | None = Field(
+        None,
+        description="The variable's name (`add_weight(name=...)`) when it differs from "
+        "the attribute, e.g. attribute `_kernel`, name `kernel`; default: the "
+        "attribute.",
+        json_schema_extra={"pattern": SNAKE_PATTERN},
+    )
     doc: str = Field("", description="What the weight holds.")
+
+
+class SubLayer(_Model):
+    """One sub-layer: created in `__init__`, built in `build`, tracked and saved by Keras."""
+
+    layer: str = Field(
+        description="The class: a `keras.layers` name (`Dense`, `MultiHeadAttention`, "
+        "...; `keras.layers.Dense` also works), or `module.path.Class` of a layer "
+        "class of your own package (imported in the generated module).",
+        json_schema_extra={
+            "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+        },
+    )
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Constructor arguments. Numbers, booleans and null are literals; a "
+        "string is a Python expression evaluated in `__init__`, where the layer's "
+        "arguments are in scope by name: `units: units`, `activation: '\"relu\"'`. "
+        "`dtype=self.dtype_policy` is always passed.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    build: str | StrictBool | None = Field(
+        None,
+        description="The arguments of the sub-layer's `build` in `build`, a Python "
+        "expression list over the input shapes and earlier sub-layers, e.g. "
+        "`query_shape, value_shape` or `self.dense_1.compute_output_shape(input_shape)`; "
+        "default: the (first) input's shape. `false`: not built in `build` (a layer "
+        "without weights).",
+    )
+    doc: str = Field("", description="What the sub-layer does in this layer.")
+
+
+class InputDecl(_Model):
+    """One input tensor of `call`."""
+
+    ndim: StrictInt | None = Field(None, description="The exact rank (batch included).")
+    min_ndim: StrictInt | None = Field(None, description="The smallest rank.")
+    max_ndim: StrictInt | None = Field(None, description="The largest rank.")
+    dtype: str | None = Field(
+        None,
+        description="The dtype the layer expects (`int32` for token ids); default: "
+        "floating.",
+        json_schema_extra={"enum": [*DTYPES, None]},
+    )
+    mask: StrictBool = Field(
+        False,
+        description="`call` receives this input's mask: `mask` for the only or first "
+        "input, `<name>_mask` for the others (Keras fills both in).",
+    )
+    optional: StrictBool = Field(
+        False,
+        description="The input may be left out (`None` by default); never the first.",
+    )
+    doc: str = Field(
+        "", description="The input, for the docstring's `Call arguments:`."
+    )
+
+
+class OutputDecl(_Model):
+    """One output tensor; `call` returns them as a tuple, in this order."""
+
+    shape: str = Field(
+        "same",
+        description="`same` (the first input's shape) or an expression over the input "
+        "shapes and `self`, as `output_shape`.",
+    )
+    mask: str | None = Field(
+        None,
+        description="The output's mask, an expression over the input masks "
+        "(`mask`, `<name>_mask`), or leave it out for none.",
+    )
+    dtype: str | None = Field(
+        None,
+        description="The output's dtype whatever the policy; by default the compute "
+        "dtype.",
+        json_schema_extra={"enum": [*DTYPES, None]},
+    )
+    doc: str = Field("", description="The output, for the docstring's `Returns:`.")
+
+
+#: What a call argument may be.
+CALL_ARG_TYPES = ("int", "float", "bool", "str", "tensor")
+
+
+class CallArg(_Model):
+    """One extra argument of `call` (after the inputs, before `training` and masks)."""
+
+    type: str = Field(
+        description="`int`, `float`, `bool`, `str` or `tensor`, each optionally "
+        "`| None`.",
+    )
+    default: Any = Field(
+        None,
+        description="The default value; leave it out for a required argument.",
+    )
+    doc: str = Field("", description="One sentence for `Call arguments:`.")
+
+    @property
+    def required(self) -> bool:
+        return "default" not in self.model_fields_set
+
+
+class Method(_Model):
+    """A helper method of the layer class, called from the bodies as `self.<name>(...)`."""
+
+    args: str = Field(
+        "",
+        description="The parameters after `self`, as Python writes them, e.g. "
+        "`x, offset=0`.",
+    )
+    body: str = Field(description="The statements, ending in `return`.")
+    doc: str = Field("", description="The method's one-line docstring.")
+
+
+#: The modules a spec may import besides Keras (`imports`).
+ALLOWED_IMPORTS = (
+    "math",
+    "numpy",
+    "functools",
+    "itertools",
+    "collections",
+    "string",
+    "warnings",
+)
 
 
 class CallBodies(_Model):
@@ -205,12 +340,60 @@ class InputSpec(_Model):
     )
 
 
+class TensorExample(_Model):
+    """One input tensor of an example, for a layer with `inputs`."""
+
+    shape: list[StrictInt] = Field(
+        min_length=1, description="The full shape, batch dimension first."
+    )
+    dtype: str | None = Field(
+        None,
+        description="The dtype; default: the input's declared dtype, else float32.",
+        json_schema_extra={"enum": [*DTYPES, None]},
+    )
+    min: float | None = Field(
+        None, description="Smallest value (integer inputs: ids drawn from min..max)."
+    )
+    max: float | None = Field(None, description="Largest value.")
+    padding: float | None = Field(
+        None,
+        description="Pad the last steps of each row but the first with this value "
+        "(`0` for token ids), so that a mask from the padding is not all true.",
+    )
+    mask: StrictBool = Field(
+        False, description="Also pass a padding mask for this input."
+    )
+
+
 class Example(_Model):
     """One input the generated test and the harness run the layer on."""
 
-    input_shape: list[StrictInt] = Field(
+    input_shape: list[StrictInt] | None = Field(
+        None,
         min_length=1,
-        description="The full input shape, batch dimension first, e.g. `[4, 10, 8]`.",
+        description="The full input shape, batch dimension first, e.g. `[4, 10, 8]` "
+        "(layers with one input); a layer with `inputs` gives `inputs` instead.",
+    )
+    inputs: dict[str, TensorExample | list[StrictInt]] | None = Field(
+        None,
+        description="One tensor per declared input, by name: a shape, or a mapping "
+        "with `shape`, `dtype`, `min`, `max`, `padding` and `mask`.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    call_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values of the call arguments for this example (`start_index: 2`).",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    min: float | None = Field(
+        None,
+        description="Smallest input value (one-input layers; ids drawn from min..max).",
+    )
+    max: float | None = Field(None, description="Largest input value.")
+    padding: float | None = Field(
+        None,
+        description="Pad the last steps of each row but the first with this value "
+        "(`0` for token ids), as `TensorExample.padding`.",
     )
     init: dict[str, Any] = Field(
         default_factory=dict,
@@ -221,7 +404,7 @@ class Example(_Model):
     )
     dtype: str = Field(
         "float32",
-        description="The input dtype.",
+        description="The input dtype (one-input layers).",
         json_schema_extra={"enum": list(DTYPES)},
     )
     name: str | None = Field(
@@ -241,6 +424,12 @@ class TargetBodies(_Model):
     )
     compute_mask: str | None = Field(
         None, description="The `compute_mask` body for this target."
+    )
+    methods: dict[str, Method] | None = Field(
+        None, description="Helper methods for this target, for the names of `methods`."
+    )
+    losses: list[str] | None = Field(
+        None, description="`losses` expressions for this target."
     )
 
 
@@ -281,6 +470,28 @@ class LayerSpec(_Model):
     allow_shadowing: StrictBool = Field(
         False, description="Allow a `name` that is also a `keras.layers` name."
     )
+    base: str | None = Field(
+        None,
+        description="The base class: a `keras.layers` name (`MultiHeadAttention`, with "
+        "`call` overridden) or `module.path.Class` of your package's base layer; "
+        "default `keras.layers.Layer`.",
+        json_schema_extra={
+            "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+        },
+    )
+    base_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Keyword arguments of the base class's `__init__` besides "
+        "`**kwargs`: Layer flags such as `autocast: false`, or a Keras base's own "
+        "arguments; strings are Python expressions, as in `layers`.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    imports: list[str] = Field(
+        default_factory=list,
+        description="Extra imports of the generated module, from an allow-list: "
+        "`math`, `numpy`, `functools`, `itertools`, `collections`, `string`, "
+        "`warnings`, each optionally `as NAME` (`numpy as np`).",
+    )
     args: dict[str, Arg] = Field(
         default_factory=dict,
         description="`__init__` parameters in order (then `**kwargs`); names are "
@@ -292,6 +503,46 @@ class LayerSpec(_Model):
         description="Variables created in `build`, in this order.",
         json_schema_extra=_names(SNAKE_PATTERN),
     )
+    layers: dict[str, SubLayer] = Field(
+        default_factory=dict,
+        description="Sub-layers, created in `__init__` in this order as `self.<name>` "
+        "and built in `build`; Keras tracks and saves their weights.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    inputs: dict[str, InputDecl] | None = Field(
+        None,
+        description="The input tensors of `call`, in order; default: one input "
+        "`inputs`. Each is a `call` argument, and `build` and `compute_output_shape` "
+        "receive `<name>_shape` for each, as Keras calls them; with `input_list`, "
+        "`call` takes one list `inputs` instead.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    input_list: StrictBool = Field(
+        False,
+        description="`call(self, inputs)` with `inputs` a list of the declared inputs "
+        "(unpacked by name before the body); `build` receives a list of shapes.",
+    )
+    outputs: dict[str, OutputDecl] | None = Field(
+        None,
+        description="Several outputs, in order: the bodies assign each name and "
+        "`call` returns them as a tuple; default: one output `outputs`.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    call_args: dict[str, CallArg] = Field(
+        default_factory=dict,
+        description="Extra arguments of `call`, in order, after the inputs.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    methods: dict[str, Method] = Field(
+        default_factory=dict,
+        description="Helper methods, in order, after the Keras methods.",
+        json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    losses: list[str] = Field(
+        default_factory=list,
+        description="Expressions added with `self.add_loss` after the body, on every "
+        "call (activity penalties).",
+    )
     seed_generator: str | None = Field(
         None,
         description="The `int | None` argument that seeds `self.seed_generator`; "
@@ -301,13 +552,21 @@ class LayerSpec(_Model):
     masking: Masking = Field(
         "none",
         description="`none` (no masks), `propagate` (the mask passes through), "
-        "`consume` (`call` receives `mask`; the output has none), `custom` "
-        "(`compute_mask` decides).",
+        "`use` (`call` receives `mask` and the mask passes through), `consume` "
+        "(`call` receives `mask`; the output has none), `custom` (`compute_mask` "
+        "decides).",
     )
-    training: StrictBool = Field(
+    training: StrictBool | Literal["forward"] = Field(
         False,
-        description="`call` takes `training=None` and has a `training` and an "
-        "`inference` body.",
+        description="`true`: `call` takes `training=None` and has a `training` and an "
+        "`inference` body. `forward`: one `body`, with `training` in scope to pass "
+        "to sub-layers.",
+    )
+    random_inference: StrictBool = Field(
+        False,
+        description="The layer is random at inference too (a sampler): `keras.random` "
+        "in the inference path, and the harness expects two inference calls to "
+        "differ.",
     )
     build: str | None = Field(
         None,
@@ -317,8 +576,14 @@ class LayerSpec(_Model):
     state: dict[str, str] = Field(
         default_factory=dict,
         description="Weight -> expression of its new value, assigned after the "
-        "training body, in training only; the weight must be non-trainable.",
+        "training body, in training only (see `state_on`); the weight must be "
+        "non-trainable.",
         json_schema_extra=_names(SNAKE_PATTERN),
+    )
+    state_on: Literal["training", "every_call"] = Field(
+        "training",
+        description="When `state` is assigned: `training` (after the training body) "
+        "or `every_call` (after the one `body`, in training and inference alike).",
     )
     call: CallBodies | None = Field(
         None,
