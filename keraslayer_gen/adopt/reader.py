@@ -1,18 +1,26 @@
 """Read a hand-written layer class statically into spec data, or refuse it, located.
 
 The reader walks the class the way `lint` models it (`lint.LayerClass`, `lint.Module`) and
-fills the spec one field at a time: each method of the class has a reader (`_READERS`),
-and each construct the spec format cannot say yet is a refusal naming the issue that adds
-it (`NOT_YET`). A later field (sub-layers, several inputs, call arguments, helper methods:
-issue 11) is one more reader and one less refusal, without touching the others.
+fills the spec one field at a time, one reader per method of the class (`_init`,
+`_signature`, `_build`, `_call`, ...); a construct no field can say is a refusal with its
+reason and line. Issue 11's fields are read too: sub-layers (`self.x = keras.layers.X(...)`
+in `__init__`, or in `build` when their arguments do not depend on the input shape, and
+`self.x.build(...)`), several tensor inputs (`call(self, query, value, value_mask=None)`,
+or one list unpacked at the top of `call`), call arguments with defaults, helper methods,
+allow-listed imports, a `keras.layers` base class, `super().__init__` flags, `add_loss`,
+variable names that differ from their attribute, state that moves on every call,
+`training` forwarded to sub-layers, a mask used and passed on, and tuple returns.
 
-Code that no field describes is kept verbatim: `call` and `compute_mask` bodies, and the
-statements of `build` before its first weight, go into the spec as the user's code.
+Code that no field describes is kept verbatim: `call`, `compute_mask` and helper method
+bodies, and the statements of `build` before its first weight, go into the spec as the
+user's code.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
+import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -23,23 +31,8 @@ from ..config_keys import returned_keys
 from ..layer_structure import BASE_KEYS
 from ..lint import Function, LayerClass, Module, layer_classes, parse_module, self_attr
 from ..naming import snake_case
-from ..spec import DTYPES, KERAS_OBJECT_MODULES
+from ..spec import ALLOWED_IMPORTS, DTYPES, KERAS_OBJECT_MODULES
 
-#: What spec format 1 cannot say yet, and where it is planned: refusals name it.
-NOT_YET = {
-    "sub-layers": "issue 11",
-    "several tensor inputs": "issue 11",
-    "extra call arguments": "issue 11",
-    "helper methods": "issue 11",
-    "module-level helpers and extra imports": "issue 11",
-    "a base class other than keras.layers.Layer": "issue 11",
-    "a variable name different from its attribute": "issue 11",
-    "Layer constructor flags": "issue 11",
-    "state updated on every call": "issue 11",
-    "a mask that call uses and passes on": "issue 11",
-    "a training default other than None": "issue 11",
-    "layer- and dict-typed arguments": "issue 11",
-}
 #: Methods a format-1 spec generates; any other method is a helper.
 _KNOWN_METHODS = {
     "__init__",
@@ -64,6 +57,31 @@ _MASK_NOTE = "The layer passes the input mask, if any, on unchanged."
 _F32_CAST = re.compile(
     r"^inputs = ops\.cast\(inputs, backend\.result_type\(inputs\.dtype, ['\"]float32['\"]\)\)$"
 )
+
+
+#: Positional parameters of common `keras.layers` classes, to name a sub-layer's positional
+#: arguments without importing Keras (Keras 3 signatures).
+_POSITIONAL = {
+    "Dense": ("units", "activation"),
+    "EinsumDense": ("equation", "output_shape", "activation"),
+    "Dropout": ("rate", "noise_shape", "seed"),
+    "SpatialDropout1D": ("rate", "seed"),
+    "GaussianNoise": ("stddev", "seed"),
+    "GaussianDropout": ("rate", "seed"),
+    "LayerNormalization": ("axis", "epsilon"),
+    "BatchNormalization": ("axis", "momentum", "epsilon"),
+    "GroupNormalization": ("groups", "axis", "epsilon"),
+    "MultiHeadAttention": ("num_heads", "key_dim", "value_dim", "dropout"),
+    "Embedding": ("input_dim", "output_dim"),
+    "Activation": ("activation",),
+    "Conv1D": ("filters", "kernel_size", "strides", "padding"),
+    "Conv2D": ("filters", "kernel_size", "strides", "padding"),
+    "Reshape": ("target_shape",),
+    "Permute": ("dims",),
+    "Softmax": ("axis",),
+    "ReLU": ("max_value", "negative_slope", "threshold"),
+}
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -96,10 +114,6 @@ class Adoption:
         return bool(self.refusals)
 
 
-def not_yet(feature: str) -> str:
-    return f"not expressible in spec format 1 yet ({feature}: {NOT_YET[feature]})"
-
-
 def read_file(path: Path, class_name: str | None = None) -> list[Adoption]:
     """Every layer class of the file (or the one named), read. Raises `LintError` for a
     file that cannot be read or parsed."""
@@ -118,16 +132,16 @@ def adopt_source(
     module = parse_module(text, filename)
     layers = layer_classes(module)
     out = [_Reader(layer, module, text).read() for layer in layers]
-    out.extend(_other_keras_layers(module, {layer.name for layer in layers}))
+    out.extend(_other_keras_layers(module, {layer.name for layer in layers}, text))
     out.sort(key=lambda a: a.line)
     if class_name is not None:
         out = [a for a in out if a.class_name == class_name]
     return out
 
 
-def _other_keras_layers(module: Module, found: set[str]) -> list[Adoption]:
+def _other_keras_layers(module: Module, found: set[str], text: str) -> list[Adoption]:
     """Classes derived from a Keras layer other than `Layer` (`Dense`, `MultiHeadAttention`,
-    ...): layers too, refused, so that a folder's report names them."""
+    ...): read with that `base`, or refused, so that a folder's report names them."""
     out = []
     for node in module.tree.body:
         if not isinstance(node, ast.ClassDef) or node.name in found:
@@ -137,6 +151,13 @@ def _other_keras_layers(module: Module, found: set[str]) -> list[Adoption]:
             if name.startswith(
                 ("keras.layers.", "tf_keras.layers.", "keras.src.layers.")
             ):
+                if len(node.bases) == 1 and not node.keywords:
+                    layer = LayerClass(node, True, [], False)
+                    for item in node.body:
+                        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                            layer.methods[item.name] = item
+                    out.append(_Reader(layer, module, text, base=name).read())
+                    break
                 target = "tf-keras" if module.tf_keras else "keras3"
                 adoption = Adoption(node.name, module.filename, node.lineno, target)
                 adoption.refusals.append(
@@ -144,8 +165,8 @@ def _other_keras_layers(module: Module, found: set[str]) -> list[Adoption]:
                         module.filename,
                         node.lineno,
                         node.name,
-                        f"it derives from {ast.unparse(base)}: "
-                        + not_yet("a base class other than keras.layers.Layer"),
+                        f"it derives from {ast.unparse(base)} and other classes: the "
+                        "spec's `base` is one class",
                     )
                 )
                 out.append(adoption)
@@ -242,6 +263,18 @@ def _names_loaded(code: str) -> set[str]:
     }
 
 
+def _names_stored(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    return {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
 class _SelfToArg(ast.NodeTransformer):
     """In a weight dimension, `self.<arg>` is written `<arg>` in the spec."""
 
@@ -277,8 +310,11 @@ class _Untuple(ast.NodeTransformer):
 
 
 class _Reader:
-    def __init__(self, layer: LayerClass, module: Module, text: str) -> None:
+    def __init__(
+        self, layer: LayerClass, module: Module, text: str, base: str | None = None
+    ) -> None:
         self.layer, self.module = layer, module
+        self.base = base  # a Keras layer other than Layer, canonical (`keras.layers.X`)
         self.lines = text.splitlines()
         self.target = "tf-keras" if module.tf_keras else "keras3"
         self.out = Adoption(layer.name, module.filename, layer.node.lineno, self.target)
@@ -290,7 +326,19 @@ class _Reader:
         self.autocast_off = False
         self.input_spec: dict[str, Any] | None = None
         self.seed_generator: str | None = None
-        self.call_input = "inputs"
+        self.call_input: str | None = "inputs"
+        self.imports: list[str] = []
+        self.base_args: dict[str, Any] = {}
+        self.sublayers: dict[str, dict[str, Any]] = {}
+        self.helpers: dict[str, dict[str, Any]] = {}
+        self.inputs: dict[str, dict[str, Any]] | None = None  # several tensor inputs
+        self.input_list = False
+        self.call_args: dict[str, dict[str, Any]] = {}
+        self.outputs: list[str] | None = None  # several outputs
+        self.output_shapes: list[str] | None = None
+        self.losses: list[str] = []
+        self.state_on = "training"
+        self.forward_training = False
 
     # ---- reporting
 
@@ -315,6 +363,7 @@ class _Reader:
         self._docstring_first()
         for reader in (
             self._init,
+            self._signature,
             self._build,
             self._call,
             self._compute_mask,
@@ -337,8 +386,8 @@ class _Reader:
             bases = ", ".join(ast.unparse(b) for b in node.bases)
             self.refuse(
                 node,
-                f"it derives from {bases}: "
-                + not_yet("a base class other than keras.layers.Layer"),
+                f"it derives from {bases}: the spec's `base` is a `keras.layers` class "
+                "or a layer of your package, not a class of the same file or a mixin",
             )
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -346,13 +395,16 @@ class _Reader:
                     self.refuse(item, f"cannot adopt faithfully: {_NEVER[item.name]}")
                 elif item.name == "from_config" and _plain_from_config(item):
                     continue
-                elif item.name not in _KNOWN_METHODS:
+                elif item.name == "from_config":
                     self.refuse(
                         item,
-                        f"method `{item.name}`: " + not_yet("helper methods"),
+                        "`from_config` does more than `return cls(**config)`: the "
+                        "generated one rebuilds the layer from its arguments",
                     )
                 elif item.decorator_list:
                     self.refuse(item, f"`{item.name}` is decorated")
+                elif item.name not in _KNOWN_METHODS:
+                    self._helper(item)
             elif isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):
                 continue  # the docstring
             elif isinstance(item, ast.Pass):
@@ -445,11 +497,14 @@ class _Reader:
             if name in defined:
                 self.refuse(
                     node,
-                    f"it uses `{name}`, defined beside the class: "
-                    + not_yet("module-level helpers and extra imports"),
+                    f"it uses `{name}`, defined beside the class: the spec has no "
+                    "module-level code (make it a method of the class first)",
                 )
             elif name in self.module.aliases and name not in allowed:
                 full = self.module.aliases[name]
+                if full in ALLOWED_IMPORTS and self.target == "keras3":
+                    self.imports.append(full if full == name else f"{full} as {name}")
+                    continue
                 if full.split(".")[0] in ("keras", "tf_keras") or full.startswith(
                     "tensorflow.keras"
                 ):
@@ -457,9 +512,59 @@ class _Reader:
                         continue
                 self.refuse(
                     node,
-                    f"it uses the import `{name}` ({full}): "
-                    + not_yet("module-level helpers and extra imports"),
+                    f"it uses the import `{name}` ({full}): the spec's `imports` are "
+                    "`import X [as Y]` of " + ", ".join(ALLOWED_IMPORTS),
                 )
+
+    def _helper(self, item: Function) -> None:
+        """A method klgen does not generate: `methods`, its body verbatim."""
+        params = item.args
+        if not params.args or params.args[0].arg != "self":
+            self.refuse(item, f"method `{item.name}` does not take `self` first")
+            return
+        rest = ast.arguments(
+            posonlyargs=[],
+            args=params.args[1:],
+            vararg=params.vararg,
+            kwonlyargs=params.kwonlyargs,
+            kw_defaults=params.kw_defaults,
+            kwarg=params.kwarg,
+            defaults=params.defaults,
+        )
+        if params.posonlyargs:
+            self.refuse(item, f"method `{item.name}` has positional-only parameters")
+            return
+        body = list(item.body)
+        doc = ""
+        if (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            text = ast.get_docstring(item, clean=True) or ""
+            doc, _, more = text.partition("\n")
+            body = body[1:]
+            if more.strip():
+                # the docstring's further lines stay, as comments of the body
+                comment = "".join(
+                    f"# {line}".rstrip() + "\n" for line in more.strip().splitlines()
+                )
+                self.helper_comments = getattr(self, "helper_comments", {})
+                self.helper_comments[item.name] = comment
+        if not body:
+            self.refuse(item, f"method `{item.name}` has no statements")
+            return
+        code = self.code(body, self._leading(body[0]))
+        code = getattr(self, "helper_comments", {}).get(item.name, "") + code
+        entry: dict[str, Any] = {}
+        args = ast.unparse(rest)
+        if args:
+            entry["args"] = args
+        entry["body"] = code
+        if doc:
+            entry["doc"] = doc.strip()
+        self.helpers[item.name] = entry
 
     # ---- docstring
 
@@ -549,13 +654,17 @@ class _Reader:
                 self.refuse(
                     default,
                     f"argument `{name}`: the default `{ast.unparse(default)}` is not "
-                    "a literal; " + not_yet("layer- and dict-typed arguments"),
+                    "a literal (a spec's defaults are data; a `layer` argument defaults "
+                    "to None)",
                 )
                 return
-            if isinstance(value, (dict, set)):
+            if isinstance(value, set) or (
+                isinstance(value, dict) and not all(isinstance(k, str) for k in value)
+            ):
                 self.refuse(
                     default,
-                    f"argument `{name}`: " + not_yet("layer- and dict-typed arguments"),
+                    f"argument `{name}`: a set or a dict with non-string keys is not "
+                    "JSON-like data (`dict` arguments)",
                 )
                 return
         entry["_node"] = param
@@ -573,6 +682,7 @@ class _Reader:
         ):
             body = body[1:]
         stored: dict[str, tuple[str, ast.AST]] = {}  # arg -> how it is stored
+        self._stored = stored
         super_seen = False
         for stmt in body:
             if (
@@ -590,17 +700,7 @@ class _Reader:
             if isinstance(stmt, ast.Expr) and _is_super_call(stmt.value, "__init__"):
                 call = stmt.value
                 assert isinstance(call, ast.Call)
-                plain = (
-                    not call.args
-                    and len(call.keywords) == 1
-                    and call.keywords[0].arg is None
-                )
-                if not plain:
-                    self.refuse(
-                        stmt,
-                        f"`{ast.unparse(call)}` passes more than `**kwargs`: "
-                        + not_yet("Layer constructor flags"),
-                    )
+                self._super_init(stmt, call)
                 super_seen = True
                 continue
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -620,8 +720,8 @@ class _Reader:
             if how is None:
                 self.refuse(
                     entry["_node"],
-                    f"argument `{name}` is not stored as `self.{name}`: "
-                    + not_yet("a variable name different from its attribute"),
+                    f"argument `{name}` is not stored as `self.{name}`: the generated "
+                    "layer stores each argument under its own name",
                 )
                 continue
             self._type(name, entry, how[0])
@@ -683,8 +783,7 @@ class _Reader:
                 self.refuse(
                     stmt,
                     f"the seed generator is `self.{attr}`; the spec names it "
-                    "`self.seed_generator`: "
-                    + not_yet("a variable name different from its attribute"),
+                    "`self.seed_generator`",
                 )
                 return True
             if isinstance(seed, ast.Name) and seed.id in self.args:
@@ -707,12 +806,127 @@ class _Reader:
             if func.startswith(("keras.layers.", "tf_keras.layers.")) or (
                 head in self.module.layer_names or head[:1].isupper()
             ):
-                self.refuse(
-                    stmt,
-                    f"`self.{attr} = {head}(...)`: " + not_yet("sub-layers"),
-                )
+                self._sublayer(attr, value, stmt, func)
                 return True
         return False
+
+    def _super_init(self, stmt: ast.stmt, call: ast.Call) -> None:
+        """`super().__init__(autocast=False, **kwargs)` -> `base_args`."""
+        if call.args:
+            self.refuse(
+                stmt,
+                f"`{ast.unparse(call)}` passes positional arguments; the spec's "
+                "`base_args` are keywords",
+            )
+            return
+        spread = [kw for kw in call.keywords if kw.arg is None]
+        if len(spread) != 1 or ast.unparse(spread[0].value) != "kwargs":
+            self.refuse(stmt, f"`{ast.unparse(call)}` does not pass `**kwargs` on")
+            return
+        for kw in call.keywords:
+            if kw.arg is None:
+                continue
+            value = self._expression(
+                kw.value, stmt, f"`super().__init__({kw.arg}=...)`"
+            )
+            if value is _MISSING:
+                return
+            self.base_args[kw.arg] = value
+
+    def _expression(self, node: ast.expr, stmt: ast.stmt, what: str) -> Any:
+        """A constructor argument as the spec writes it: a number, bool or None as is,
+        anything else as the text of a Python expression over the layer's arguments
+        (`self.<arg>` written `<arg>`); `_MISSING` (refused) when it reads names the
+        generated `__init__` does not have."""
+        ok, value = _literal(node)
+        if ok and (value is None or isinstance(value, (bool, int, float))):
+            return value
+        if ok and isinstance(value, str):
+            return json.dumps(value)
+        stored = getattr(self, "_stored", {})
+        plain = {n for n in self.args if stored.get(n, ("plain",))[0] == "plain"}
+        tree = _SelfToArg(plain).visit(ast.parse(ast.unparse(node), mode="eval"))
+        text = ast.unparse(tree)
+        allowed = set(self.args) | {"self", "keras", "ops", *dir(builtins)}
+        unknown = sorted(
+            n
+            for n in _names_loaded(text)
+            if n not in allowed and self.module.aliases.get(n) not in ("keras",)
+        )
+        if unknown:
+            self.refuse(
+                stmt,
+                f"{what} reads {', '.join(f'`{n}`' for n in unknown)}, which the "
+                "generated `__init__` does not have (only the layer's arguments, "
+                "`self` and `keras`)",
+            )
+            return _MISSING
+        return text
+
+    def _sublayer(self, attr: str, call: ast.Call, stmt: ast.stmt, func: str) -> None:
+        """`self.x = keras.layers.Dense(units, activation="relu")` -> `layers.x`."""
+        if attr in self.sublayers:
+            self.refuse(stmt, f"`self.{attr}` is created twice")
+            return
+        parts = func.split(".")
+        if func.startswith(("keras.layers.", "tf_keras.layers.")) and len(parts) == 3:
+            cls = parts[-1]
+        elif len(parts) < 2 and parts[-1] not in self.module.layer_names:
+            self.refuse(
+                stmt,
+                f"`self.{attr} = {parts[-1]}(...)`: `{parts[-1]}` is not imported; the "
+                "spec's sub-layers are `keras.layers` classes or classes of your package",
+            )
+            return
+        elif parts[-1] in self.module.layer_names:
+            self.refuse(
+                stmt,
+                f"`self.{attr} = {parts[-1]}(...)`: a sub-layer of a class of the same "
+                "file; the spec's sub-layers are `keras.layers` classes or classes "
+                "imported from your package",
+            )
+            return
+        else:
+            cls = func
+        args: dict[str, Any] = {}
+        names = _POSITIONAL.get(cls, ())
+        if len(call.args) > len(names):
+            self.refuse(
+                stmt,
+                f"`self.{attr} = {parts[-1]}(...)` passes positional arguments klgen "
+                "cannot name without importing Keras; write them as keywords",
+            )
+            return
+        keywords = [(n, v) for n, v in zip(names, call.args, strict=False)]
+        for kw in call.keywords:
+            if kw.arg is None:
+                self.refuse(stmt, f"`self.{attr} = {parts[-1]}(**...)`")
+                return
+            keywords.append((kw.arg, kw.value))
+        for key, node in keywords:
+            if key == "dtype":
+                if ast.unparse(node) not in ("self.dtype_policy", "self.dtype"):
+                    self.refuse(
+                        node,
+                        f"sub-layer `{attr}`: `dtype={ast.unparse(node)}`; the spec's "
+                        "sub-layers get `dtype=self.dtype_policy`",
+                    )
+                    return
+                continue
+            value = self._expression(node, stmt, f"sub-layer `{attr}`: `{key}=`")
+            if value is _MISSING:
+                return
+            args[key] = value
+        if not any(k == "dtype" for k, _ in keywords):
+            self.note(
+                f"sub-layer `{attr}` gets `dtype=self.dtype_policy` in the generated "
+                "layer (it follows the layer's dtype policy)"
+            )
+        entry: dict[str, Any] = {"layer": cls}
+        if args:
+            entry["args"] = args
+        entry["_line"] = stmt.lineno
+        self.sublayers[attr] = entry
 
     def _validation(self, stmt: ast.If) -> bool:
         test = stmt.test
@@ -756,9 +970,13 @@ class _Reader:
         else:
             base = _annotation_type(entry["_annotation"])
             if base is None and has_default and value is not None:
-                base = {bool: "bool", int: "int", float: "float", str: "str"}.get(
-                    type(value)
-                )
+                base = {
+                    bool: "bool",
+                    int: "int",
+                    float: "float",
+                    str: "str",
+                    dict: "dict",
+                }.get(type(value))
             if base is None and entry.get("_int"):
                 base = "int"
             if base is None and ("min" in entry or "max" in entry or "range" in entry):
@@ -883,12 +1101,16 @@ class _Reader:
                     )
                     return True
                 if name != attr:
-                    self.refuse(
-                        value,
-                        f"weight `self.{attr}` is named {name!r}: "
-                        + not_yet("a variable name different from its attribute"),
-                    )
-                    return True
+                    if not isinstance(name, str) or not re.match(
+                        r"^[a-z_][a-z0-9_]*$", name
+                    ):
+                        self.refuse(
+                            value,
+                            f"weight `self.{attr}` is named {name!r}: the spec's "
+                            "weight `name` is snake_case",
+                        )
+                        return True
+                    weight["name"] = name
             elif key == "shape":
                 dims = self._shape(value, args)
                 if dims is None:
@@ -994,8 +1216,16 @@ class _Reader:
             self._placeholders_ok()
             return
         params = [a.arg for a in build.args.args]
-        if len(params) != 2:
-            self.refuse(build, "`build` takes something else than one input shape")
+        several = bool(self.inputs) and not self.input_list
+        names = (
+            [f"{n}_shape" for n in self.inputs or {}] if several else ["input_shape"]
+        )
+        if len(params) != len(names) + 1:
+            self.refuse(
+                build,
+                f"`build` takes {len(params) - 1} shapes; `call` takes {len(names)} "
+                "tensors",
+            )
             return
         body = list(build.body)
         if (
@@ -1004,9 +1234,12 @@ class _Reader:
             and isinstance(body[0].value, ast.Constant)
         ):
             body = body[1:]
-        if params[1] != "input_shape":
+        if params[1:] != names:
+            wrong = [p for p, n in zip(params[1:], names, strict=True) if p != n]
             self.refuse(
-                build, f"`build` names its argument `{params[1]}`, not `input_shape`"
+                build,
+                f"`build` names its argument `{wrong[0]}`, not "
+                f"`{names[params[1:].index(wrong[0])]}` (as Keras passes it)",
             )
             return
         prelude: list[ast.stmt] = []
@@ -1038,7 +1271,7 @@ class _Reader:
 
     def _placeholders_ok(self) -> None:
         for attr in sorted(getattr(self, "placeholders", set())):
-            if attr not in self.weights:
+            if attr not in self.weights and attr not in self.sublayers:
                 self.refuse(
                     self.layer.methods.get("__init__"),
                     f"`self.{attr} = None` in `__init__` is not a weight",
@@ -1047,6 +1280,49 @@ class _Reader:
     def _build_statement(self, stmt: ast.stmt) -> bool:
         if isinstance(stmt, ast.Expr) and _is_super_call(stmt.value, "build"):
             return True
+        if (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Attribute)
+            and stmt.value.func.attr == "build"
+            and self_attr(stmt.value.func.value) in self.sublayers
+            and not stmt.value.keywords
+        ):
+            attr = self_attr(stmt.value.func.value)
+            assert attr is not None
+            entry = self.sublayers[attr]
+            if "build" in entry:
+                self.refuse(stmt, f"sub-layer `{attr}` is built twice")
+                return True
+            args = ", ".join(self._text(a) for a in stmt.value.args)
+            entry["build"] = args
+            return True
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and self_attr(stmt.targets[0]) is not None
+            and isinstance(stmt.value, ast.Call)
+            and not _is_call_to(stmt.value, ("add_weight", "InputSpec"))
+            and self_attr(stmt.targets[0]) != "input_spec"
+        ):
+            attr = self_attr(stmt.targets[0])
+            func = self.module.canonical(stmt.value.func) or ast.unparse(
+                stmt.value.func
+            )
+            head = func.split(".")[-1]
+            if attr and (
+                func.startswith(("keras.layers.", "tf_keras.layers."))
+                or (head in self.module.layer_names or head[:1].isupper())
+            ):
+                before = len(self.out.refusals)
+                self._sublayer(attr, stmt.value, stmt, func)
+                if len(self.out.refusals) == before:
+                    self.note(
+                        f"sub-layer `{attr}` was created in `build`; the generated "
+                        "layer creates it in `__init__` (its arguments do not depend on "
+                        "the input shape)"
+                    )
+                return True
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
             attr = self_attr(target)
@@ -1109,12 +1385,15 @@ class _Reader:
 
     # ---- call
 
-    def _call(self) -> None:
+    def _signature(self) -> None:
+        """`call`'s parameters: the tensor inputs (several, or a list unpacked at the
+        top of the body), their masks, `training`, and the other call arguments."""
         call = self.layer.methods.get("call")
         if call is None:
             return
         a = call.args
         params = [p.arg for p in a.args][1:]
+        nodes = {p.arg: p for p in a.args}
         defaults = dict(
             zip(params[len(params) - len(a.defaults) :], a.defaults, strict=True)
         )
@@ -1124,33 +1403,96 @@ class _Reader:
         if not params:
             self.refuse(call, "`call` takes no input")
             return
-        first, rest = params[0], params[1:]
-        self.call_input = first
-        self.call_training = "training" in rest
-        self.call_mask = "mask" in rest
-        for name in rest:
-            if name not in ("training", "mask"):
-                kind = (
-                    "several tensor inputs"
-                    if name not in defaults
-                    else "extra call arguments"
-                )
-                self.refuse(call, f"`call` takes `{name}`: " + not_yet(kind))
+        tensors = [p for p in params if p not in defaults and p != "training"]
+        if not tensors or tensors[0] != params[0]:
+            self.refuse(call, "`call`'s first parameter has a default")
+            return
+        self.call_input = params[0]
+        self.call_training = "training" in params
+        self.call_mask = "mask" in params
+        masks = {f"{t}_mask": t for t in tensors}
         for name in ("training", "mask"):
-            if name in rest:
+            if name in params:
                 default = defaults.get(name)
                 if not (isinstance(default, ast.Constant) and default.value is None):
-                    what = (
-                        "a training default other than None"
-                        if name == "training"
-                        else "extra call arguments"
-                    )
                     self.refuse(
                         call,
-                        f"`call` has `{name}` without the default None: "
-                        + not_yet(what),
+                        f"`call` has `{name}` without the default None: the spec's "
+                        f"`{name}` defaults to None, as Keras fills it in",
                     )
-        if self.out.refused:
+        if len(tensors) > 1:
+            if self.call_mask:
+                self.refuse(
+                    call,
+                    "`call` takes several tensors and `mask`: Keras fills in "
+                    "`<input>_mask` for each of several tensor arguments, not `mask`",
+                )
+            self.inputs = {t: {} for t in tensors}
+            self.call_input = None
+        for name in params[1:]:
+            if name in tensors or name in ("training", "mask"):
+                continue
+            if name in masks and len(tensors) > 1:
+                default = defaults.get(name)
+                if not (isinstance(default, ast.Constant) and default.value is None):
+                    self.refuse(call, f"`call` has `{name}` without the default None")
+                    continue
+                assert self.inputs is not None
+                self.inputs[masks[name]]["mask"] = True
+                continue
+            self._call_arg(name, nodes[name], defaults[name])
+        if self.inputs is None and not self.call_args:
+            self._input_list(call)
+
+    def _call_arg(self, name: str, param: ast.arg, default: ast.expr) -> None:
+        ok, value = _literal(default)
+        if not ok or isinstance(value, (dict, list, tuple, set)):
+            self.refuse(
+                default,
+                f"call argument `{name}`: the default `{ast.unparse(default)}` is not "
+                "a number, bool, string or None",
+            )
+            return
+        kind = _annotation_type(param.annotation)
+        if kind is None and param.annotation is not None:
+            text = ast.unparse(param.annotation)
+            if "Tensor" in text or "Array" in text:
+                kind = "tensor"
+        if kind is None and value is not None:
+            kind = {bool: "bool", int: "int", float: "float", str: "str"}[type(value)]
+        if kind is None:
+            kind = "tensor"  # `attention_mask=None`: a tensor or nothing
+        entry: dict[str, Any] = {"type": kind + (" | None" if value is None else "")}
+        entry["default"] = value
+        self.call_args[name] = entry
+
+    def _input_list(self, call: Function) -> None:
+        """`call(self, inputs)` whose body starts by unpacking `a, b = inputs`."""
+        body = [
+            s
+            for s in call.body
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        ]
+        if not body or not isinstance(body[0], ast.Assign):
+            return
+        stmt = body[0]
+        target = stmt.targets[0]
+        if (
+            len(stmt.targets) == 1
+            and isinstance(target, (ast.Tuple, ast.List))
+            and len(target.elts) >= 2
+            and all(isinstance(e, ast.Name) for e in target.elts)
+            and isinstance(stmt.value, ast.Name)
+            and stmt.value.id == self.call_input
+        ):
+            names = [e.id for e in target.elts]  # type: ignore[attr-defined]
+            self.inputs = {n: ({"mask": True} if self.call_mask else {}) for n in names}
+            self.input_list = True
+            self.unpack_stmt = stmt
+
+    def _call(self) -> None:
+        call = self.layer.methods.get("call")
+        if call is None or self.out.refused:
             return
         body = list(call.body)
         if (
@@ -1159,6 +1501,9 @@ class _Reader:
             and isinstance(body[0].value, ast.Constant)
         ):
             body = body[1:]
+        unpack = getattr(self, "unpack_stmt", None)
+        if unpack is not None:
+            body = [s for s in body if s is not unpack]
         if not body:
             self.refuse(call, "`call` has an empty body")
             return
@@ -1203,24 +1548,49 @@ class _Reader:
             return
         split = self._training_split(body) if self.call_training else None
         if self.call_training and split is None:
-            self.refuse(
-                call,
-                "`call` takes `training` but does not branch on `if training:` (or "
-                "K.in_train_phase) at its top level; the spec's `training` split needs "
-                "one",
-            )
-            return
+            if not self.sublayers:
+                self.refuse(
+                    call,
+                    "`call` takes `training` but does not branch on `if training:` (or "
+                    "K.in_train_phase) at its top level, nor has sub-layers to pass it "
+                    "to; the spec's `training` split needs one",
+                )
+                return
+            self.forward_training = True
         if split is None:
+            body = self._take_losses(body)
+            if any(self._update(n) is not None for st in body for n in ast.walk(st)):
+                kept = self._take_state(body, [])
+                if kept is None:
+                    return
+                body = kept
+                self.state_on = "every_call"
             code = self._tail_code(body)
             if code is not None:
                 self.bodies = {"body": code}
-            self._state_outside(body)
             return
         before, train, infer, after = split
         train_code = self._branch(before, train, after, training=True)
         infer_code = self._branch(before, infer, after, training=False)
         if train_code is not None and infer_code is not None:
             self.bodies = {"training": train_code, "inference": infer_code}
+
+    def _take_losses(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        """`self.add_loss(X)` statements of the body's top level -> `losses`."""
+        kept = []
+        for stmt in body:
+            if (
+                isinstance(stmt, ast.Expr)
+                and isinstance(stmt.value, ast.Call)
+                and isinstance(stmt.value.func, ast.Attribute)
+                and self_attr(stmt.value.func) == "add_loss"
+                and len(stmt.value.args) == 1
+                and not stmt.value.keywords
+            ):
+                self.losses.append(self._text(stmt.value.args[0]))
+                continue
+            kept.append(stmt)
+        return kept
 
     def _training_split(
         self, body: list[ast.stmt]
@@ -1412,8 +1782,9 @@ class _Reader:
                 if self._update(node) is not None:
                     self.refuse(
                         node,
-                        "a state update outside the training path: "
-                        + not_yet("state updated on every call"),
+                        "a state update in the inference path of a `training` split: "
+                        "the spec's `state` moves in training only, or on every call "
+                        "with one body (`state_on: every_call`)",
                     )
                     return
 
@@ -1434,8 +1805,14 @@ class _Reader:
                 if isinstance(node, (ast.Yield, ast.YieldFrom)):
                     self.refuse(node, "`call` is a generator")
                     return None
+        if result == "outputs":
+            several = self._several_outputs(allowed)
+            if several is False:
+                return None
+            if isinstance(several, list):
+                result = ", ".join(several)
         code = self._convert(stmts, result)
-        if self.call_input != "inputs":
+        if self.call_input is not None and self.call_input != "inputs":
             if "inputs" in _names_loaded(code):
                 self.refuse(
                     self.call_node,
@@ -1447,10 +1824,49 @@ class _Reader:
         rename = getattr(self, "rename_outputs", None)
         if rename:
             code = _rename(code, rename, "outputs")
-        if result not in code:
+        if self.outputs and result != "output_mask":
+            missing = [n for n in self.outputs if n not in _names_stored(code)]
+            if missing:
+                self.refuse(self.call_node, f"`{missing[0]}` is never assigned")
+                return None
+        elif result not in code:
             self.refuse(self.call_node, f"`{result}` is never assigned")
             return None
         return code
+
+    def _several_outputs(self, returns: set[ast.Return]) -> list[str] | None | bool:
+        """The output names when `call` returns a tuple (the names it returns, else
+        `output_1`, ...); None for one output; False (refused) for returns that differ.
+        """
+        sizes = {
+            len(r.value.elts) if isinstance(r.value, ast.Tuple) else 1 for r in returns
+        }
+        if sizes in (set(), {1}):
+            return None
+        if len(sizes) > 1:
+            first = min(returns, key=lambda r: r.lineno)
+            self.refuse(first, "`call` returns tuples of different lengths")
+            return False
+        if self.outputs:
+            return self.outputs
+        first = min(returns, key=lambda r: r.lineno)
+        assert isinstance(first.value, ast.Tuple)
+        taken = {
+            *self.args,
+            *(self.inputs or {}),
+            *self.call_args,
+            "inputs",
+            "mask",
+            "training",
+            "self",
+        }
+        names = [e.id if isinstance(e, ast.Name) else "" for e in first.value.elts]
+        if any(
+            not n or n in taken or not re.match(r"^[a-z_][a-z0-9_]*$", n) for n in names
+        ) or len(set(names)) != len(names):
+            names = [f"output_{i}" for i in range(1, len(names) + 1)]
+        self.outputs = names
+        return names
 
     def _convert(self, stmts: list[ast.stmt], result: str) -> str:
         parts: list[str] = []
@@ -1501,7 +1917,7 @@ class _Reader:
             start = node.lineno - first
             end = (node.end_lineno or node.lineno) - first
             indent = " " * (node.col_offset - base)
-            if value == result:
+            if value == result or (", " in result and value == f"({result})"):
                 replacement = [f"{indent}pass"] if _only_statement(stmt, node) else []
             else:
                 seg = "\n".join(lines[start : end + 1])
@@ -1518,14 +1934,12 @@ class _Reader:
 
     def _compute_mask(self) -> None:
         method = self.layer.methods.get("compute_mask")
-        call_mask = getattr(self, "call_mask", False)
+        call_mask = getattr(self, "call_mask", False) or any(
+            i.get("mask") for i in (self.inputs or {}).values()
+        )
         if method is None:
             if call_mask and self.supports_masking:
-                self.refuse(
-                    self.layer.methods["call"],
-                    "`call` receives the mask and the layer passes it on: "
-                    + not_yet("a mask that call uses and passes on"),
-                )
+                self.masking = "use"
                 return
             if call_mask:
                 self.masking = "consume"
@@ -1553,13 +1967,7 @@ class _Reader:
                 self.masking = "consume"
                 return
             if ast.unparse(value) == "mask":
-                self.masking = "propagate"
-                if call_mask:
-                    self.refuse(
-                        method,
-                        "`call` receives the mask and the layer passes it on: "
-                        + not_yet("a mask that call uses and passes on"),
-                    )
+                self.masking = "use" if call_mask else "propagate"
                 return
         if not call_mask:
             self.note(
@@ -1596,10 +2004,47 @@ class _Reader:
             self.refuse(method, "`compute_output_shape` is more than one `return`")
             return
         expr = body[0].value
-        if params and params[0] != "input_shape":
-            text = _rename(ast.unparse(expr), params[0], "input_shape")
-            expr = ast.parse(text, mode="eval").body
+        names = (
+            [f"{n}_shape" for n in self.inputs]
+            if self.inputs and not self.input_list
+            else ["input_shape"]
+        )
+        if len(params) != len(names):
+            self.refuse(
+                method,
+                f"`compute_output_shape` takes {len(params)} shapes; `call` takes "
+                f"{len(names)} tensors",
+            )
+            return
+        text = ast.unparse(expr)
+        for old, new in zip(params, names, strict=True):
+            if old != new:
+                if new in _names_loaded(text):
+                    self.refuse(method, f"`compute_output_shape` uses `{new}`")
+                    return
+                text = _rename(text, old, new)
+        expr = ast.parse(text, mode="eval").body
+        if self.outputs:
+            if not isinstance(expr, (ast.Tuple, ast.List)) or len(expr.elts) != len(
+                self.outputs
+            ):
+                self.refuse(
+                    method,
+                    f"`call` returns {len(self.outputs)} outputs but "
+                    "`compute_output_shape` does not return a tuple of as many shapes",
+                )
+                return
+            shapes = []
+            for elt in expr.elts:
+                one = ast.unparse(_Untuple().visit(elt))
+                shapes.append("same" if one == names[0] else one)
+            self.output_shapes = shapes
+            self.output_shape = "same"
+            return
         text = ast.unparse(_Untuple().visit(expr))
+        if text == names[0] and names[0] != "input_shape":
+            self.output_shape = "same"
+            return
         if text in ("input_shape", "tf.TensorShape(input_shape)"):
             self.output_shape = "same"
             return
@@ -1658,6 +2103,12 @@ class _Reader:
 
         if self.layer.name in KERAS_LAYER_NAMES:
             spec["allow_shadowing"] = True
+        if self.base:
+            spec["base"] = self.base.split(".")[-1]
+        if self.base_args:
+            spec["base_args"] = dict(self.base_args)
+        if self.imports:
+            spec["imports"] = sorted(set(self.imports))
         args = {
             name: entry["spec"] for name, entry in self.args.items() if "spec" in entry
         }
@@ -1684,8 +2135,48 @@ class _Reader:
                     del w["autocast"]
                 weights[name] = w
             spec["weights"] = weights
+        if self.sublayers:
+            has_build = "build" in self.layer.methods
+            layers = {}
+            for name, entry in self.sublayers.items():
+                entry = {k: v for k, v in entry.items() if not k.startswith("_")}
+                if "build" not in entry:
+                    entry["build"] = False
+                    if has_build:
+                        self.note(
+                            f"sub-layer `{name}` is not built in `build`: Keras builds "
+                            "it on the first call (`build: false`)"
+                        )
+                elif entry["build"] == (
+                    "input_shape"
+                    if not self.inputs or self.input_list
+                    else f"{next(iter(self.inputs))}_shape"
+                ):
+                    del entry["build"]  # the default: the (first) input's shape
+                layers[name] = entry
+            spec["layers"] = layers
+        if self.inputs:
+            spec["inputs"] = {n: dict(d) for n, d in self.inputs.items()}
+        if self.input_list:
+            spec["input_list"] = True
+        if self.outputs:
+            shapes = self.output_shapes or ["same"] * len(self.outputs)
+            spec["outputs"] = {
+                n: ({"shape": s} if s != "same" else {})
+                for n, s in zip(self.outputs, shapes, strict=True)
+            }
+        if self.call_args:
+            spec["call_args"] = {n: dict(d) for n, d in self.call_args.items()}
+        if self.helpers:
+            spec["methods"] = {n: dict(d) for n, d in self.helpers.items()}
+        if self.losses:
+            spec["losses"] = list(self.losses)
+        if self.forward_training:
+            spec["training"] = "forward"
         if self.state:
             spec["state"] = dict(self.state)
+            if self.state_on != "training":
+                spec["state_on"] = self.state_on
         bodies = getattr(self, "bodies", None)
         if bodies:
             spec["call"] = bodies

@@ -29,58 +29,6 @@ def call(self, inputs):
 """
 
 CASES = {
-    "sub-layer": (
-        _layer("""
-            def __init__(self, units=4, **kwargs):
-                super().__init__(**kwargs)
-                self.units = units
-                self.dense = keras.layers.Dense(units)
-
-            def call(self, inputs):
-                return self.dense(inputs)
-
-            def get_config(self):
-                return {**super().get_config(), "units": self.units}
-            """),
-        "self.dense = keras.layers.Dense",
-        "`self.dense = Dense(...)`: not expressible in spec format 1 yet "
-        "(sub-layers: issue 11)",
-    ),
-    "two inputs": (
-        _layer("""
-            def call(self, query, value):
-                return query + value
-            """),
-        "def call(self, query, value)",
-        "`call` takes `value`: not expressible in spec format 1 yet (several tensor "
-        "inputs: issue 11)",
-    ),
-    "call argument": (
-        _layer("""
-            def call(self, inputs, start_index=0):
-                return inputs[:, start_index:]
-            """),
-        "def call(self, inputs, start_index=0)",
-        "(extra call arguments: issue 11)",
-    ),
-    "helper method": (
-        _layer(
-            CALL,
-            """
-            def _scale(self, x):
-                return x * 2
-            """,
-        ),
-        "def _scale",
-        "method `_scale`: not expressible in spec format 1 yet (helper methods: "
-        "issue 11)",
-    ),
-    "other base class": (
-        _layer(CALL, bases="keras.layers.Dense"),
-        "class Thing",
-        "it derives from keras.layers.Dense: not expressible in spec format 1 yet (a "
-        "base class other than keras.layers.Layer: issue 11)",
-    ),
     "metaclass": (
         _layer(CALL, bases="keras.layers.Layer, metaclass=abc.ABCMeta"),
         "class Thing",
@@ -109,18 +57,6 @@ CASES = {
         "for i in range(3)",
         "weights created in a loop (dynamic `add_weight` names)",
     ),
-    "variable name": (
-        _layer(
-            """
-            def build(self, input_shape):
-                self._kernel = self.add_weight(name="kernel", shape=(input_shape[-1],))
-            """,
-            CALL,
-        ),
-        'name="kernel"',
-        "weight `self._kernel` is named 'kernel': not expressible in spec format 1 "
-        "yet (a variable name different from its attribute: issue 11)",
-    ),
     "training default": (
         _layer("""
             def call(self, inputs, training=False):
@@ -129,21 +65,8 @@ CASES = {
                 return inputs
             """),
         "def call(self, inputs, training=False)",
-        "(a training default other than None: issue 11)",
-    ),
-    "state on every call": (
-        _layer("""
-            def build(self, input_shape):
-                self.count = self.add_weight(
-                    name="count", shape=(), initializer="zeros", trainable=False
-                )
-
-            def call(self, inputs):
-                self.count.assign_add(1.0)
-                return inputs
-            """),
-        "self.count.assign_add(1.0)",
-        "(state updated on every call: issue 11)",
+        "`call` has `training` without the default None: the spec's `training` "
+        "defaults to None",
     ),
     "early return": (
         _layer("""
@@ -181,8 +104,8 @@ CASES = {
         "    def call(self, inputs):\n"
         "        return double(inputs)\n",
         "return double(inputs)",
-        "it uses `double`, defined beside the class: not expressible in spec format 1 "
-        "yet (module-level helpers and extra imports: issue 11)",
+        "it uses `double`, defined beside the class: the spec has no module-level "
+        "code",
     ),
     "missing config": (
         _layer(
@@ -195,17 +118,6 @@ CASES = {
         ),
         "def __init__(self, rate=0.5",
         "no `get_config`, so the layer does not save its arguments",
-    ),
-    "constructor flags": (
-        _layer(
-            """
-            def __init__(self, **kwargs):
-                super().__init__(autocast=False, **kwargs)
-            """,
-            CALL,
-        ),
-        "super().__init__(autocast=False",
-        "(Layer constructor flags: issue 11)",
     ),
     "untyped argument": (
         _layer(
@@ -222,6 +134,58 @@ CASES = {
         ),
         "def __init__(self, thing=None",
         "argument `thing`: cannot tell its type (annotate it",
+    ),
+    "sub-layer shaped by the input": (
+        _layer("""
+            def build(self, input_shape):
+                self.dense = keras.layers.Dense(input_shape[-1])
+                self.dense.build(input_shape)
+
+            def call(self, inputs):
+                return self.dense(inputs)
+            """),
+        "self.dense = keras.layers.Dense(input_shape[-1])",
+        "sub-layer `dense`: `units=` reads `input_shape`, which the generated "
+        "`__init__` does not have",
+    ),
+    "sub-layer of an unknown signature": (
+        _layer("""
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.pool = keras.layers.AveragePooling1D(2)
+
+            def call(self, inputs):
+                return self.pool(inputs)
+            """),
+        "self.pool = keras.layers.AveragePooling1D(2)",
+        "passes positional arguments klgen cannot name without importing Keras",
+    ),
+    "several tensors and mask": (
+        _layer("""
+            def call(self, query, value, mask=None):
+                return query + value
+            """),
+        "def call(self, query, value, mask=None)",
+        "Keras fills in `<input>_mask` for each of several tensor arguments",
+    ),
+    "training without sub-layers or branch": (
+        _layer("""
+            def call(self, inputs, training=None):
+                return inputs * 2
+            """),
+        "def call(self, inputs, training=None)",
+        "nor has sub-layers to pass it to",
+    ),
+    "returns of different lengths": (
+        _layer("""
+            def call(self, inputs):
+                if inputs.shape[0] == 1:
+                    return inputs, inputs
+                else:
+                    return inputs
+            """),
+        "return inputs, inputs",
+        "`call` returns tuples of different lengths",
     ),
 }
 
