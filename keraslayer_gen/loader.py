@@ -137,7 +137,7 @@ def _validate(data: dict[str, Any], located: Located) -> LayerSpec:
     try:
         spec = LayerSpec.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors = _collapse_unions(exc.errors(), data)
         problems += [
             d
             for d in (_translate(err, located) for err in errors)
@@ -186,6 +186,75 @@ _STAND_INS: dict[str, Any] = {
     "summary": "Stand-in summary.",
     "examples": [{"input_shape": [2, 5, 8]}],
 }
+
+
+#: Fields whose type is a union: pydantic reports each member's error under a tag of its
+#: own (`training.bool`, `training.literal['forward']`); the spec's author wrote one value.
+#: (path pattern with `*` for any key, the tags, what the field expects in words; None:
+#: the member that fits the value's kind reports its errors.)
+_UNIONS: tuple[tuple[tuple[str, ...], frozenset[str], str | None], ...] = (
+    (
+        ("training",),
+        frozenset({"bool", "literal['forward']"}),
+        "true, false or 'forward'",
+    ),
+    (
+        ("layers", "*", "build"),
+        frozenset({"str", "bool"}),
+        "a string (the build arguments) or false",
+    ),
+    (("examples", "*", "inputs", "*"), frozenset({"TensorExample", "list[int]"}), None),
+)
+
+
+def _collapse_unions(errors: list[Any], data: Any) -> list[Any]:
+    """The errors of a union field as one error at the field (or those of the member
+    that fits the value), without pydantic's member tags in the path."""
+    out: list[Any] = []
+    done: set[tuple[Any, ...]] = set()
+    for err in errors:
+        loc = tuple(err["loc"])
+        for pattern, tags, expected in _UNIONS:
+            n = len(pattern)
+            if not (
+                len(loc) > n
+                and loc[n] in tags
+                and all(
+                    p in ("*", part) for p, part in zip(pattern, loc[:n], strict=True)
+                )
+            ):
+                continue
+            at, value = loc[:n], _value_at(data, loc[:n])
+            if expected is None:
+                member = "list[int]" if isinstance(value, list) else "TensorExample"
+                if isinstance(value, (list, dict)):
+                    if loc[n] == member:
+                        out.append({**err, "loc": (*at, *loc[n + 1 :])})
+                    break
+                expected = "a shape list or a mapping with `shape`"
+            if at not in done:
+                done.add(at)
+                out.append(
+                    {
+                        "type": "union_value",
+                        "loc": at,
+                        "msg": f"expected {expected}, got {show_value(value)}",
+                        "input": value,
+                    }
+                )
+            break
+        else:
+            out.append(err)
+    return out
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _repairable(err: Any) -> bool:

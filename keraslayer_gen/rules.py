@@ -25,6 +25,7 @@ from .naming import (
     is_snake,
     pascal_case,
 )
+from .rules_composite import CompositeRules
 from .spec import (
     ARG_TYPES,
     DTYPES,
@@ -88,7 +89,7 @@ def check_spec(spec: LayerSpec, located: Located) -> list[Diagnostic]:
     return _Checker(spec, located).run()
 
 
-class _Checker(TargetRules):
+class _Checker(TargetRules, CompositeRules):
     def __init__(self, spec: LayerSpec, located: Located) -> None:
         self.spec = spec
         self.located = located
@@ -121,7 +122,7 @@ class _Checker(TargetRules):
             return f"required argument `{name}` has no value; add it to `init`"
         init = dict(example.init)
         init.update({m: _sample_value(self.spec.args[m]) for m in missing})
-        shape = ",".join(str(d) for d in example.input_shape)
+        shape = ",".join(str(d) for d in example.input_shape or ())
         flow = yaml.safe_dump(
             init, default_flow_style=True, sort_keys=False, width=10**9
         ).strip()
@@ -135,13 +136,16 @@ class _Checker(TargetRules):
 
     def run(self) -> list[Diagnostic]:
         self._names()
+        self.composite_names()
         for name, arg in self.spec.args.items():
             self._arg(name, arg)
         self._arg_order()
         self._build()
+        self.composite_fields()
         self._weights()
         self._seed_generator()
         self._bodies()
+        self.composite_bodies()
         self._state()
         self._target_bodies()
         self._examples()
@@ -389,8 +393,7 @@ class _Checker(TargetRules):
                     "the `build` body may validate and compute "
                     "names, but not return or import",
                 )
-        scope = {"input_shape", "self", *TARGET_MODULES[self.spec.target]}
-        scope |= self.build_locals
+        scope = self.shape_scope(modules=True) | {"self"} | self.build_locals
         self._names_in(tree, ("build",), scope)
 
     def _weights(self) -> None:
@@ -405,7 +408,7 @@ class _Checker(TargetRules):
                 self._expression(
                     dim,
                     (*path, "shape", i),
-                    allowed={"input_shape", "self", *self.build_locals},
+                    allowed=self.shape_scope() | {"self", *self.build_locals},
                     args_as_names=True,
                 )
             for kind in ("initializer", "regularizer", "constraint"):
@@ -469,7 +472,7 @@ class _Checker(TargetRules):
     def _bodies(self) -> None:
         spec = self.spec
         call = spec.call
-        if spec.training:
+        if spec.training is True:
             if call is not None:
                 if call.body is not None:
                     self.error(
@@ -485,7 +488,7 @@ class _Checker(TargetRules):
                             f"`training` and an `inference` body; `{key}` is missing",
                             key=True,
                         )
-        elif call is not None:
+        elif call is not None and spec.training is False:
             for key in ("training", "inference"):
                 if getattr(call, key) is not None:
                     self.error(
@@ -501,6 +504,12 @@ class _Checker(TargetRules):
                     "to write the body in the generated file",
                     key=True,
                 )
+        if call is not None and spec.training == "forward" and call.body is None:
+            self.error(
+                ("call",),
+                "`training: forward` needs one `body`",
+                key=True,
+            )
         if call is None and spec.output_shape != "same":
             self.error(
                 ("call",),
@@ -552,7 +561,9 @@ class _Checker(TargetRules):
             )
         if spec.output_shape != "same":
             self._expression(
-                spec.output_shape, ("output_shape",), allowed={"input_shape", "self"}
+                spec.output_shape,
+                ("output_shape",),
+                allowed=self.shape_scope() | {"self"},
             )
 
     def _code_paths(self) -> list[Path_]:
@@ -568,6 +579,11 @@ class _Checker(TargetRules):
             ]
             paths += [("targets", target, "compute_mask")]
             paths += [("targets", target, "state", name) for name in bodies.state or {}]
+            paths += [
+                ("targets", target, "methods", name, "body")
+                for name in bodies.methods or {}
+            ]
+        paths += [("methods", name, "body") for name in spec.methods]
         return paths
 
     def _parse(self, code: str, path: Path_, mode: str = "exec") -> ast.AST | None:
@@ -635,13 +651,13 @@ class _Checker(TargetRules):
         if tree is None:
             return set()
         stored = _stored_names(tree)
-        if must_assign not in stored:
+        if must_assign == "outputs":
+            self.assigned_outputs(tree, path, stored)
+        elif must_assign not in stored:
             self.error(path, f"the body must assign `{must_assign}`")
-        scope = {"inputs", "self", *modules, *extra_scope}
-        if self.spec.training:
-            scope.add("training")
-        if self.spec.masking in ("consume", "custom"):
-            scope.add("mask")
+        scope = {"self", *extra_scope} | self.call_scope(for_target)
+        if must_assign == "outputs" and self.spec.outputs:
+            must_assign = " and ".join(self.spec.outputs)
         for node in ast.walk(tree):
             if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)):
                 self._at_node(
@@ -657,7 +673,12 @@ class _Checker(TargetRules):
                     path,
                     node,
                     "imports and global statements are not allowed "
-                    f"in a body; {listing(modules)} are in scope",
+                    f"in a body; {listing(modules)} are in scope"
+                    + (
+                        "; list other modules in `imports`"
+                        if isinstance(node, (ast.Import, ast.ImportFrom))
+                        else ""
+                    ),
                 )
             elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
                 targets = (
@@ -696,6 +717,7 @@ class _Checker(TargetRules):
 
     def _names_in(self, tree: ast.AST, path: Path_, scope: set[str]) -> None:
         known_self = set(self.spec.args) | set(self.spec.weights) | LAYER_ATTRIBUTES
+        known_self |= self.known_self()
         if self.spec.seed_generator:
             known_self.add("seed_generator")
         reported: set[str] = set()
@@ -708,14 +730,14 @@ class _Checker(TargetRules):
                     self._at_node(
                         path,
                         node,
-                        "`mask` is only in scope with `masking: "
-                        "consume` or `masking: custom`",
+                        self.mask_hint(),
                     )
                 elif node.id == "training" and "training" not in scope:
                     self._at_node(
                         path,
                         node,
-                        "`training` is only in scope with `training: true`",
+                        "`training` is only in scope with `training: true`"
+                        + (" or `forward`" if self.spec.layers else ""),
                     )
                 else:
                     self._at_node(
@@ -733,6 +755,7 @@ class _Checker(TargetRules):
                 and node.attr not in known_self
                 and not node.attr.startswith("_")
                 and node.attr not in reported
+                and self.spec.base is None  # a base class has attributes of its own
             ):
                 reported.add(node.attr)
                 self._at_node(
@@ -740,7 +763,7 @@ class _Checker(TargetRules):
                     node,
                     f"unknown attribute `self.{node.attr}`"
                     f"{did_you_mean(node.attr, known_self - LAYER_ATTRIBUTES)}; "
-                    "the layer has its args, weights and `keras.layers.Layer`'s",
+                    f"{self.self_listing()}",
                 )
 
     def _at_node(self, path: Path_, node: ast.AST, message: str) -> None:
@@ -759,7 +782,7 @@ class _Checker(TargetRules):
     # -- state -------------------------------------------------------------------------
     def _state(self) -> None:
         spec = self.spec
-        if spec.state and not spec.training:
+        if spec.state and not spec.training and spec.state_on != "every_call":
             self.error(
                 ("state",),
                 "`state` updates happen only in training; set `training: true`",
@@ -782,11 +805,7 @@ class _Checker(TargetRules):
                     "assignment, so declare it `trainable: false`",
                     key=True,
                 )
-            scope = {"inputs", "self", *TARGET_MODULES[spec.target], *self.call_locals}
-            if spec.training:
-                scope.add("training")
-            if spec.masking in ("consume", "custom"):
-                scope.add("mask")
+            scope = {"self", *self.call_locals} | self.call_scope()
             if spec.call is None:
                 scope |= {"outputs"}
             tree = self._parse(expr, path, mode="eval")
@@ -798,7 +817,9 @@ class _Checker(TargetRules):
         spec = self.spec
         for i, example in enumerate(spec.examples):
             path: Path_ = ("examples", i)
-            if any(d <= 0 for d in example.input_shape):
+            self.composite_example(i, example)
+            shape = example.input_shape
+            if shape is not None and any(d <= 0 for d in shape):
                 self.error(
                     (*path, "input_shape"),
                     "dimensions must be positive, including "
@@ -831,20 +852,22 @@ class _Checker(TargetRules):
                 self.error(
                     (*path, "init"), self._missing_init(path, example, name, missing)
                 )
-            if example.mask and spec.masking == "none":
+            if spec.inputs:
+                pass  # reported per input by `composite_example`
+            elif example.mask and spec.masking == "none":
                 self.error(
                     (*path, "mask"),
                     "`mask: true` needs a layer that supports masks "
                     "(`masking` other than `none`)",
                 )
-            if example.dtype not in DTYPES:
+            if not spec.inputs and example.dtype not in DTYPES:
                 self.error(
                     (*path, "dtype"),
                     f"unknown dtype `{example.dtype}`"
                     f"{did_you_mean(example.dtype, DTYPES)}",
                 )
-            if spec.input_spec is not None:
-                rank = len(example.input_shape)
+            if spec.input_spec is not None and shape is not None:
+                rank = len(shape)
                 s = spec.input_spec
                 if (
                     (s.ndim is not None and rank != s.ndim)

@@ -85,6 +85,8 @@ class TargetRules:
 
         def _at_node(self, path: Path_, node: ast.AST, message: str) -> None: ...
 
+        def call_scope(self, for_target: str | None = None) -> set[str]: ...
+
     def _target_bodies(self) -> None:
         spec = self.spec
         for target, bodies in spec.targets.items():
@@ -100,7 +102,7 @@ class TargetRules:
     def _other_target(self, target: str, bodies: TargetBodies) -> None:
         spec = self.spec
         where: Path_ = ("targets", target)
-        keys = ("training", "inference") if spec.training else ("body",)
+        keys = ("training", "inference") if spec.training is True else ("body",)
         call_locals: set[str] = set()
         for key in _CALL_KEYS if bodies.call is not None else ():
             code = getattr(bodies.call, key)
@@ -173,11 +175,7 @@ class TargetRules:
                     f"`{weight}` is in the spec's `state` but has no {target} update",
                     key=True,
                 )
-        scope = {"inputs", "self", *TARGET_MODULES[target], *call_locals}
-        if spec.training:
-            scope.add("training")
-        if spec.masking in ("consume", "custom"):
-            scope.add("mask")
+        scope = {"self", *call_locals} | self.call_scope(target)
         if bodies.call is None:
             scope.add("outputs")
         for weight, expr in state.items():

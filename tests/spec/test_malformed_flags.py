@@ -77,7 +77,7 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
         [
             "--arg 'rate:flaot=0.5': args.rate.type: unknown type `flaot` (did you mean "
             "`float`?); types are int, float, bool, str, shape, ints, initializer, "
-            "regularizer, constraint, activation, each optionally `| None`"
+            "regularizer, constraint, activation, layer, dict, each optionally `| None`"
         ],
     ),
     (
@@ -238,7 +238,7 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
         {},
         [
             "--masking 'propgate': masking: 'propgate' is not one of 'none', 'propagate', "
-            "'consume' or 'custom' (did you mean `propagate`?)"
+            "'use', 'consume' or 'custom' (did you mean `propagate`?)"
         ],
     ),
     (

@@ -23,9 +23,10 @@ HEAD = "klgen: 1\nname: Scale\nsummary: Multiplies its inputs by a factor.\n"
 EXAMPLE = "examples:\n  - {input_shape: [2, 3]}\n"
 KNOWN_FIELDS = (
     "klgen, name, module, summary, description, references, package, target, "
-    "allow_shadowing, args, weights, seed_generator, masking, training, build, state, "
-    "call, compute_mask, output_shape, float32_internal, output_dtype, input_spec, "
-    "targets, examples"
+    "allow_shadowing, base, base_args, imports, args, weights, layers, inputs, "
+    "input_list, outputs, call_args, methods, losses, seed_generator, masking, "
+    "training, random_inference, build, state, state_on, call, compute_mask, "
+    "output_shape, float32_internal, output_dtype, input_spec, targets, examples"
 )
 LAYER_ATTR = (
     "is an attribute of `keras.layers.Layer`; using it breaks the layer, "
@@ -33,7 +34,7 @@ LAYER_ATTR = (
 )
 TYPES = (
     "types are int, float, bool, str, shape, ints, initializer, regularizer, constraint, "
-    "activation, each optionally `| None`"
+    "activation, layer, dict, each optionally `| None`"
 )
 
 
@@ -130,7 +131,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         [
             f"{S}:4:1: summary: duplicate key `summary` (first at line 3)",
             f"{S}:8:10: masking: 'propgate' is not one of 'none', 'propagate', "
-            "'consume' or 'custom' (did you mean `propagate`?)",
+            "'use', 'consume' or 'custom' (did you mean `propagate`?)",
         ],
     ),
     (
@@ -348,7 +349,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
     (
         "wrong-type-bool",
         HEAD + "training: sometimes\n" + EXAMPLE,
-        [f"{S}:4:11: training: expected true or false, got 'sometimes'"],
+        [f"{S}:4:11: training: expected true, false or 'forward', got 'sometimes'"],
     ),
     (
         "args-not-a-mapping",
@@ -669,7 +670,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         HEAD + "call:\n  body: |\n    import numpy\n    outputs = inputs\n" + EXAMPLE,
         [
             f"{S}:6:5: call.body: imports and global statements are not allowed in a "
-            "body; `keras` and `ops` are in scope"
+            "body; `keras` and `ops` are in scope; list other modules in `imports`"
         ],
     ),
     (
@@ -805,8 +806,8 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         + "masking: propagate\ncall:\n  body: |\n    outputs = inputs * mask\n"
         + EXAMPLE,
         [
-            f"{S}:7:24: call.body: `mask` is only in scope with `masking: consume` or "
-            "`masking: custom`"
+            f"{S}:7:24: call.body: `mask` is only in scope with `masking: use`, "
+            "`consume` or `custom`"
         ],
     ),
     (
