@@ -223,30 +223,48 @@ def _reset(keras: Any, keras_target: str) -> None:
 
 
 class _Reloaders:
-    """The fresh `save-load` process of each layer, started one layer ahead so that its
-    Keras import overlaps the checks of the layer before it."""
+    """The `save-load` process of this worker: one for all its layers (`reload.py` forgets
+    each layer's modules and registrations before the next), started before the worker
+    imports Keras so that the two imports overlap, and started again after a layer that
+    crashed it. It dies with the worker."""
 
     def __init__(self, backend: str, keras_target: str, enabled: bool) -> None:
         self.backend, self.keras_target, self.enabled = backend, keras_target, enabled
-        self.started: dict[int, Any] = {}
+        self.reloader: Any = None
 
     def start(self, job: dict[str, Any] | None) -> None:
-        if job is None or not self.enabled or job["job"] in self.started:
+        if job is None or not self.enabled:
+            return
+        if self.reloader is not None and self.reloader.alive:
             return
         from .checks.saving import Reloader
         from .flavor import KERAS_MODULES
 
+        if self.reloader is not None:
+            self.reloader.close(force=True)
         target = job["target"]
-        self.started[job["job"]] = Reloader(
+        self.reloader = Reloader(
             target["module"],
             list(target.get("sys_path", [])) + sys.path,
             self.backend,
             KERAS_MODULES[self.keras_target],
+            shared=True,
         )
 
     def take(self, job: dict[str, Any]) -> Any:
+        """The process, set to load `job`'s layer (None when save-load does not run)."""
         self.start(job)
-        return self.started.pop(job["job"], None)
+        if self.reloader is None:
+            return None
+        target = job["target"]
+        return self.reloader.serve(
+            target["module"], list(target.get("sys_path", [])) + sys.path
+        )
+
+    def close(self) -> None:
+        if self.reloader is not None:
+            self.reloader.close(force=True)
+            self.reloader = None
 
 
 def run_job(
@@ -331,13 +349,13 @@ def run(header: dict[str, Any], jobs: list[dict[str, Any]], emit: Any) -> None:
             "seconds": round(time.perf_counter() - start, 3),
         }
     )
-    for position, job in enumerate(jobs):
+    for job in jobs:
         emit({"event": "job", "job": job["job"]})
         _reset(keras, keras_target)
         reloader = reloaders.take(job)
-        reloaders.start(jobs[position + 1] if position + 1 < len(jobs) else None)
         run_job(keras, header, job, reloader, emit)
         emit({"event": "job-done", "job": job["job"]})
+    reloaders.close()
 
 
 def main() -> int:

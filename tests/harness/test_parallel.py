@@ -222,3 +222,134 @@ def test_generated_tests_pass_under_pytest_xdist(
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "bringing up nodes" in done.stdout and " passed" in done.stdout
+
+
+# One reload process serves every layer of a worker, and forgets each layer before the next.
+
+_HELPER = """
+import keras
+
+
+@keras.saving.register_keras_serializable(package="iso")
+class Helper(keras.layers.Layer):
+    def call(self, inputs):
+        return inputs * 3.0
+"""
+
+_SAVE = """
+import sys
+
+import keras
+import numpy as np
+
+sys.path.insert(0, sys.argv[1])
+import helper  # noqa: E402
+
+out = sys.argv[1]
+x = np.arange(6, dtype="float32").reshape(2, 3)
+keras.Sequential([keras.Input((3,)), helper.Helper()]).save(f"{out}/helper.keras")
+np.savez(f"{out}/one.npz", x=x)
+a, b = keras.Input((3,)), keras.Input((3,))
+pair = [keras.layers.Add()([a, b]), keras.layers.Subtract()([a, b])]
+keras.Model([a, b], pair).save(f"{out}/pair.keras")
+p, q = keras.Input((3,), name="p"), keras.Input((3,), name="q")
+by_name = keras.Model({"p": p, "q": q}, keras.layers.Subtract()([p, q]))
+by_name.save(f"{out}/by_name.keras")
+np.savez(f"{out}/two.npz", x0=x, x1=x * 10)
+"""
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory: pytest.TempPathFactory, fast_backend: str) -> Path:
+    """`helper.keras` needs the class `iso>Helper`, which only `helper.py` registers;
+    `unrelated.py` registers a layer of its own; two models of several inputs."""
+    folder = tmp_path_factory.mktemp("reload")
+    write_layer(folder, "helper", _HELPER)
+    write_layer(folder, "unrelated", SCALE)
+    (folder / "save.py").write_text(_SAVE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(folder / "save.py"), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "KERAS_BACKEND": fast_backend},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder
+
+
+def _reloader(folder: Path, module: str, backend: str) -> Any:
+    from keraslayer_gen.harness.checks.saving import Reloader
+
+    return Reloader(module, [str(folder)], backend, "keras", shared=True)
+
+
+def _load(reloader: Any, folder: Path, model: str, inputs: str, **job: Any) -> Any:
+    out = folder / f"out-{model}-{reloader.module}-{time.monotonic_ns()}.npz"
+    answer = reloader.load(
+        {
+            "model": str(folder / f"{model}.keras"),
+            "inputs": str(folder / f"{inputs}.npz"),
+            "out": str(out),
+            **job,
+        }
+    )
+    return answer, out
+
+
+@pytest.mark.harness
+def test_a_shared_reload_process_forgets_the_layers_before(
+    saved_models: Path, fast_backend: str
+) -> None:
+    import numpy as np
+
+    folder = saved_models
+    shared = _reloader(folder, "helper", fast_backend)
+    fresh = _reloader(folder, "unrelated", fast_backend)
+    try:
+        answer, out = _load(shared, folder, "helper", "one")
+        assert answer == {"ok": True}
+        with np.load(out) as data:
+            assert np.allclose(data["predicted"], np.arange(6).reshape(2, 3) * 3.0)
+        # the next layer's module does not register iso>Helper: the model must not load,
+        # exactly as in a process that never imported helper.py
+        shared.serve("unrelated", [str(folder)])
+        again, _ = _load(shared, folder, "helper", "one")
+        alone, _ = _load(fresh, folder, "helper", "one")
+        assert not again["ok"] and not alone["ok"]
+        assert "iso>Helper" in again["error"]
+        assert again["error"] == alone["error"]
+        # and the layer that registers it loads again after that (imported afresh)
+        shared.serve("helper", [str(folder)])
+        assert _load(shared, folder, "helper", "one")[0] == {"ok": True}
+        assert shared.process.pid != fresh.process.pid and shared.alive
+    finally:
+        shared.close(force=True)
+        fresh.close(force=True)
+
+
+@pytest.mark.harness
+def test_the_reload_process_takes_several_inputs_and_outputs(
+    saved_models: Path, fast_backend: str
+) -> None:
+    import numpy as np
+
+    folder = saved_models
+    reloader = _reloader(folder, "unrelated", fast_backend)
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    try:
+        answer, out = _load(reloader, folder, "pair", "two", input_list=True)
+        assert answer == {"ok": True}
+        with np.load(out) as data:
+            assert "predicted" not in data.files
+            assert np.allclose(data["predicted0"], x + x * 10)
+            assert np.allclose(data["predicted1"], x - x * 10)
+        # a model whose inputs are a dict is called by the job's input names
+        answer, out = _load(
+            reloader, folder, "by_name", "two", input_list=False, input_names=["q", "p"]
+        )
+        assert answer == {"ok": True}
+        with np.load(out) as data:
+            assert np.allclose(data["predicted"], x * 10 - x)  # p = x1, q = x0
+    finally:
+        reloader.close(force=True)

@@ -26,8 +26,11 @@ RELOAD_SCRIPT = Path(__file__).resolve().parent.parent / "reload.py"
 class Reloader:
     """The fresh process, started early so that its Keras import overlaps other checks.
 
-    It imports only the layer's module (and Keras), so one process serves every load of
-    that layer; a `shared` one outlives its session (in-process runs) until exit."""
+    One process serves every layer it is given: `reload.py` forgets each job's modules and
+    registrations before the next, so a model loads there only if the layer's own module
+    makes it load (as in a user's fresh process). `module` and `sys_path` name the layer
+    the next `load` is for (set them before each layer); a `shared` one outlives the
+    sessions it serves (`close()` leaves it running, `close(force=True)` ends it)."""
 
     def __init__(
         self,
@@ -41,15 +44,17 @@ class Reloader:
         os.close(handle)
         self.log = Path(name)
         self.shared = shared
+        self.module, self.sys_path = module, list(sys_path)
+        self.backend, self.keras_module = backend, keras_module
         env = {**os.environ, "KERAS_BACKEND": backend}
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
                     str(RELOAD_SCRIPT),
-                    module,
-                    json.dumps(sys_path),
                     keras_module,
+                    module,
+                    json.dumps(self.sys_path),
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -59,17 +64,25 @@ class Reloader:
             )
         self.ready = False
 
+    def serve(self, module: str, sys_path: list[str]) -> Reloader:
+        """Load the next models for the layer in `module` (importable from `sys_path`)."""
+        self.module, self.sys_path = module, list(sys_path)
+        return self
+
     def _read(self) -> dict[str, Any] | None:
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         return json.loads(line) if line else None
 
-    def load(self, job: dict[str, str]) -> dict[str, Any]:
+    def load(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Load `job["model"]` (fields as in `reload.py`; the module and path are this
+        reloader's unless the job names them)."""
         if not self.ready:
             if self._read() is None:
                 return {"ok": False, "error": self._died()}
             self.ready = True
         assert self.process.stdin is not None
+        job = {"module": self.module, "sys_path": self.sys_path, **job}
         try:
             self.process.stdin.write(json.dumps(job) + "\n")
             self.process.stdin.flush()
@@ -111,9 +124,10 @@ def _close_shared() -> None:
 def shared_reloader(
     module: str, sys_path: list[str], backend: str, keras_module: str
 ) -> Reloader:
-    """The fresh process of in-process runs: one per layer module, kept until exit (start
-    it early, as a worker does, so that its Keras import overlaps other work)."""
-    key = (module, backend, keras_module, *sys_path)
+    """The fresh process of in-process runs: one per backend and Keras, serving every
+    layer until exit (start it early, as a worker does, so that its Keras import overlaps
+    other work)."""
+    key = (backend, keras_module)
     reloader = _SHARED.pop(key, None)
     if reloader is None or not reloader.alive:
         if not _SHARED:
@@ -124,7 +138,7 @@ def shared_reloader(
             _SHARED.pop(next(iter(_SHARED))).close(force=True)
         reloader = Reloader(module, sys_path, backend, keras_module, shared=True)
     _SHARED[key] = reloader  # most recently used last
-    return reloader
+    return reloader.serve(module, sys_path)
 
 
 def start_reloader(session: Session) -> None:
