@@ -4,11 +4,14 @@ that flags run reads back as the same spec."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from keraslayer_gen import api
@@ -171,3 +174,273 @@ def test_tricky_values_survive_the_flags(tmp_path: Path) -> None:
     saved = load_spec_file(tmp_path / "d1" / "saved.klgen.yaml")
     assert saved == spec
     assert spec_data(saved) == spec_data(spec)
+
+
+# -- the spelling itself, field by field -------------------------------------------------
+# The tests above need the spec to pass the rules and the templates to render it. These
+# need neither: they check that the flags `spec_to_flags` writes are read by `klgen new`
+# into exactly the spec data, for every field of the model, in order and type.
+
+
+def _flags_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: LayerSpec
+) -> Any:
+    """The spec data `klgen new <spec_to_flags(spec)>` hands to the loader."""
+    from keraslayer_gen import loader
+    from keraslayer_gen.diagnostics import KlgenError
+
+    argv, files = spec_to_flags(spec)
+    for name, code in files.items():
+        (tmp_path / name).write_text(code, encoding="utf-8")
+    captured: dict[str, Any] = {}
+
+    def capture(data: Any, source: str = "command line") -> LayerSpec:
+        captured["data"] = data
+        raise KlgenError("captured")
+
+    monkeypatch.setattr(loader, "load_spec_data", capture)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["new", *argv, "--out", "out"])
+    assert "data" in captured, result.stderr
+    assert result.stderr == "captured\n"
+    return captured["data"]
+
+
+def _strict(spec: LayerSpec) -> str:
+    """The given fields as JSON: order and types count (`1` is not `1.0` nor `true`)."""
+    return json.dumps(spec_data(spec))
+
+
+def _assert_spelt_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: LayerSpec
+) -> list[str]:
+    data = _flags_data(tmp_path, monkeypatch, spec)
+    again = LayerSpec.model_validate(data)
+    assert again == spec
+    assert _strict(again) == _strict(spec)
+    return spec_to_flags(spec)[0]
+
+
+def _model_only(text: str) -> LayerSpec:
+    """The spec's model, without the rules (the rules are not what is tested here)."""
+    return LayerSpec.model_validate(yaml.safe_load(text))
+
+
+@pytest.mark.parametrize("example", api.example_names())
+def test_flags_spell_every_example_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, example: str
+) -> None:
+    spec = _model_only(api.example_text(example))
+    argv = _assert_spelt_exactly(tmp_path, monkeypatch, spec)
+    # `--set` only for the fields that have no flag of their own
+    sets = [argv[i + 1].split("=", 1)[0] for i, a in enumerate(argv) if a == "--set"]
+    assert set(sets) <= {"input_spec", "targets"}, sets
+
+
+#: A spec of every field issue 11 added, each in its common form: every one is spelt by
+#: its own flag, none by `--set`.
+EVERY_NEW_FIELD = """\
+klgen: 1
+name: FusedAttention
+summary: Cross-attention with a gate, a helper method and a running count.
+base: MultiHeadAttention
+base_args: {num_heads: num_heads, key_dim: key_dim, autocast: false, dropout: 0.0}
+imports: [math, numpy as np]
+args:
+  num_heads: {type: int, default: 2, min: 1}
+  key_dim: {type: int, default: 4, min: 1}
+  encoder: {type: layer | None, default: null, doc: A layer run on the value.}
+  options: {type: dict, default: {a: 1}}
+  seed: {type: int | None, default: null}
+seed_generator: seed
+weights:
+  steps: {shape: [], initializer: zeros, trainable: false, name: step_count}
+layers:
+  gate:
+    layer: Dense
+    args: {units: 1, activation: '"sigmoid"', use_bias: true, kernel_initializer: null}
+    build: query_shape
+    doc: The gate.
+  norm:
+    layer: keras.layers.LayerNormalization
+    args: {epsilon: 1.0e-06, axis: [-1]}
+  projection:
+    layer: my_package.layers.Projection
+    args: {units: key_dim * num_heads}
+    build: false
+  counter: {layer: Identity}
+inputs:
+  query: {ndim: 3, mask: true, doc: The queries.}
+  value: {min_ndim: 2, max_ndim: 4, dtype: float32, mask: true, optional: false}
+  key: {optional: true}
+input_list: false
+outputs:
+  attended: {shape: same, mask: mask, doc: The attended queries.}
+  scores:
+    shape: "query_shape[:1] + (self.num_heads, query_shape[1], value_shape[1])"
+    dtype: float32
+  gate_values: {}
+call_args:
+  scale: {type: float, default: 1.0, doc: Multiplies the result.}
+  attention_mask: {type: tensor | None, default: null}
+  start_index: {type: int}
+methods:
+  scaled:
+    args: x, factor=1.0
+    body: |
+      return x * ops.cast(factor / math.sqrt(2.0), x.dtype)
+    doc: x times factor over the square root of two.
+  noop:
+    body: |
+      return None
+losses: ["0.01 * ops.mean(ops.square(attended))", "0.0"]
+masking: use
+training: forward
+random_inference: false
+state: {steps: self.steps + 1}
+state_on: every_call
+call:
+  body: |
+    attended, scores = self.attention(query, value, return_attention_scores=True)
+    gate_values = self.gate(attended)
+    attended = self.scaled(attended * gate_values, scale)
+examples:
+  - inputs:
+      query: [2, 5, 8]
+      value: {shape: [2, 7, 8], mask: true}
+      key: {shape: [2, 7, 8], dtype: float32, min: -1, max: 1}
+    call_args: {start_index: 2}
+  - inputs: {query: [2, 3, 8], value: [2, 4, 8], key: [2, 4, 8]}
+    call_args: {start_index: 0, scale: 0.5}
+    init: {num_heads: 1}
+    name: small
+"""
+
+#: The same with one-input examples of every new example field.
+ONE_INPUT_EXAMPLES = """\
+klgen: 1
+name: TokenScale
+summary: Scales token ids.
+random_inference: true
+training: true
+input_list: true
+examples:
+  - {input_shape: [2, 6], dtype: int32, min: 0, max: 9, padding: 0, call_args: {}}
+  - {input_shape: [3, 4], min: -2.5, max: 2.5, name: floats}
+"""
+
+
+@pytest.mark.parametrize("text", [EVERY_NEW_FIELD, ONE_INPUT_EXAMPLES])
+def test_every_new_field_has_its_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    spec = _model_only(text)
+    argv = _assert_spelt_exactly(tmp_path, monkeypatch, spec)
+    assert "--set" not in argv, argv
+
+
+def test_the_new_flags_are_the_ones_documented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = spec_to_flags(_model_only(EVERY_NEW_FIELD))[0]
+    pairs = {(a, argv[i + 1]) for i, a in enumerate(argv[:-1])}
+    assert ("--base", "MultiHeadAttention") in pairs
+    assert ("--base-arg", "autocast=false") in pairs
+    assert ("--import", "numpy as np") in pairs
+    assert (
+        "--layer",
+        'gate:Dense;units=1;activation="sigmoid";use_bias=true;kernel_initializer=null;'
+        "build=query_shape;doc=The gate.",
+    ) in pairs
+    assert (
+        "--layer",
+        "projection:my_package.layers.Projection;units=key_dim * "
+        "num_heads;build=false",
+    ) in pairs
+    assert ("--input", "query:ndim=3;mask=true;doc=The queries.") in pairs
+    assert ("--input", "key:optional=true") in pairs
+    assert ("--output", "attended:same;mask=mask;doc=The attended queries.") in pairs
+    assert ("--output", "gate_values") in pairs
+    assert ("--call-arg", "attention_mask:tensor | None=null") in pairs
+    assert ("--call-arg", "start_index:int") in pairs
+    assert (
+        "--method",
+        "scaled:x, factor=1.0;doc=x times factor over the square " "root of two.",
+    ) in pairs
+    assert ("--method-body", "scaled=method_scaled.py") in pairs
+    assert ("--method", "noop") in pairs
+    assert ("--loss", "0.0") in pairs
+    assert (
+        "--weight",
+        "steps:[];initializer=zeros;trainable=false;name=step_count",
+    ) in pairs
+    assert ("--state-on", "every_call") in pairs
+    assert {"--training-forward", "--no-random-inference", "--no-input-list"} <= set(
+        argv
+    )
+    assert (
+        "--example-input",
+        "query=2,5,8;value={shape: [2, 7, 8], mask: true};key={shape: [2, 7, 8], dtype: "
+        "float32, min: -1.0, max: 1.0};call_args={start_index: 2}",
+    ) in pairs
+
+
+#: Values the common flags cannot spell exactly: each falls back to `--set` for that
+#: piece, and the whole still reads back as the spec.
+AWKWARD = """\
+klgen: 1
+name: Awkward
+summary: Values that only --set spells.
+base: null
+base_args: {label: "None", count: "1", text: " padded "}
+imports: []
+losses: []
+args:
+  seed: {type: "int|None", default: null}
+layers:
+  odd:
+    layer: Dense
+    args: {build: 3, doc: '"x"', units: "[units, units]", bias: "true"}
+    build: "true"
+  spaced: {layer: Dense, args: {}, build: null, doc: " padded"}
+inputs:
+  x: {dtype: null, doc: " lead"}
+outputs:
+  a: {mask: null}
+  b: {shape: " same"}
+call_args:
+  flag: {type: "bool|None", default: null}
+methods:
+  helper: {args: " x", body: "return x\\n"}
+training: "forward"
+state: {}
+examples:
+  - {input_shape: [2, 3], inputs: null}
+  - {inputs: {mask: [2, 3], name: {shape: [2, 3]}}}
+  - {inputs: {x: [2, 3]}, name: null}
+"""
+
+
+def test_values_the_flags_cannot_spell_fall_back_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = _assert_spelt_exactly(tmp_path, monkeypatch, _model_only(AWKWARD))
+    sets = {argv[i + 1].split("=", 1)[0] for i, a in enumerate(argv) if a == "--set"}
+    assert {
+        "base",
+        "base_args.label",
+        "base_args.count",
+        "base_args.text",
+        "imports",
+        "losses",
+        "args.seed",
+        "layers.odd",
+        "layers.spaced",
+        "inputs.x",
+        "outputs.a",
+        "outputs.b",
+        "call_args.flag",
+        "methods.helper",
+        "state",
+        "examples",
+    } == sets

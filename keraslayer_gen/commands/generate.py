@@ -13,12 +13,16 @@ from ..loader import MAX_SPEC_BYTES
 from .output import print_plan
 
 _LAYER = "Layer (spec fields as flags)"
+_PARTS = "Sub-layers, inputs, outputs, call arguments, methods (spec fields as flags)"
 _OUTPUT = "Output"
 
 
-def _read_body(path: Path | None, flag: str) -> str | None:
+def _read_body(path: Path | None, flag: str, shown: str | None = None) -> str | None:
+    """The code of a body file (`-` is stdin); `shown` names it in messages (default:
+    `FLAG PATH`)."""
     if path is None:
         return None
+    where = shown or f"{flag} {path}"
     try:
         if str(path) == "-":
             import sys
@@ -30,12 +34,31 @@ def _read_body(path: Path | None, flag: str) -> str | None:
             ) as handle:  # bounded: `--body /dev/zero` must not hang
                 data = handle.read(MAX_SPEC_BYTES + 1)
         if len(data) > MAX_SPEC_BYTES:
-            raise KlgenError(
-                f"{flag} {path}: a body may be at most {MAX_SPEC_BYTES:,} bytes"
-            )
+            raise KlgenError(f"{where}: a body may be at most {MAX_SPEC_BYTES:,} bytes")
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise KlgenError(f"{flag} {path}: cannot read the body: {exc}") from None
+        raise KlgenError(f"{where}: cannot read the body: {exc}") from None
+
+
+def _read_method_bodies(items: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """`--method-body NAME=FILE` values -> (name -> code, name -> file)."""
+    bodies: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for item in items:
+        name, eq, path = (part.strip() for part in item.partition("="))
+        if not eq or not name or not path:
+            raise KlgenError(
+                f"--method-body {item!r}: expected NAME=FILE, e.g. "
+                "`rotate_half=rotate_half.py`"
+            )
+        if name in bodies:
+            raise KlgenError(
+                f"--method-body {item!r}: the body of `{name}` is given twice"
+            )
+        code = _read_body(Path(path), "--method-body", f"--method-body {name}={path}")
+        bodies[name] = code or ""
+        files[name] = path
+    return bodies, files
 
 
 def new(
@@ -91,7 +114,7 @@ def new(
         str | None,
         typer.Option(
             "--masking",
-            help="none | propagate | consume | custom.",
+            help="none | propagate | use | consume | custom.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -101,6 +124,119 @@ def new(
             "--training/--no-training",
             help="Separate training and inference bodies.",
             rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    training_forward: Annotated[
+        bool,
+        typer.Option(
+            "--training-forward",
+            help="One body with `training` in scope, to forward to sub-layers (spec "
+            "`training: forward`).",
+            rich_help_panel=_PARTS,
+        ),
+    ] = False,
+    state_on: Annotated[
+        str | None,
+        typer.Option(
+            "--state-on",
+            help="training (default) | every_call: when `--state` is assigned.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    random_inference: Annotated[
+        bool | None,
+        typer.Option(
+            "--random-inference/--no-random-inference",
+            help="Random at inference too (a sampler).",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Base class: a keras.layers name or `package.module.Class`.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    base_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--base-arg",
+            help="`KEY=VALUE` of the base's `__init__`, repeatable: `autocast=false`.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    import_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--import",
+            help="`MODULE[ as NAME]` from the allow-list, repeatable: `numpy as np`.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    layer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--layer",
+            help="`NAME:CLASS[;ARG=VALUE..]`: a sub-layer, repeatable.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    input_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            help="`NAME[:KEY=VALUE..]`: an input tensor of `call`, repeatable.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    input_list: Annotated[
+        bool | None,
+        typer.Option(
+            "--input-list/--no-input-list",
+            help="`call(self, inputs)` with a list of the inputs.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            help="`NAME[:SHAPE][;KEY=VALUE..]`: one of several outputs, repeatable.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    call_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--call-arg",
+            help="`NAME:TYPE[=DEFAULT]`: an extra `call` argument, repeatable.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method",
+            help="`NAME[:PARAMETERS][;doc=..]`: a helper method, repeatable.",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    method_body: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--method-body",
+            help="`NAME=FILE`: the body of `--method NAME` (ends in `return`).",
+            rich_help_panel=_PARTS,
+        ),
+    ] = None,
+    loss: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--loss",
+            help="An expression added with `self.add_loss` on every call, repeatable.",
+            rich_help_panel=_PARTS,
         ),
     ] = None,
     seed_generator: Annotated[
@@ -176,7 +312,7 @@ def new(
     allow_shadowing: Annotated[
         bool | None,
         typer.Option(
-            "--allow-shadowing",
+            "--allow-shadowing/--no-allow-shadowing",
             help="Allow a name that is also a keras.layers name.",
             rich_help_panel=_LAYER,
         ),
@@ -225,7 +361,8 @@ def new(
         list[str] | None,
         typer.Option(
             "--example-input",
-            help="`4,10,8[;KEY=VALUE..]`, repeatable (default: 2,5,8).",
+            help="`4,10,8[;KEY=VALUE..]` or `INPUT=2,5,8;..`, repeatable (default: "
+            "2,5,8, per input).",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -323,6 +460,12 @@ def new(
 
     if target is not None and target not in ("keras3", "tf-keras"):
         raise KlgenError(f"--target {target}: expected keras3 or tf-keras")
+    if training_forward and training is not None:
+        flag = "--training" if training else "--no-training"
+        raise KlgenError(
+            f"--training-forward, {flag}: give one (`training` is true, false or "
+            "forward)"
+        )
     sources = [s for s in (name, spec, example) if s is not None]
     if len(sources) != 1:
         raise KlgenError(
@@ -337,7 +480,19 @@ def new(
         sets=set_,
         references=reference,
         masking=masking,
-        training=training,
+        training="forward" if training_forward else training,
+        state_on=state_on,
+        random_inference=random_inference,
+        base=base,
+        base_args=base_arg,
+        imports=import_,
+        layers=layer,
+        inputs=input_,
+        input_list=input_list,
+        outputs=output,
+        call_args=call_arg,
+        methods=method,
+        losses=loss,
         seed_generator=seed_generator,
         output_shape=output_shape,
         output_dtype=output_dtype,
@@ -359,6 +514,7 @@ def new(
         )
     }
     bodies: dict[str, str] = {k: v for k, v in read.items() if v is not None}
+    method_bodies, method_body_files = _read_method_bodies(method_body or [])
     body_files = {
         key: str(path)
         for key, path in (
@@ -373,11 +529,12 @@ def new(
     if name is None:
         # `is not None`: `--no-training` is a flag given, though False.
         used = [
-            _FLAG_NAMES.get(k, f"--{'no-' if v is False else ''}{k.replace('_', '-')}")
+            _flag_name(k, v)
             for k, v in layer_flags.items()
             if v is not None and v != []
         ]
         used += [f"--{k.replace('_', '-')}-body" for k in bodies]
+        used += ["--method-body"] if method_bodies else []
         if used:
             raise KlgenError(
                 f"{', '.join(sorted(used))}: layer flags describe a new layer "
@@ -407,6 +564,8 @@ def new(
                 name=name or "",
                 bodies=bodies,
                 body_files=body_files,
+                method_bodies=method_bodies,
+                method_body_files=method_body_files,
                 target=target,
                 **values,
             )
@@ -448,7 +607,22 @@ def _check_out(out: Path) -> None:
             return
 
 
-_LIST_FLAGS = ("args", "weights", "state", "examples", "sets", "references")
+_LIST_FLAGS = (
+    "args",
+    "weights",
+    "state",
+    "examples",
+    "sets",
+    "references",
+    "base_args",
+    "imports",
+    "layers",
+    "inputs",
+    "outputs",
+    "call_args",
+    "methods",
+    "losses",
+)
 
 #: `layer_flags` keys whose flag is not `--<key>`.
 _FLAG_NAMES = {
@@ -457,18 +631,45 @@ _FLAG_NAMES = {
     "examples": "--example-input",
     "sets": "--set",
     "references": "--reference",
+    "base_args": "--base-arg",
+    "imports": "--import",
+    "layers": "--layer",
+    "inputs": "--input",
+    "outputs": "--output",
+    "call_args": "--call-arg",
+    "methods": "--method",
+    "losses": "--loss",
 }
+
+
+def _flag_name(key: str, value: Any) -> str:
+    """The flag that gave `layer_flags[key]`, as the user typed it."""
+    if key == "training" and value == "forward":
+        return "--training-forward"
+    return _FLAG_NAMES.get(
+        key, f"--{'no-' if value is False else ''}{key.replace('_', '-')}"
+    )
 
 
 def flag_grammar() -> str:
     """The whole grammar of the repeatable layer flags, for `klgen new --help`: the
     option table has room for one line each. Keys come from the spec model itself."""
-    from ..spec import ARG_TYPES, Arg, Example, Weight
+    from ..spec import (
+        ARG_TYPES,
+        CALL_ARG_TYPES,
+        Arg,
+        Example,
+        InputDecl,
+        OutputDecl,
+        TensorExample,
+        Weight,
+    )
 
     def keys(model: Any, *skip: str) -> str:
         return ", ".join(f"`{k}`" for k in model.model_fields if k not in skip)
 
     types = " ".join(f"`{t}`" for t in ARG_TYPES)
+    call_types = " ".join(f"`{t}`" for t in CALL_ARG_TYPES)
     return "\n\n".join(
         [
             "**Flag grammar.** Each value is one shell word (quote it); the text after "
@@ -483,11 +684,36 @@ def flag_grammar() -> str:
             "'kernel:[input_shape[-1], units];initializer=kernel_initializer'`.",
             "* `--state WEIGHT=EXPRESSION`: e.g. "
             "`--state 'iterations=self.iterations + 1'`.",
-            "* `--example-input SHAPE[;KEY=VALUE...]`: SHAPE with the batch size "
-            f"first; KEY is one of {keys(Example, 'input_shape')}. E.g. "
-            "`--example-input '4,10,8;init={units: 3};mask=true'`.",
+            "* `--layer NAME:CLASS[;ARG=VALUE...][;build=SHAPES][;doc=TEXT]`: a "
+            "sub-layer `self.NAME`; each ARG=VALUE is a constructor argument, a Python "
+            "expression over the layer's args (numbers, `true`/`false`, `null`, lists "
+            "are literals). E.g. `--layer 'ffn:Dense;units=hidden_dim;"
+            "activation=\"relu\"'`, `--layer 'attention:MultiHeadAttention;"
+            "num_heads=num_heads;key_dim=key_dim;build=query_shape, value_shape'`.",
+            "* `--input NAME[:KEY=VALUE][;KEY=VALUE...]`: an input tensor of `call`, in "
+            f"order; KEY is one of {keys(InputDecl)}. E.g. "
+            "`--input 'query:ndim=3;mask=true' --input 'value:ndim=3'`.",
+            "* `--output NAME[:SHAPE][;KEY=VALUE...]`: one output of several; SHAPE is "
+            "`same` or an expression over the input shapes; KEY is one of "
+            f"{keys(OutputDecl, 'shape')}. E.g. `--output 'trend:same;mask=mask'`.",
+            "* `--call-arg NAME:TYPE[=DEFAULT][;doc=TEXT]`: TYPE is one of "
+            f"{call_types}, optionally `| None`. E.g. `--call-arg 'start_index:int=0'`, "
+            "`--call-arg 'attention_mask:tensor | None=None;doc=Which pairs attend.'`.",
+            "* `--method NAME[:PARAMETERS][;doc=TEXT]` with `--method-body NAME=FILE`: a "
+            "helper method `self.NAME(...)`. E.g. `--method 'rotate_half:x' "
+            "--method-body rotate_half=rotate_half.py`.",
+            "* `--base-arg KEY=VALUE`, `--import 'numpy as np'`, `--loss EXPRESSION`: "
+            "one each a flag, repeatable.",
+            "* `--example-input SHAPE[;KEY=VALUE...]` (one input) or "
+            "`--example-input INPUT=TENSOR;...[;KEY=VALUE...]` (declared inputs): SHAPE "
+            "has the batch size first; TENSOR is a shape `2,5,8` or a mapping of "
+            f"{keys(TensorExample)}; KEY is one of {keys(Example, 'input_shape', 'inputs')}. "
+            "E.g. `--example-input '4,10,8;init={units: 3};mask=true'`, "
+            "`--example-input 'query=2,5,8;value=2,7,8;call_args={start_index: 2}'`, "
+            "`--example-input 'token_ids={shape: [2, 6], dtype: int32, min: 1, max: 99, "
+            "padding: 0}'`.",
             "* `--set PATH=YAML`: any other spec field, e.g. "
-            "`--set 'input_spec.min_ndim=2'`.",
+            "`--set 'input_spec.min_ndim=2'`, `--set 'examples.0.mask=true'`.",
             "The spec format: klgen's docs/spec.md; `klgen schema` prints its JSON "
             "Schema.",
         ]

@@ -167,7 +167,7 @@ def test_verify_suggests_like_new_does(tmp_path: Path) -> None:
         ),
         (
             ["--masking", "propogate"],
-            "--masking propogate: expected none, propagate, consume or custom "
+            "--masking propogate: expected none, propagate, use, consume or custom "
             "(did you mean `propagate`?)",
         ),
         (
