@@ -437,7 +437,9 @@ def _test_examples(path: Path) -> list[dict[str, Any]] | None:
                     value = ast.literal_eval(elt)
                 except ValueError:
                     return None
-                if not isinstance(value, dict) or "input_shape" not in value:
+                if not isinstance(value, dict) or (
+                    "input_shape" not in value and "inputs" not in value
+                ):
                     return None
                 out.append(value)
             return out or None
@@ -446,6 +448,25 @@ def _test_examples(path: Path) -> list[dict[str, Any]] | None:
 
 def _inferred_example(data: dict[str, Any]) -> dict[str, Any]:
     masking = data.get("masking", "none")
+    example: dict[str, Any]
+    if data.get("inputs"):
+        example = {"inputs": {}}
+        for i, (name, decl) in enumerate(data["inputs"].items()):
+            rank = decl.get("ndim") or max(decl.get("min_ndim") or 0, 3)
+            if decl.get("max_ndim"):
+                rank = min(rank, decl["max_ndim"])
+            # the steps of each input differ, so that a mix-up of two inputs shows
+            shape = [4, 6 + i, 8, 5, 3, 3][:rank]
+            tensor: dict[str, Any] = {"shape": shape}
+            if decl.get("dtype"):
+                tensor["dtype"] = decl["dtype"]
+                if not decl["dtype"].startswith(("float", "bfloat")):
+                    tensor.update({"min": 0, "max": 9})
+            if decl.get("mask"):
+                tensor["mask"] = True
+            example["inputs"][name] = tensor if len(tensor) > 1 else shape
+        _example_init(example, data)
+        return example
     spec = data.get("input_spec") or {}
     rank = spec.get("ndim") or max(
         spec.get("min_ndim") or 0, 3 if masking != "none" else 2
@@ -453,7 +474,15 @@ def _inferred_example(data: dict[str, Any]) -> dict[str, Any]:
     if spec.get("max_ndim"):
         rank = min(rank, spec["max_ndim"])
     shape = [4, 6, 8, 5, 3, 3][:rank]
-    example: dict[str, Any] = {"input_shape": shape}
+    example = {"input_shape": shape}
+    _example_init(example, data)
+    if masking != "none" and rank >= 3:
+        example["mask"] = True
+    return example
+
+
+def _example_init(example: dict[str, Any], data: dict[str, Any]) -> None:
+    """The example's values of the required arguments and call arguments."""
     init = {}
     for name, arg in (data.get("args") or {}).items():
         if "default" in arg:
@@ -461,9 +490,12 @@ def _inferred_example(data: dict[str, Any]) -> dict[str, Any]:
         init[name] = _value(arg)
     if init:
         example["init"] = init
-    if masking != "none" and rank >= 3:
-        example["mask"] = True
-    return example
+    call_args = {}
+    for name, arg in (data.get("call_args") or {}).items():
+        if "default" not in arg:
+            call_args[name] = _value(arg)
+    if call_args:
+        example["call_args"] = call_args
 
 
 def _value(arg: dict[str, Any]) -> Any:

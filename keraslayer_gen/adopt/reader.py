@@ -50,7 +50,14 @@ _NEVER = {
 #: `keras.<module>.get(x)` in `__init__` -> the argument's type.
 _GETTERS = {module: kind for kind, module in KERAS_OBJECT_MODULES.items()}
 #: Docstring sections klgen writes itself from the spec.
-_GENERATED_SECTIONS = ("Call arguments", "Input shape", "Output shape")
+_GENERATED_SECTIONS = ("Call arguments", "Input shape", "Output shape", "Returns")
+#: Docs klgen writes itself when a spec gives none (left out of the adopted spec).
+_DEFAULT_DOCS = (
+    "Input tensor.",
+    "Python boolean indicating whether the layer should behave in training mode or "
+    "in inference mode.",
+)
+_RANK = re.compile(r"^(?:(?P<ndim>\d+)D|N-D) tensor\b(?:.*with N >= (?P<min>\d+))?")
 _SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]*):\s*$")
 _DEFAULTS_SUFFIX = re.compile(r"\s*Defaults to .*?\.?\s*$", re.DOTALL)
 _MASK_NOTE = "The layer passes the input mask, if any, on unchanged."
@@ -286,6 +293,26 @@ class _SelfToArg(ast.NodeTransformer):
         if attr in self.args:
             return ast.copy_location(ast.Name(attr, ast.Load()), node)
         self.generic_visit(node)
+        return node
+
+
+class _ListShapes(ast.NodeTransformer):
+    """`input_shape[0]` -> `first_shape` for a list of inputs `first`, ..."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if (
+            isinstance(node.value, ast.Name)
+            and node.value.id == "input_shape"
+            and isinstance(node.slice, ast.Constant)
+            and type(node.slice.value) is int
+            and 0 <= node.slice.value < len(self.names)
+        ):
+            name = f"{self.names[node.slice.value]}_shape"
+            return ast.copy_location(ast.Name(name, ast.Load()), node)
         return node
 
 
@@ -574,6 +601,9 @@ class _Reader:
             self.out.data["summary"] = f"The `{self.layer.name}` layer."
             self.note("the class has no docstring; the summary is a placeholder")
             self.docs: dict[str, str] = {}
+            self.call_docs: dict[str, str] = {}
+            self.return_docs: dict[str, str] = {}
+            self.input_ranks: dict[str, dict[str, int]] = {}
             return
         paragraphs: list[str] = []
         sections: dict[str, list[str]] = {}
@@ -600,6 +630,26 @@ class _Reader:
         if description:
             self.out.data["description"] = description + "\n"
         self.docs = _items(sections.get("Args", sections.get("Arguments", [])))
+        self.call_docs = _items(sections.get("Call arguments", []))
+        self.return_docs = _items(sections.get("Returns", []))
+        self.input_ranks = {}
+        lines = [ln.strip() for ln in sections.get("Input shape", []) if ln.strip()]
+        single = _RANK.match(lines[0]) if len(lines) == 1 else None
+        if single and single.group("ndim"):
+            self.input_ranks[""] = {"ndim": int(single.group("ndim"))}
+        elif single and single.group("min"):
+            self.input_ranks[""] = {"min_ndim": int(single.group("min"))}
+        for name, text in _items(
+            [
+                line.replace("- `", "", 1).replace("`:", ":", 1)
+                for line in sections.get("Input shape", [])
+            ]
+        ).items():
+            match = _RANK.match(text)
+            if match and match.group("ndim"):
+                self.input_ranks[name] = {"ndim": int(match.group("ndim"))}
+            elif match and match.group("min"):
+                self.input_ranks[name] = {"min_ndim": int(match.group("min"))}
         refs = sections.get("Reference", sections.get("References", []))
         references = _references(refs)
         if references:
@@ -1216,10 +1266,7 @@ class _Reader:
             self._placeholders_ok()
             return
         params = [a.arg for a in build.args.args]
-        several = bool(self.inputs) and not self.input_list
-        names = (
-            [f"{n}_shape" for n in self.inputs or {}] if several else ["input_shape"]
-        )
+        names = self._shape_names()
         if len(params) != len(names) + 1:
             self.refuse(
                 build,
@@ -1244,6 +1291,14 @@ class _Reader:
             return
         prelude: list[ast.stmt] = []
         seen_weight = False
+        if (
+            self.input_list
+            and self.inputs
+            and body
+            and ast.unparse(body[0])
+            == ", ".join(f"{n}_shape" for n in self.inputs) + " = input_shape"
+        ):
+            body = body[1:]  # the generated `build` unpacks the shapes itself
         for stmt in body:
             if self._build_statement(stmt):
                 seen_weight = seen_weight or _creates_weight(stmt)
@@ -1441,8 +1496,24 @@ class _Reader:
                 self.inputs[masks[name]]["mask"] = True
                 continue
             self._call_arg(name, nodes[name], defaults[name])
-        if self.inputs is None and not self.call_args:
+        if self.inputs is None:
             self._input_list(call)
+        if self.inputs is None and params[0] != "inputs":
+            if params[0] in self.call_docs:
+                # a documented name is the layer's API: callers may pass it by keyword
+                self.inputs = {params[0]: {}}
+                self.call_input = None
+            else:
+                self.note(
+                    f"`call`'s input `{params[0]}` is named `inputs` in the generated "
+                    "layer"
+                )
+
+    def _shape_names(self) -> list[str]:
+        """What `build` and `compute_output_shape` receive, as Keras passes them."""
+        if self.inputs and len(self.inputs) > 1 and not self.input_list:
+            return [f"{n}_shape" for n in self.inputs]
+        return ["input_shape"]
 
     def _call_arg(self, name: str, param: ast.arg, default: ast.expr) -> None:
         ok, value = _literal(default)
@@ -1969,6 +2040,22 @@ class _Reader:
             if ast.unparse(value) == "mask":
                 self.masking = "use" if call_mask else "propagate"
                 return
+            if (
+                self.outputs
+                and isinstance(value, ast.Tuple)
+                and len(value.elts) == len(self.outputs)
+                and self.supports_masking
+            ):
+                self.output_masks = [
+                    (
+                        None
+                        if isinstance(e, ast.Constant) and e.value is None
+                        else self._text(e)
+                    )
+                    for e in value.elts
+                ]
+                self.masking = "use" if call_mask else "propagate"
+                return
         if not call_mask:
             self.note(
                 "`call` gets `mask=None` in the generated layer (masking: custom)"
@@ -2004,11 +2091,7 @@ class _Reader:
             self.refuse(method, "`compute_output_shape` is more than one `return`")
             return
         expr = body[0].value
-        names = (
-            [f"{n}_shape" for n in self.inputs]
-            if self.inputs and not self.input_list
-            else ["input_shape"]
-        )
+        names = self._shape_names()
         if len(params) != len(names):
             self.refuse(
                 method,
@@ -2041,6 +2124,8 @@ class _Reader:
             self.output_shapes = shapes
             self.output_shape = "same"
             return
+        if self.input_list and self.inputs:
+            expr = _ListShapes(list(self.inputs)).visit(expr)
         text = ast.unparse(_Untuple().visit(expr))
         if text == names[0] and names[0] != "input_shape":
             self.output_shape = "same"
@@ -2086,6 +2171,11 @@ class _Reader:
             self.refuse(method, "`get_config` does not merge `super().get_config()`")
 
     # ---- assemble the spec data
+
+    @staticmethod
+    def _doc(text: str) -> str:
+        text = _DEFAULTS_SUFFIX.sub("", text).strip() if "Defaults to" in text else text
+        return "" if text in _DEFAULT_DOCS else text
 
     def _assemble(self) -> None:
         data = self.out.data
@@ -2147,26 +2237,51 @@ class _Reader:
                             f"sub-layer `{name}` is not built in `build`: Keras builds "
                             "it on the first call (`build: false`)"
                         )
-                elif entry["build"] == (
-                    "input_shape"
-                    if not self.inputs or self.input_list
-                    else f"{next(iter(self.inputs))}_shape"
-                ):
+                elif entry["build"] == self._shape_names()[0]:
                     del entry["build"]  # the default: the (first) input's shape
                 layers[name] = entry
             spec["layers"] = layers
         if self.inputs:
-            spec["inputs"] = {n: dict(d) for n, d in self.inputs.items()}
+            inputs = {}
+            for n, d in self.inputs.items():
+                entry = dict(
+                    self.input_ranks.get(n)
+                    or (self.input_ranks.get("", {}) if len(self.inputs) == 1 else {})
+                )
+                entry.update(d)
+                doc = self._doc(self.call_docs.get(n, ""))
+                match = re.search(r"\s*Of dtype `([a-z0-9]+)`\.$", doc)
+                if match and match.group(1) in DTYPES:
+                    entry["dtype"] = match.group(1)
+                    doc = doc[: match.start()]
+                if doc:
+                    entry["doc"] = doc
+                inputs[n] = entry
+            spec["inputs"] = inputs
         if self.input_list:
             spec["input_list"] = True
         if self.outputs:
             shapes = self.output_shapes or ["same"] * len(self.outputs)
-            spec["outputs"] = {
-                n: ({"shape": s} if s != "same" else {})
-                for n, s in zip(self.outputs, shapes, strict=True)
-            }
+            masks = getattr(self, "output_masks", None) or [None] * len(self.outputs)
+            outputs: dict[str, Any] = {}
+            for n, shape, mask in zip(self.outputs, shapes, masks, strict=True):
+                entry = {"shape": shape} if shape != "same" else {}
+                if mask is not None:
+                    entry["mask"] = mask
+                doc = self._doc(self.return_docs.get(n, ""))
+                if doc:
+                    entry["doc"] = doc
+                outputs[n] = entry
+            spec["outputs"] = outputs
         if self.call_args:
-            spec["call_args"] = {n: dict(d) for n, d in self.call_args.items()}
+            call_args = {}
+            for n, d in self.call_args.items():
+                entry = dict(d)
+                doc = self._doc(self.call_docs.get(n, ""))
+                if doc:
+                    entry["doc"] = doc
+                call_args[n] = entry
+            spec["call_args"] = call_args
         if self.helpers:
             spec["methods"] = {n: dict(d) for n, d in self.helpers.items()}
         if self.losses:
