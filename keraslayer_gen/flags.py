@@ -402,7 +402,7 @@ def _example(
         known = input_names is None or key in input_names
         if tensor is None or not known:
             choices = [*_EXAMPLE_KEYS, *(input_names or [])]
-            hint = did_you_mean(key, choices)
+            hint = "" if known else did_you_mean(key, choices)
             what = (
                 f"`{key}` is neither an example field nor an input"
                 if not known

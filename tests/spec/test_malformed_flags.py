@@ -315,6 +315,197 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
         {},
         ["--target keras2: expected keras3 or tf-keras"],
     ),
+    # -- the flags of issue 11's fields ----------------------------------------------
+    (
+        "layer-without-class",
+        ["Block", "--layer", "ffn"],
+        {},
+        [
+            "--layer 'ffn': expected NAME:CLASS[;ARG=VALUE...][;build=SHAPES][;doc=TEXT], "
+            'e.g. `ffn:Dense;units=hidden_dim;activation="relu"`'
+        ],
+    ),
+    (
+        "layer-argument-without-value",
+        ["Block", "--layer", "ffn:Dense;units"],
+        {},
+        [
+            "--layer 'ffn:Dense;units': `units` is not KEY=VALUE (write a `;` inside a "
+            "value as `\\;`)"
+        ],
+    ),
+    (
+        "layer-given-twice",
+        ["Block", "--layer", "ffn:Dense;units=2", "--layer", "ffn:Dense;units=3"],
+        {},
+        [
+            "--layer 'ffn:Dense;units=3': layers.ffn: `ffn` is given by two --layer "
+            "flags"
+        ],
+    ),
+    (
+        "input-without-name",
+        ["Block", "--input", ";ndim=3"],
+        {},
+        [
+            "--input ';ndim=3': expected NAME[:KEY=VALUE][;KEY=VALUE...], e.g. "
+            "`query:ndim=3;mask=true`"
+        ],
+    ),
+    (
+        "input-unknown-key",
+        ["Block", "--input", "query:ndmi=3"],
+        {},
+        [
+            "--input 'query:ndmi=3': inputs.query.ndmi: unknown field `ndmi` (did you "
+            "mean `ndim`?)"
+        ],
+    ),
+    (
+        "output-without-name",
+        ["Block", "--output", ":same"],
+        {},
+        [
+            "--output ':same': expected NAME[:SHAPE][;KEY=VALUE...], e.g. "
+            "`trend:same;mask=mask`"
+        ],
+    ),
+    (
+        "call-arg-without-type",
+        ["Block", "--call-arg", "start_index"],
+        {},
+        [
+            "--call-arg 'start_index': expected NAME:TYPE[=DEFAULT], e.g. "
+            "`start_index:int=0` or `attention_mask:tensor|None=None`"
+        ],
+    ),
+    (
+        "method-body-of-no-method",
+        ["Block", "--method", "rotate:x", "--method-body", "rotat=rotate.py"],
+        {"rotate.py": "return x\n"},
+        [
+            "--method-body rotat=rotate.py: methods.rotat: no --method declares `rotat` "
+            "(did you mean `rotate`?); add --method 'rotat:PARAMETERS'"
+        ],
+    ),
+    (
+        "method-body-twice",
+        ["Block", "--method", "rotate:x;body=return x", "--method-body", "rotate=r.py"],
+        {"r.py": "return x\n"},
+        [
+            "--method-body rotate=r.py: methods.rotate.body: the body is given twice "
+            "(`body=` of --method and --method-body)"
+        ],
+    ),
+    (
+        "method-body-not-name-equals-file",
+        ["Block", "--method", "rotate:x", "--method-body", "rotate.py"],
+        {},
+        [
+            "--method-body 'rotate.py': expected NAME=FILE, e.g. "
+            "`rotate_half=rotate_half.py`"
+        ],
+    ),
+    (
+        "method-body-file-missing",
+        ["Block", "--method", "rotate:x", "--method-body", "rotate=missing.py"],
+        {},
+        [
+            "--method-body rotate=missing.py: cannot read the body: [Errno 2] No such "
+            "file or directory: 'missing.py'"
+        ],
+    ),
+    (
+        "method-body-file-syntax-error",
+        ["Block", "--method", "rotate:x", "--method-body", "rotate=rotate.py"],
+        {"rotate.py": "y = x\nif y:\n    y = (x\nreturn y\n"},
+        [
+            "--method-body rotate=rotate.py:3:9: methods.rotate.body: syntax error in "
+            "the body: '(' was never closed"
+        ],
+    ),
+    (
+        "base-arg-without-value",
+        ["Block", "--base-arg", "autocast"],
+        {},
+        ["--base-arg 'autocast': expected KEY=VALUE, e.g. `autocast=false`"],
+    ),
+    (
+        "base-arg-given-twice",
+        ["Block", "--base-arg", "autocast=false", "--base-arg", "autocast=true"],
+        {},
+        [
+            "--base-arg 'autocast=true': base_args.autocast: `autocast` is given by two "
+            "--base-arg flags"
+        ],
+    ),
+    (
+        "training-forward-and-training",
+        ["Block", "--training-forward", "--no-training"],
+        {},
+        [
+            "--training-forward, --no-training: give one (`training` is true, false or "
+            "forward)"
+        ],
+    ),
+    (
+        "example-input-unknown-input",
+        ["Block", "--input", "query", "--example-input", "qurey=2,5,8"],
+        {},
+        [
+            "--example-input 'qurey=2,5,8': `qurey` is neither an example field nor an "
+            "input (did you mean `query`?)"
+        ],
+    ),
+    (
+        "example-input-misspelt-field",
+        ["Block", "--input", "query", "--example-input", "query=2,5,8;maks=true"],
+        {},
+        [
+            "--example-input 'query=2,5,8;maks=true': `maks` is neither an example field "
+            "nor an input (did you mean `mask`?)"
+        ],
+    ),
+    (
+        "example-input-tensor-not-a-shape",
+        ["Block", "--input", "query", "--example-input", "query=two"],
+        {},
+        [
+            "--example-input 'query=two': `two` is not a shape such as `2,5,8` or a "
+            "mapping such as `{shape: [2, 6], dtype: int32, min: 1, max: 99}`"
+        ],
+    ),
+    (
+        "set-index-outside-the-list",
+        ["Scale", "--set", "examples.3.mask=true"],
+        {},
+        [
+            "--set 'examples.3.mask=true': examples: `3` is not an index of this list of 1"
+        ],
+    ),
+    (
+        # every problem of every flag at once
+        "several-new-flags-at-once",
+        [
+            "Block",
+            "--layer",
+            "ffn",
+            "--input",
+            "q:ndmi=3",
+            "--call-arg",
+            "start",
+            "--base-arg",
+            "autocast",
+        ],
+        {},
+        [
+            "--base-arg 'autocast': expected KEY=VALUE, e.g. `autocast=false`",
+            "--layer 'ffn': expected NAME:CLASS[;ARG=VALUE...][;build=SHAPES][;doc=TEXT], "
+            'e.g. `ffn:Dense;units=hidden_dim;activation="relu"`',
+            "--call-arg 'start': expected NAME:TYPE[=DEFAULT], e.g. `start_index:int=0` or "
+            "`attention_mask:tensor|None=None`",
+        ],
+    ),
 ]
 
 
