@@ -175,6 +175,7 @@ class _Checker(TargetRules, CompositeRules):
         texts += [(("references", i), ref) for i, ref in enumerate(spec.references)]
         texts += [(("args", name, "doc"), arg.doc) for name, arg in spec.args.items()]
         texts += [(("weights", name, "doc"), w.doc) for name, w in spec.weights.items()]
+        texts += self.composite_texts()
         for path, text in texts:
             bad = next(
                 (ch for ch in text if not ch.isprintable() and ch not in "\n\t\r"), None
@@ -920,6 +921,8 @@ def value_problem(base: str, nullable: bool, value: Any) -> str | None:
         ),
         "ints": isinstance(value, list)
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
+        "dict": isinstance(value, dict) and all(isinstance(k, str) for k in value),
+        "layer": isinstance(value, dict) and isinstance(value.get("class_name"), str),
     }.get(base)
     if base in KERAS_OBJECT_MODULES:
         if not isinstance(value, str):
@@ -931,10 +934,15 @@ def value_problem(base: str, nullable: bool, value: Any) -> str | None:
             )
         return None
     if not ok:
-        what = {"shape": "a list of ints or nulls", "ints": "a list of ints"}.get(
-            base, base
-        )
-        return f"{value!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what}"
+        what = {
+            "shape": "a list of ints or nulls",
+            "ints": "a list of ints",
+            "dict": "a mapping with string keys",
+            "layer": "a serialised Keras layer (a mapping with `class_name`)",
+        }.get(base, base)
+        if not what.startswith("a "):
+            what = f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
+        return f"{value!r} is not {what}"
     return None
 
 
@@ -1025,6 +1033,8 @@ def _sample_value(arg: Any) -> Any:
         "regularizer": [None],
         "constraint": [None],
         "activation": ["relu"],
+        "dict": [{}],
+        "layer": [{"class_name": "Dense", "config": {"units": 4}}],
     }
     candidates = table.get(base, [None])
     bounds = parse_range(arg.range) if arg.range else None

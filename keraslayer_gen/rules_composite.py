@@ -256,13 +256,16 @@ class CompositeRules:
                 else:
                     taken[name] = what
         params: dict[str, str] = {"self": "`self`", "training": "`training`"}
+        params["mask"] = "a mask parameter"
+        params.update({f"{n}_mask": "a mask parameter" for n in spec.inputs or {}})
         for kind, what in (("inputs", "an input"), ("call_args", "a call argument")):
             for name in getattr(spec, kind) or {}:
                 path = (kind, name)
                 if self._bad_name(path, name):
                     continue
-                if name in params or name == "mask" or name.endswith("_mask"):
-                    clash = params.get(name, "a mask parameter of `call`")
+                if name in params:
+                    clash = params[name]
+                    clash = clash if clash.startswith("a") else f"the parameter {clash}"
                     self.error(
                         path,
                         f"`{name}` is {clash} of the generated `call`; "
@@ -318,6 +321,15 @@ class CompositeRules:
                     key=weight.name is None,
                 )
             weight_names.setdefault(name, key)
+
+    def composite_texts(self) -> list[tuple[Path_, str]]:
+        """The docstring texts of the new fields, for the prose rules."""
+        spec = self.spec
+        texts: list[tuple[Path_, str]] = []
+        for kind in ("layers", "inputs", "outputs", "call_args", "methods"):
+            for name, item in (getattr(spec, kind) or {}).items():
+                texts.append(((kind, name, "doc"), item.doc))
+        return texts
 
     def _bad_name(self, path: Path_, name: str) -> bool:
         if not is_snake(name):
@@ -436,9 +448,11 @@ class CompositeRules:
                 path,
                 node,
                 f"unknown name `{node.id}`{did_you_mean(node.id, scope)}{quote}; "
-                f"in scope: the layer's arguments, `self`, "
-                f"{listing(sorted(scope - set(self.spec.args) - {'self'}))} "
-                "and builtins",
+                "in scope: the layer's arguments, `self`, "
+                + ", ".join(
+                    f"`{n}`" for n in sorted(scope - set(self.spec.args) - {"self"})
+                )
+                + " and builtins",
             )
         self._names_in(tree, path, scope | reported)
 
@@ -446,8 +460,9 @@ class CompositeRules:
         spec = self.spec
         if spec.base is not None and (problem := self._class_problem(spec.base)):
             self.error(("base",), problem)
+        own = ("dtype", "name", "trainable")
         if spec.base is None and spec.base_args:
-            bad = [k for k in spec.base_args if k not in _LAYER_INIT_FLAGS]
+            bad = [k for k in spec.base_args if k not in (*_LAYER_INIT_FLAGS, *own)]
             for key in bad:
                 self.error(
                     ("base_args", key),
@@ -504,12 +519,6 @@ class CompositeRules:
                                 "(sub-layers are built in order); use an earlier one",
                             )
                     self._names_in(tree, build_path, scope)
-            elif sub.build is True:
-                self.error(
-                    (*path, "build"),
-                    "`build: true` is the default; give the build arguments, or "
-                    "`false` for a sub-layer that is not built in `build`",
-                )
             earlier.append(name)
 
     def _inputs(self) -> None:
@@ -735,6 +744,7 @@ class CompositeRules:
             if target == spec.target:
                 continue
             where: Path_ = ("targets", target)
+            self._inherited_code(target, bodies)
             for name, method in (bodies.methods or {}).items():
                 if name not in spec.methods:
                     self.error(
@@ -755,6 +765,40 @@ class CompositeRules:
                         f"for {target} ({len(bodies.losses)} here)",
                     )
                 self._losses(bodies.losses, (*where, "losses"), target)
+
+    def _inherited_code(self, target: str, bodies: Any) -> None:
+        """Methods and losses without a `targets.<target>` copy render for `target` as
+        written: they must not use a module only the spec's own target has."""
+        spec = self.spec
+        foreign = set(TARGET_MODULES[spec.target]) - set(TARGET_MODULES[target])
+        codes: list[tuple[str, str, str]] = []
+        if bodies.methods is None:
+            codes += [
+                (f"methods.{n}", m.body, "methods") for n, m in spec.methods.items()
+            ]
+        else:
+            codes += [
+                (f"methods.{n}", m.body, "methods")
+                for n, m in spec.methods.items()
+                if n not in bodies.methods
+            ]
+        if bodies.losses is None:
+            codes += [(f"losses[{i}]", e, "losses") for i, e in enumerate(spec.losses)]
+        for what, code, field in codes:
+            try:
+                tree = ast.parse(code.strip())
+            except SyntaxError:
+                continue  # reported where the code is
+            used = sorted(
+                {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} & foreign
+            )
+            if used:
+                self.error(
+                    ("targets", target),
+                    f"`{what}` uses {listing(used)}, which {target} code does not "
+                    f"have; give `targets.{target}.{field}`",
+                    key=True,
+                )
 
     def _losses(self, losses: Iterable[str], where: Path_, target: str) -> None:
         outputs = set(self.output_names())
