@@ -259,7 +259,7 @@ def _plan(
             return
     text = _spec_yaml(spec)
     save: Path | None = spec_path
-    same = _same_spec(spec_path, spec)
+    same = _same_spec(spec_path, spec, layout)
     if same is not None:
         text, save = same, None  # adopting again: the user's spec file stays as it is
         adoption.notes.append(f"{display} already says this; it is kept as it is")
@@ -331,7 +331,7 @@ def _previous(path: Path, name: str) -> LayerSpec | None:
     return old if old.name == name else None
 
 
-def _same_spec(path: Path, spec: LayerSpec) -> str | None:
+def _same_spec(path: Path, spec: LayerSpec, layout: Layout | None = None) -> str | None:
     """The text of the spec file at `path` when it describes the same layer as `spec`."""
     from ..loader import load_spec_file
 
@@ -342,8 +342,34 @@ def _same_spec(path: Path, spec: LayerSpec) -> str | None:
     except KlgenError:
         return None
     if _normal(old.model_dump(mode="json")) != _normal(spec.model_dump(mode="json")):
-        return None
+        # What the file cannot show (the docs of weights and sub-layers, a default
+        # spelt out, an expression's line breaks) may differ: the spec already there
+        # says the same when it generates the same layer.
+        if layout is None or _rendered(old, path, layout) != _rendered(
+            spec, path, layout
+        ):
+            return None
     return path.read_text(encoding="utf-8")
+
+
+def _rendered(spec: LayerSpec, path: Path, layout: Layout) -> str | None:
+    """The layer file `spec` generates (before the layout's post hooks)."""
+    from ..api import SpecSource, plan_layer
+
+    try:
+        plan = plan_layer(
+            SpecSource(spec, path=path),
+            layout,
+            target=spec.target,
+            exports=False,
+            post_hooks=False,
+        )
+    except KlgenError:
+        return None
+    return next(
+        (c.text for c in plan.changes if c.path.name == f"{spec.module_name}.py"),
+        None,
+    )
 
 
 def _normal(data: dict[str, Any]) -> dict[str, Any]:
