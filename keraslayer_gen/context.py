@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .docstring import DocView, layer_doc
+from .docstring import DocView, escape, layer_doc
 from .formatting import LINE_LENGTH
 from .output_shape import expected_shape
 from .regions import USER_REGION_DEFAULT
 from .rules import parse_range
-from .spec import KERAS_OBJECT_MODULES, Arg, LayerSpec
+from .spec import KERAS_OBJECT_MODULES, Arg, LayerSpec, TensorExample
 from .tf_keras_idioms import AGGREGATIONS, reads_name, returned, update_op
 
 TEMPLATE_API = 2
@@ -75,6 +75,46 @@ class Region:
     code: str
 
 
+@dataclass(frozen=True)
+class SubLayerView:
+    """One sub-layer: `self.<name> = <create>` in `__init__`, `self.<name>.build(<build>)`
+    in `build` (no build when `build` is None)."""
+
+    name: str
+    create: str  # the constructor call, `dtype=self.dtype_policy` last
+    build: str | None
+
+
+@dataclass(frozen=True)
+class MethodView:
+    """A helper method: `def <name>(self<params>):`, its docstring and its body."""
+
+    name: str
+    params: str  # ", x, offset=0" (with the leading comma) or ""
+    doc: str
+    body: str
+
+
+@dataclass(frozen=True)
+class CallView:
+    """What the new fields of issue 11 make of `call`, `build`, `compute_output_shape`
+    and `compute_mask`: signatures as Python source (after `self`), the statements
+    around the bodies, what is returned. A spec with none of those fields gets the
+    layout of the fields of `LayerContext` alone (`legacy`)."""
+
+    legacy: bool
+    call_params: str  # after `self, `
+    unpack: list[str]  # statements before the body (list style)
+    after: list[str]  # statements after the body: state on every call, losses
+    returns: str  # what `call` returns
+    build_params: str
+    build_unpack: list[str]
+    shape_params: str  # of `compute_output_shape`
+    output_shape: str  # what `compute_output_shape` returns
+    mask_params: str  # of `compute_mask`
+    output_mask: str | None  # what `compute_mask` returns (several outputs)
+
+
 @dataclass
 class LayerContext:
     """Everything a layer or test template needs, as ready-made Python source snippets."""
@@ -120,6 +160,22 @@ class LayerContext:
     # The test's `from <import_path> import ...` is the repository's own (first-party)
     # package, so import sorters (ruff's `I`, isort) want it in a block of its own.
     import_is_first_party: bool = False
+    # The fields of issue 11 (additive, template API 2): base class, imports, sub-layers, several
+    # inputs and outputs, call arguments, helper methods, losses.
+    base_class: str = "keras.layers.Layer"
+    super_init: str = "super().__init__(**kwargs)"
+    std_imports: list[str] = field(default_factory=list)  # `import math`, before keras
+    third_party_imports: list[str] = field(default_factory=list)  # `import numpy as np`
+    own_imports: list[str] = field(default_factory=list)  # `from pkg.mod import Base`
+    sublayers: list[SubLayerView] = field(default_factory=list)
+    methods: list[MethodView] = field(default_factory=list)
+    training_arg: bool = False  # `call` takes `training=None` (a split or `forward`)
+    needs_from_config: list[tuple[str, bool]] = field(default_factory=list)
+    structure: CallView | None = None
+    structured: bool = False  # the generated test uses the several-input layout
+    mask_map: dict[str, str] = field(
+        default_factory=dict
+    )  # input -> its mask in `call`
 
 
 def _literal(value: Any, base: str) -> str:
@@ -201,6 +257,12 @@ def _arg_view(name: str, arg: Arg, modules: set[str]) -> ArgView:
         assign = f"tuple({name})" + (
             f" if {name} is not None else None" if arg.nullable else ""
         )
+    elif base == "layer":  # kept as given; `from_config` deserializes it
+        config = f"keras.saving.serialize_keras_object(self.{name})"
+    elif base == "dict":
+        guard = f" if {name} is not None else None" if arg.nullable else ""
+        assign = f"dict({name}){guard}"
+        config = f"dict(self.{name}){guard.replace(name, 'self.' + name)}"
     return ArgView(
         name=name,
         type=arg.type,
@@ -244,7 +306,10 @@ def _weight_view(name: str, spec: LayerSpec, target: str) -> WeightView:
     args = set(spec.args)
     dims = [_dim(d, args) for d in weight.shape]
     shape = "()" if not dims else f"({', '.join(dims)}{',' if len(dims) == 1 else ''})"
-    kwargs: list[tuple[str, str]] = [("name", repr(name)), ("shape", shape)]
+    kwargs: list[tuple[str, str]] = [
+        ("name", repr(weight.name or name)),
+        ("shape", shape),
+    ]
     for kind in ("initializer", "regularizer", "constraint"):
         value = getattr(weight, kind)
         if value is not None:
@@ -452,16 +517,19 @@ def _example_view(spec: LayerSpec, index: int, ids: list[str]) -> ExampleView:
     generators, the regularization losses (None when a body adds losses itself)."""
     example = spec.examples[index]
     init = dict(example.init)
+    is_structured = structured(spec)
     active = [
         w
         for w in spec.weights.values()
         if w.when is None or bool(_arg_value(spec, w.when, init))
     ]
-    if spec.output_shape == "same":
-        output: tuple[int | None, ...] | None = tuple(example.input_shape)
+    if is_structured:
+        output: tuple[int | None, ...] | None = None
+    elif spec.output_shape == "same":
+        output = tuple(example.input_shape or ())
     else:
         attrs = {name: _arg_value(spec, name, init) for name in spec.args}
-        output = expected_shape(spec.output_shape, example.input_shape, attrs)
+        output = expected_shape(spec.output_shape, example.input_shape or (), attrs)
     code = " ".join(
         c or ""
         for c in (
@@ -485,16 +553,26 @@ def _example_view(spec: LayerSpec, index: int, ids: list[str]) -> ExampleView:
                 or _arg_value(spec, w.regularizer, init) is not None
             )
         )
+    expected: dict[str, Any] = {
+        "output_shape": output,
+        "trainable_weights": sum(1 for w in active if w.trainable),
+        "non_trainable_weights": sum(1 for w in active if not w.trainable),
+        "seed_generators": 1 if spec.seed_generator else 0,
+        "losses": losses,
+    }
+    if not is_structured:
+        return ExampleView(
+            id=ids[index], data=_example_data(example), expected=expected
+        )
+    data = {
+        "inputs": example_tensors(spec, example),
+        "init": init,
+        "call_args": dict(example.call_args),
+    }
     return ExampleView(
         id=ids[index],
-        data=example.model_dump(exclude={"name"}),
-        expected={
-            "output_shape": output,
-            "trainable_weights": sum(1 for w in active if w.trainable),
-            "non_trainable_weights": sum(1 for w in active if not w.trainable),
-            "seed_generators": 1 if spec.seed_generator else 0,
-            "losses": losses,
-        },
+        data=data,
+        expected=_structured_expected(spec, example, expected),
     )
 
 
@@ -506,7 +584,13 @@ def _example_ids(spec: LayerSpec) -> list[str]:
         if example.name:
             ids.append(example.name)
             continue
-        parts = ["x".join(str(d) for d in example.input_shape)]
+        if example.input_shape is not None:
+            parts = ["x".join(str(d) for d in example.input_shape)]
+        else:
+            tensors = example_tensors(spec, example).values()
+            parts = ["_".join("x".join(str(d) for d in t["shape"]) for t in tensors)]
+            if any(t["mask"] for t in tensors):
+                parts.append("mask")
         if example.mask:
             parts.append("mask")
         if example.dtype != "float32":
@@ -524,6 +608,382 @@ def _example_ids(spec: LayerSpec) -> list[str]:
         else:
             unique.append(i)
     return unique
+
+
+# --- The fields of issue 11: several inputs and outputs, sub-layers, call arguments ---
+
+#: Example fields added by issue 11, left out of an example's data when unset, so that
+#: the examples of a spec without them are written as before.
+_NEW_EXAMPLE_KEYS = ("inputs", "call_args", "min", "max", "padding")
+
+
+def _example_data(example: Any) -> dict[str, Any]:
+    data: dict[str, Any] = example.model_dump(exclude={"name"})
+    for key in _NEW_EXAMPLE_KEYS:
+        if data.get(key) in (None, {}):
+            data.pop(key, None)
+    return data
+
+
+def structured(spec: LayerSpec) -> bool:
+    """Whether the spec uses a field that changes the layout of `call` and its test."""
+    return bool(
+        spec.inputs is not None
+        or spec.outputs is not None
+        or spec.call_args
+        or spec.layers
+        or spec.training == "forward"
+        or spec.masking == "use"
+        or spec.losses
+        or spec.state_on == "every_call"
+        or any(
+            e.inputs or e.call_args or e.min is not None or e.padding is not None
+            for e in spec.examples
+        )
+    )
+
+
+def input_names(spec: LayerSpec) -> list[str]:
+    return list(spec.inputs) if spec.inputs is not None else ["inputs"]
+
+
+def several_inputs(spec: LayerSpec) -> bool:
+    return len(input_names(spec)) > 1
+
+
+def mask_names(spec: LayerSpec) -> dict[str, str]:
+    """Input -> the name of its mask in `call`, for the inputs whose mask `call` takes:
+    `mask` for a layer with one input, `<input>_mask` for each of several (the names
+    Keras fills in)."""
+    names = input_names(spec)
+    decls = spec.inputs or {}
+    if len(names) == 1:
+        decl = decls.get(names[0])
+        wants = spec.masking in ("use", "consume", "custom") or bool(decl and decl.mask)
+        return {names[0]: "mask"} if wants else {}
+    found = {n: f"{n}_mask" for n, d in decls.items() if d.mask}
+    if not found and spec.masking in ("use", "consume", "custom"):
+        found = {names[0]: f"{names[0]}_mask"}
+    return found
+
+
+def _shape_names(spec: LayerSpec) -> list[str]:
+    """The shape parameters of `build` and `compute_output_shape`, one per input
+    (Keras passes `<arg>_shape` by keyword when `call` takes several tensors)."""
+    names = input_names(spec)
+    if len(names) == 1 or spec.input_list:
+        return ["input_shape"]
+    return [f"{n}_shape" for n in names]
+
+
+def _source_value(value: Any) -> str:
+    """A sub-layer or base argument: a string is Python source, the rest a literal."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return repr(tuple(value))
+    return repr(value)
+
+
+def _class_ref(name: str, own: list[str]) -> str:
+    """`Dense` -> `keras.layers.Dense`; `pkg.mod.Class` is imported, then `Class`."""
+    if "." not in name:
+        return f"keras.layers.{name}"
+    if name.startswith("keras."):
+        return name
+    module, _, cls = name.rpartition(".")
+    line = f"from {module} import {cls}"
+    if line not in own:
+        own.append(line)
+    return cls
+
+
+def _sublayer_views(spec: LayerSpec, own: list[str]) -> list[SubLayerView]:
+    first = _shape_names(spec)[0]
+    if spec.input_list and several_inputs(spec):
+        first = f"{input_names(spec)[0]}_shape"
+    views = []
+    for name, sub in spec.layers.items():
+        parts = [f"{k}={_source_value(v)}" for k, v in sub.args.items()]
+        parts.append("dtype=self.dtype_policy")
+        create = f"{_class_ref(sub.layer, own)}({', '.join(parts)})"
+        build: str | None
+        if sub.build is False:
+            build = None
+        elif sub.build is None or sub.build is True:
+            build = first
+        else:
+            build = " ".join(str(sub.build).split())
+        views.append(SubLayerView(name, create, build))
+    return views
+
+
+def _imports(spec: LayerSpec) -> tuple[list[str], list[str]]:
+    """`imports` as lines: the standard library's, and the third-party ones (numpy)."""
+    std: list[str] = []
+    third: list[str] = []
+    for item in spec.imports:
+        words = item.split()
+        line = f"import {' '.join(words)}"
+        (third if words[0] == "numpy" else std).append(line)
+    return sorted(std), sorted(third)
+
+
+def _param(name: str, default: Any) -> str:
+    return f"{name}={_literal(default, '')}"
+
+
+def _call_view(
+    spec: LayerSpec,
+    target: str,
+    *,
+    state: dict[str, str],
+    losses: list[str],
+    float32: bool,
+) -> CallView:
+    names = input_names(spec)
+    decls = spec.inputs or {}
+    masks = mask_names(spec)
+    several = len(names) > 1
+    legacy = spec.inputs is None and not spec.call_args
+    params: list[str] = []
+    unpack: list[str] = []
+    if spec.input_list or not several:
+        params.append(names[0] if spec.inputs is not None and not several else "inputs")
+        if spec.input_list and several:
+            unpack.append(f"{', '.join(names)} = inputs")
+    else:
+        for name in names:
+            decl = decls.get(name)
+            params.append(
+                f"{name}=None" if decl is not None and decl.optional else name
+            )
+    required = [n for n, a in spec.call_args.items() if a.required]
+    optional = [n for n, a in spec.call_args.items() if not a.required]
+    mask_params: list[str] = []
+    if masks:
+        if spec.input_list and several:
+            mask_params.append("mask=None")
+            names_ = ", ".join(f"{n}_mask" for n in names)
+            nones = ", ".join("None" for _ in names)
+            unpack.append(f"{names_} = mask if mask is not None else ({nones})")
+        else:
+            mask_params += [f"{m}=None" for m in masks.values()]
+    training = ["training=None"] if spec.training else []
+    if legacy:
+        params += training + mask_params
+    else:
+        params += required + mask_params
+        params += [_param(n, spec.call_args[n].default) for n in optional]
+        params += training
+    after: list[str] = []
+    if spec.state_on == "every_call" and spec.training is not True:
+        if target == "tf-keras":
+            after += [f"self.add_update({update_op(w, e)})" for w, e in state.items()]
+        else:
+            after += [f"self.{w}.assign({e.strip()})" for w, e in state.items()]
+    after += [f"self.add_loss({' '.join(e.split())})" for e in losses]
+    outputs = list(spec.outputs) if spec.outputs is not None else ["outputs"]
+    returns = ", ".join(outputs)
+    shape_names = _shape_names(spec)
+    build_params = [
+        f"{n}=None" if (decls.get(i) is not None and decls[i].optional) else n
+        for n, i in zip(
+            shape_names, names if len(shape_names) > 1 else names[:1], strict=True
+        )
+    ]
+    build_unpack = []
+    if spec.input_list and several:
+        build_unpack.append(f"{', '.join(f'{n}_shape' for n in names)} = input_shape")
+    first_shape = shape_names[0]
+    if spec.input_list and several:
+        first_shape = "input_shape[0]"
+    shapes = []
+    for out in spec.outputs.values() if spec.outputs is not None else []:
+        if out.shape == "same":
+            shapes.append(first_shape)
+        else:
+            expr = out.shape
+            if spec.input_list and several:
+                for i, n in enumerate(names):
+                    expr = re.sub(rf"\b{n}_shape\b", f"input_shape[{i}]", expr)
+            shapes.append(_returned_shape(expr))
+    if target == "tf-keras":
+        shapes = [f"tf.TensorShape({s})" for s in shapes]
+    if spec.outputs is None:
+        if spec.output_shape == "same":
+            shape = first_shape
+        else:
+            expr = spec.output_shape
+            if spec.input_list and several:
+                for i, n in enumerate(names):
+                    expr = re.sub(rf"\b{n}_shape\b", f"input_shape[{i}]", expr)
+            shape = _returned_shape(expr)
+        if target == "tf-keras":
+            shape = f"tf.TensorShape({shape})"
+    elif len(shapes) == 1:
+        shape = shapes[0]
+    else:
+        shape = f"({', '.join(shapes)})"
+    output_mask = None
+    if spec.outputs is not None and len(spec.outputs) > 1 and spec.masking != "none":
+        first_mask = masks.get(names[0], "mask")
+        exprs = []
+        for out in spec.outputs.values():
+            expr = out.mask or "None"
+            if spec.input_list and several:
+                for i, n in enumerate(names):
+                    expr = re.sub(
+                        rf"\b{n}_mask\b",
+                        f"(mask[{i}] if mask is not None else None)",
+                        expr,
+                    )
+            else:
+                expr = re.sub(rf"\b{first_mask}\b", "mask", expr)
+            exprs.append(expr)
+        output_mask = f"({', '.join(exprs)})"
+    return CallView(
+        legacy=legacy,
+        call_params=", ".join(params),
+        unpack=unpack,
+        after=after,
+        returns=returns,
+        build_params=", ".join(build_params),
+        build_unpack=build_unpack,
+        shape_params=", ".join(build_params),
+        output_shape=shape,
+        mask_params="inputs, mask=None",
+        output_mask=output_mask,
+    )
+
+
+#: How many weights a Keras layer creates, from its constructor arguments (the
+#: arguments Keras's `build` reads); the generated test asserts the layer's counts.
+def _known_weights(layer: str, args: dict[str, Any]) -> tuple[int, int] | None:
+    name = layer.rpartition(".")[2] if layer.startswith("keras.") else layer
+    flag = lambda key, default=True: bool(args.get(key, default))  # noqa: E731
+    table: dict[str, tuple[int, int]] = {
+        "Dense": (1 + flag("use_bias"), 0),
+        "EinsumDense": (1 + (args.get("bias_axes") is not None), 0),
+        "Embedding": (1, 0),
+        "LayerNormalization": (flag("scale") + flag("center"), 0),
+        "BatchNormalization": (flag("scale") + flag("center"), 2),
+        "MultiHeadAttention": (8 if flag("use_bias") else 4, 0),
+        "Dropout": (0, 0),
+        "Activation": (0, 0),
+        "Flatten": (0, 0),
+        "Reshape": (0, 0),
+        "Conv1D": (1 + flag("use_bias"), 0),
+        "Conv2D": (1 + flag("use_bias"), 0),
+    }
+    return table.get(name)
+
+
+def _resolved(value: Any, spec: LayerSpec, init: dict[str, Any]) -> Any:
+    """A sub-layer argument's value on an example: a literal, or an argument's name."""
+    if isinstance(value, str):
+        if value in spec.args:
+            return _arg_value(spec, value, init)
+        try:
+            return ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return None
+    return value
+
+
+def _sublayer_weights(spec: LayerSpec, init: dict[str, Any]) -> tuple[int, int] | None:
+    trainable = non_trainable = 0
+    for sub in spec.layers.values():
+        args = {k: _resolved(v, spec, init) for k, v in sub.args.items()}
+        if sub.build is False and sub.layer.rpartition(".")[2] not in ("Dropout",):
+            return None  # built on the first call: not counted after `build`
+        found = _known_weights(sub.layer, args)
+        if found is None:
+            return None
+        trainable += found[0]
+        non_trainable += found[1]
+    return trainable, non_trainable
+
+
+def example_tensors(spec: LayerSpec, example: Any) -> dict[str, dict[str, Any]]:
+    """Input name -> `{shape, dtype, min, max, padding, mask}` of an example, for
+    every layer (a one-input example's `input_shape` is the input `inputs`)."""
+    names = input_names(spec)
+    decls = spec.inputs or {}
+    found: dict[str, dict[str, Any]] = {}
+    if example.inputs:
+        for name in names:
+            value = example.inputs.get(name)
+            if value is None:
+                continue
+            tensor = (
+                value
+                if isinstance(value, TensorExample)
+                else TensorExample.model_validate({"shape": list(value)})
+            )
+            decl = decls.get(name)
+            dtype = tensor.dtype or (decl.dtype if decl and decl.dtype else "float32")
+            found[name] = {
+                "shape": list(tensor.shape),
+                "dtype": dtype,
+                "min": tensor.min,
+                "max": tensor.max,
+                "padding": tensor.padding,
+                "mask": tensor.mask,
+            }
+        return found
+    decl = decls.get(names[0])
+    dtype = example.dtype
+    if decl is not None and decl.dtype and "dtype" not in example.model_fields_set:
+        dtype = decl.dtype
+    found[names[0]] = {
+        "shape": list(example.input_shape or []),
+        "dtype": dtype,
+        "min": example.min,
+        "max": example.max,
+        "padding": example.padding,
+        "mask": example.mask,
+    }
+    return found
+
+
+def _structured_expected(
+    spec: LayerSpec, example: Any, expected: dict[str, Any]
+) -> dict[str, Any]:
+    """The expectations of a structured spec's example: one output shape per output,
+    the weight counts with the sub-layers', the losses per call."""
+    init = dict(example.init)
+    tensors = example_tensors(spec, example)
+    names = input_names(spec)
+    first = tuple(tensors[names[0]]["shape"]) if names[0] in tensors else ()
+    shapes = {f"{n}_shape": tuple(t["shape"]) for n, t in tensors.items()}
+    attrs = {name: _arg_value(spec, name, init) for name in spec.args}
+    outputs: list[Any] = []
+    decls = (
+        list(spec.outputs.values())
+        if spec.outputs is not None
+        else [None]  # one output, `output_shape`
+    )
+    for out in decls:
+        expr = spec.output_shape if out is None else out.shape
+        if expr == "same":
+            outputs.append(first)
+        else:
+            outputs.append(expected_shape(expr, first, attrs, shapes))
+    expected = dict(expected)
+    expected["output_shapes"] = outputs
+    del expected["output_shape"]
+    sub = _sublayer_weights(spec, init)
+    if sub is None:
+        expected["trainable_weights"] = expected["non_trainable_weights"] = None
+    else:
+        expected["trainable_weights"] += sub[0]
+        expected["non_trainable_weights"] += sub[1]
+    if spec.losses:
+        expected["losses"] = len(spec.losses)
+    elif spec.layers:
+        expected["losses"] = None  # sub-layers may add their own
+    return expected
 
 
 def _body(code: str | None, region: str, regions: dict[str, str]) -> str | Region:
@@ -555,10 +1015,18 @@ def build_context(
     )
     compute_mask = bodies.compute_mask if bodies is not None else spec.compute_mask
     mask_in_call = spec.masking in ("consume", "custom")
+    methods = spec.methods
+    if bodies is not None and bodies.methods is not None:
+        methods = {**methods, **bodies.methods}
+    losses = (
+        bodies.losses
+        if bodies is not None and bodies.losses is not None
+        else spec.losses
+    )
     call_body: str | Region | None = None
     training_body: str | Region | None = None
     inference_body: str | Region | None = None
-    if spec.training:
+    if spec.training is True:
         training_body = _body(call.training if call else None, "training", regions)
         inference_body = _body(call.inference if call else None, "inference", regions)
     else:
@@ -569,6 +1037,14 @@ def build_context(
         if c is not None
     ]
     code += [*state.values(), compute_mask or "", spec.build or ""]
+    code += [m.body for m in methods.values()] + list(losses)
+    code += [
+        v
+        for sub in spec.layers.values()
+        for v in [*sub.args.values(), sub.build]
+        if isinstance(v, str)
+    ]
+    code += [o.shape for o in (spec.outputs or {}).values()]
     uses_ops = spec.float32_internal or any(_OPS.search(c) for c in code)
     modules = _modules(spec, target, uses_ops=uses_ops)
     ids = _example_ids(spec)
@@ -576,7 +1052,24 @@ def build_context(
     shape_code += [
         d for w in spec.weights.values() for d in w.shape if isinstance(d, str)
     ]
-    return LayerContext(
+    own: list[str] = []
+    std, third = _imports(spec)
+    base_class = "keras.layers.Layer"
+    if spec.base is not None:
+        base_class = _class_ref(spec.base, own)
+    sublayers = _sublayer_views(spec, own)
+    super_args = [f"{k}={_source_value(v)}" for k, v in spec.base_args.items()]
+    view = _call_view(
+        spec,
+        target,
+        state=dict(state),
+        losses=list(losses),
+        float32=spec.float32_internal,
+    )
+    is_structured = structured(spec)
+    if is_structured:
+        mask_in_call = bool(mask_names(spec))
+    ctx = LayerContext(
         template_api=TEMPLATE_API,
         klgen_version=version,
         target=target,
@@ -595,7 +1088,7 @@ def build_context(
         input_spec=_input_spec(spec, target),
         built_input_spec=_built_input_spec(spec, target),
         build_body=spec.build.strip("\n") if spec.build else None,
-        training=spec.training,
+        training=spec.training is True,
         call_body=call_body,
         training_body=training_body,
         inference_body=inference_body,
@@ -611,8 +1104,33 @@ def build_context(
         examples=[e.model_dump(exclude={"name"}) for e in spec.examples],
         example_views=[_example_view(spec, i, ids) for i in range(len(spec.examples))],
         updates=[update_op(weight, expr) for weight, expr in state.items()],
-        uses_backend=spec.training or any(_BACKEND.search(c) for c in code),
+        uses_backend=spec.training is True or any(_BACKEND.search(c) for c in code),
         build_reads_shape=any(reads_name(c, "input_shape") for c in shape_code),
         training_return=returned(training_body),
         inference_return=returned(inference_body),
+        base_class=base_class,
+        super_init=f"super().__init__({', '.join([*super_args, '**kwargs'])})",
+        std_imports=std,
+        third_party_imports=third,
+        own_imports=own,
+        sublayers=sublayers,
+        methods=[
+            MethodView(
+                name,
+                f", {m.args.strip()}" if m.args.strip() else "",
+                escape(" ".join(m.doc.split())),
+                m.body.strip("\n"),
+            )
+            for name, m in methods.items()
+        ],
+        training_arg=bool(spec.training),
+        needs_from_config=[
+            (n, a.nullable) for n, a in spec.args.items() if a.base_type == "layer"
+        ],
+        structure=view,
+        structured=is_structured,
+        mask_map=mask_names(spec),
     )
+    if is_structured:
+        ctx.doc = layer_doc(spec, mask_in_call=mask_in_call, masks=mask_names(spec))
+    return ctx

@@ -39,6 +39,7 @@ class DocView:
     input_shape: str
     output_shape: str
     references: list[str] = field(default_factory=list)
+    returns: list[DocItem] = field(default_factory=list)  # several outputs: `Returns:`
 
 
 def escape(text: str) -> str:
@@ -134,8 +135,116 @@ _CALL_MASKS = {
 }
 
 
-def layer_doc(spec: LayerSpec, *, mask_in_call: bool) -> DocView:
-    """What each section of the class docstring says."""
+def _rank_text(ndim: int | None, min_ndim: int | None, max_ndim: int | None) -> str:
+    if ndim is not None:
+        return shape_text(symbolic_input(ndim))
+    bounds = []
+    if min_ndim is not None:
+        bounds.append(f"N >= {min_ndim}")
+    if max_ndim is not None:
+        bounds.append(f"N <= {max_ndim}")
+    if not bounds:
+        return "Arbitrary."
+    return f"{shape_text(symbolic_input(None))[:-1]}, with {' and '.join(bounds)}."
+
+
+def _structured_doc(
+    spec: LayerSpec, masks: dict[str, str]
+) -> tuple[list[DocItem], str, str, list[DocItem]]:
+    """`Call arguments:`, the shape sections and `Returns:` of a spec with inputs,
+    outputs or call arguments (issue 11)."""
+    names = list(spec.inputs) if spec.inputs is not None else ["inputs"]
+    decls = spec.inputs or {}
+    items: list[DocItem] = []
+    shapes: list[str] = []
+    for name in names:
+        decl = decls.get(name)
+        text = _sentence(decl.doc) if decl and decl.doc.strip() else "Input tensor."
+        if decl is not None and decl.dtype and decl.dtype.startswith(("int", "uint")):
+            text += f" Of dtype `{decl.dtype}`."
+        if decl is not None and decl.optional:
+            text += " Optional."
+        if spec.input_list:
+            shapes.append(f"`{name}`: " + _rank_text(*_ranks(decl)))
+            continue
+        items.append(DocItem(name, escape(text)))
+        shapes.append(f"`{name}`: " + _rank_text(*_ranks(decl)))
+    if spec.input_list:
+        listed = ", ".join(f"`{n}`" for n in names)
+        items.append(DocItem("inputs", f"List of the input tensors {listed}."))
+    for name, mask in masks.items():
+        what = f"`{name}`"
+        text = f"Boolean tensor, `True` for the entries of {what} to use, or `None`."
+        if spec.input_list and len(names) > 1:
+            items.append(
+                DocItem("mask", "List of boolean masks of the inputs, or `None`.")
+            )
+            break
+        items.append(DocItem(mask, text))
+    for name, arg in spec.call_args.items():
+        text = _sentence(arg.doc) if arg.doc.strip() else f"The `{name}` argument."
+        if not arg.required:
+            text += f" Defaults to {default_text(arg.default)}."
+        items.append(DocItem(name, escape(text)))
+    if spec.training:
+        items.append(
+            DocItem(
+                "training",
+                "Python boolean indicating whether the layer should behave in "
+                "training mode or in inference mode.",
+            )
+        )
+    if len(names) == 1 and not spec.input_list:
+        input_text = shapes[0].split(": ", 1)[1]
+    else:
+        input_text = _items(shapes)
+    returns: list[DocItem] = []
+    if spec.outputs is None:
+        output_text = _output_shape(spec)
+    else:
+        lines = []
+        for name, out in spec.outputs.items():
+            if out.shape == "same":
+                shape = f"Same shape as `{names[0]}`."
+            else:
+                shape = f"`{escape(' '.join(out.shape.split()))}`."
+            lines.append(f"`{name}`: {shape}")
+            doc = _sentence(out.doc) if out.doc.strip() else "An output tensor."
+            returns.append(DocItem(name, escape(doc)))
+        output_text = lines[0].split(": ", 1)[1] if len(lines) == 1 else _items(lines)
+    return items, input_text, output_text, returns
+
+
+def _items(lines: list[str]) -> str:
+    """Lines as `- ` list items wrapped for a section item's indentation (8)."""
+    out = []
+    for line in lines:
+        out += textwrap.wrap(
+            line,
+            WIDTH - 8,
+            initial_indent="- ",
+            subsequent_indent="  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return "\n".join(out)
+
+
+def _ranks(decl: object) -> tuple[int | None, int | None, int | None]:
+    if decl is None:
+        return None, None, None
+    return (
+        getattr(decl, "ndim", None),
+        getattr(decl, "min_ndim", None),
+        getattr(decl, "max_ndim", None),
+    )
+
+
+def layer_doc(
+    spec: LayerSpec, *, mask_in_call: bool, masks: dict[str, str] | None = None
+) -> DocView:
+    """What each section of the class docstring says; `masks` (input -> mask name in
+    `call`) for a spec with the structure fields of issue 11."""
     description = spec.description.strip()
     if spec.masking == "propagate":
         note = _MASK_NOTE
@@ -155,14 +264,21 @@ def layer_doc(spec: LayerSpec, *, mask_in_call: bool) -> DocView:
                 "training mode or in inference mode.",
             )
         )
-    if mask_in_call:
+    if mask_in_call and masks is None and spec.masking in _CALL_MASKS:
         call_args.append(DocItem("mask", _CALL_MASKS[spec.masking]))
+    returns: list[DocItem] = []
+    input_text, output_text = _input_shape(spec), ""
+    if masks is not None:
+        call_args, input_text, output_text, returns = _structured_doc(spec, masks)
+        if spec.inputs is None:
+            input_text = _input_shape(spec)
     return DocView(
         summary=escape(" ".join(spec.summary.split())),
         description=escape(description),
         args=args,
         call_args=call_args,
-        input_shape=_input_shape(spec),
-        output_shape=_output_shape(spec),
+        input_shape=input_text,
+        output_shape=output_text or _output_shape(spec),
         references=[escape(" ".join(ref.split())) for ref in spec.references],
+        returns=returns,
     )

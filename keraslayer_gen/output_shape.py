@@ -69,21 +69,37 @@ def symbolic_input(ndim: int | None) -> tuple[Any, ...]:
     return tuple(Dim(n) for n in names)
 
 
-def evaluate(expr: str, input_shape: Sequence[Any], attrs: Mapping[str, Any]) -> Any:
-    """`expr` with `input_shape` bound and `self.<name>` read from `attrs`."""
+def evaluate(
+    expr: str,
+    input_shape: Sequence[Any],
+    attrs: Mapping[str, Any],
+    shapes: Mapping[str, Sequence[Any]] | None = None,
+) -> Any:
+    """`expr` with `input_shape` bound and `self.<name>` read from `attrs`; `shapes`
+    binds more shape names (`query_shape`, `value_shape` of a layer with several
+    inputs)."""
     try:
         tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError:
         raise Unsupported(expr) from None
+    if shapes:
+        attrs = {**attrs, _SHAPES: {k: tuple(v) for k, v in shapes.items()}}
     return _eval(tree.body, tuple(input_shape), attrs)
 
 
+#: The key of `attrs` under which `evaluate` passes the extra shape names.
+_SHAPES = "\0shapes"
+
+
 def expected_shape(
-    expr: str, input_shape: Sequence[int], attrs: Mapping[str, Any]
+    expr: str,
+    input_shape: Sequence[int],
+    attrs: Mapping[str, Any],
+    shapes: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[int | None, ...] | None:
     """The concrete output shape, or None when the expression cannot be evaluated here."""
     try:
-        value = evaluate(expr, input_shape, attrs)
+        value = evaluate(expr, input_shape, attrs, shapes)
     except (Unsupported, TypeError, ValueError, IndexError, ZeroDivisionError):
         return None
     if not isinstance(value, tuple) or not all(
@@ -111,6 +127,8 @@ def _eval(node: ast.AST, shape: tuple[Any, ...], attrs: Mapping[str, Any]) -> An
         return node.value
     if isinstance(node, ast.Name) and node.id == "input_shape":
         return shape
+    if isinstance(node, ast.Name) and node.id in attrs.get(_SHAPES, {}):
+        return attrs[_SHAPES][node.id]
     if (
         isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
