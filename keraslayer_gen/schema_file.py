@@ -20,11 +20,37 @@ SCHEMA_ID = "https://klgen.dev/schema/klgen-spec-1.json"
 MODELINE = f"$schema={SCHEMA_NAME}"
 
 
+def _alternatives(words: Any) -> str:
+    return "|".join(str(w) for w in words)
+
+
+def import_pattern() -> str:
+    """What an entry of `imports` may be: an allowed module, optionally `as NAME`."""
+    from .spec import ALLOWED_IMPORTS
+
+    return (
+        rf"^\s*(?:{_alternatives(ALLOWED_IMPORTS)})"
+        r"(?:\s+as\s+[A-Za-z_][A-Za-z0-9_]*)?\s*$"
+    )
+
+
+def call_arg_type_pattern() -> str:
+    """What a call argument's `type` may be: one type, optionally `| None`."""
+    from .spec import CALL_ARG_TYPES
+
+    words = _alternatives(CALL_ARG_TYPES)
+    return rf"^\s*(?:(?:{words})(?:\s*\|\s*None)?|None\s*\|\s*(?:{words}))\s*$"
+
+
 def spec_schema() -> dict[str, Any]:
     """The JSON Schema of spec format 1."""
     from .spec import LayerSpec
 
     schema = LayerSpec.model_json_schema()
+    # Patterns the model leaves to the rules, so that an editor flags them as typed.
+    schema["properties"]["imports"]["items"]["pattern"] = import_pattern()
+    call_arg = schema["$defs"]["CallArg"]["properties"]["type"]
+    call_arg["pattern"] = call_arg_type_pattern()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

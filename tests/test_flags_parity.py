@@ -283,7 +283,7 @@ outputs:
 call_args:
   scale: {type: float, default: 1.0, doc: Multiplies the result.}
   attention_mask: {type: tensor | None, default: null}
-  start_index: {type: int}
+  start_index: {type: int, default: 0}
 methods:
   scaled:
     args: x, factor=1.0
@@ -320,17 +320,28 @@ examples:
 ONE_INPUT_EXAMPLES = """\
 klgen: 1
 name: TokenScale
-summary: Scales token ids.
+summary: Scales token ids by a random factor, in training and at inference.
+args:
+  seed: {type: int | None, default: null}
+seed_generator: seed
 random_inference: true
 training: true
-input_list: true
+call_args:
+  step: {type: int, doc: The step.}
+call:
+  training: |
+    outputs = inputs * keras.random.uniform((), seed=self.seed_generator) * step
+  inference: |
+    outputs = inputs * keras.random.uniform((), seed=self.seed_generator)
 examples:
-  - {input_shape: [2, 6], dtype: int32, min: 0, max: 9, padding: 0, call_args: {}}
-  - {input_shape: [3, 4], min: -2.5, max: 2.5, name: floats}
+  - {input_shape: [2, 6], dtype: int32, min: 0, max: 9, padding: 0, call_args: {step: 1}}
+  - {input_shape: [3, 4], min: -2.5, max: 2.5, name: floats, call_args: {step: 2}}
 """
 
 
-@pytest.mark.parametrize("text", [EVERY_NEW_FIELD, ONE_INPUT_EXAMPLES])
+@pytest.mark.parametrize(
+    "text", [EVERY_NEW_FIELD, ONE_INPUT_EXAMPLES], ids=["every-new-field", "one-input"]
+)
 def test_every_new_field_has_its_flag(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
 ) -> None:
@@ -362,7 +373,7 @@ def test_the_new_flags_are_the_ones_documented(
     assert ("--output", "attended:same;mask=mask;doc=The attended queries.") in pairs
     assert ("--output", "gate_values") in pairs
     assert ("--call-arg", "attention_mask:tensor | None=null") in pairs
-    assert ("--call-arg", "start_index:int") in pairs
+    assert ("--call-arg", "start_index:int=0") in pairs
     assert (
         "--method",
         "scaled:x, factor=1.0;doc=x times factor over the square " "root of two.",
@@ -444,3 +455,18 @@ def test_values_the_flags_cannot_spell_fall_back_to_set(
         "state",
         "examples",
     } == sets
+
+
+@pytest.mark.parametrize(
+    "text", [EVERY_NEW_FIELD, ONE_INPUT_EXAMPLES], ids=["every-new-field", "one-input"]
+)
+def test_every_new_field_generates_the_same_files(tmp_path: Path, text: str) -> None:
+    (tmp_path / "s.klgen.yaml").write_text(text, encoding="utf-8")
+    spec = load_spec_text(text, "s.klgen.yaml")
+    d1, d2 = _generate_both_ways(
+        tmp_path, spec, ["--spec", str(tmp_path / "s.klgen.yaml")]
+    )
+    _assert_same_files(d1, d2)
+    saved = load_spec_file(tmp_path / "d1" / "saved.klgen.yaml")
+    assert saved == spec
+    assert spec_data(saved) == spec_data(spec)

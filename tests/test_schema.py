@@ -13,11 +13,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from keraslayer_gen import api, rules, spec
+from keraslayer_gen import api, rules, rules_composite, schema_file, spec
 from keraslayer_gen.cli import app
 from keraslayer_gen.diagnostics import SpecError
 from keraslayer_gen.loader import load_spec_text
-from tests.test_flags_parity import TRICKY
+from tests.test_flags_parity import EVERY_NEW_FIELD, ONE_INPUT_EXAMPLES, TRICKY
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,70 @@ def test_a_spec_of_every_field_validates(
     assert errors == []  # ...so the schema must too
 
 
+@pytest.mark.parametrize(
+    "text", [EVERY_NEW_FIELD, ONE_INPUT_EXAMPLES], ids=["every-new-field", "one-input"]
+)
+def test_a_spec_of_every_new_field_validates(
+    validator: jsonschema.Draft202012Validator, text: str
+) -> None:
+    load_spec_text(text)  # klgen accepts it...
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}"
+        for e in validator.iter_errors(yaml.safe_load(text))
+    ]
+    assert errors == []  # ...so the schema must too
+
+
+def test_every_new_field_is_in_the_schema(schema: dict[str, Any]) -> None:
+    fields = set(schema["properties"])
+    assert {
+        "base",
+        "base_args",
+        "imports",
+        "layers",
+        "inputs",
+        "input_list",
+        "outputs",
+        "call_args",
+        "methods",
+        "losses",
+        "random_inference",
+        "state_on",
+    } <= fields
+    defs = schema["$defs"]
+    assert set(defs["SubLayer"]["properties"]) == {"layer", "args", "build", "doc"}
+    assert set(defs["InputDecl"]["properties"]) == {
+        "ndim",
+        "min_ndim",
+        "max_ndim",
+        "dtype",
+        "mask",
+        "optional",
+        "doc",
+    }
+    assert set(defs["OutputDecl"]["properties"]) == {"shape", "mask", "dtype", "doc"}
+    assert set(defs["CallArg"]["properties"]) == {"type", "default", "doc"}
+    assert set(defs["Method"]["properties"]) == {"args", "body", "doc"}
+    assert {"inputs", "call_args", "min", "max", "padding"} <= set(
+        defs["Example"]["properties"]
+    )
+    assert "required" not in defs["Example"]  # `input_shape` or `inputs`
+    assert set(defs["TensorExample"]["properties"]) == {
+        "shape",
+        "dtype",
+        "min",
+        "max",
+        "padding",
+        "mask",
+    }
+    assert {"methods", "losses"} <= set(defs["TargetBodies"]["properties"])
+    assert "name" in defs["Weight"]["properties"]
+    assert "forward" in json.dumps(schema["properties"]["training"])
+    assert "use" in schema["properties"]["masking"]["enum"]
+    arg_type = defs["Arg"]["properties"]["type"]["pattern"]
+    assert re.match(arg_type, "layer | None") and re.match(arg_type, "dict")
+
+
 BASE = {
     "klgen": 1,
     "name": "Scale",
@@ -81,6 +145,8 @@ def _with(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
 
 _DELETE = object()
 
+AP = "additionalProperties"
+
 #: (id, path, value, the schema keyword that rejects it)
 INVALID = [
     ("unknown-top-level-key", ("colour",), "red", "additionalProperties"),
@@ -96,6 +162,63 @@ INVALID = [
     ("bad-range", ("args", "factor", "range"), "0..1", "pattern"),
     ("arg-name-not-snake", ("args", "Factor"), {"type": "float"}, "pattern"),
     ("unknown-dtype", ("examples", 0, "dtype"), "float33", "enum"),
+    # the fields of issue 11
+    ("unknown-sub-layer-key", ("layers",), {"ffn": {"layer": "Dense", "unit": 3}}, AP),
+    ("sub-layer-without-class", ("layers",), {"ffn": {"args": {}}}, "required"),
+    (
+        "sub-layer-class-not-a-name",
+        ("layers",),
+        {"ffn": {"layer": "Dense()"}},
+        "pattern",
+    ),
+    ("sub-layer-name-not-snake", ("layers",), {"FFN": {"layer": "Dense"}}, "pattern"),
+    (
+        "sub-layer-build-a-number",
+        ("layers",),
+        {"f": {"layer": "Dense", "build": 3}},
+        "type",
+    ),
+    ("base-not-a-class", ("base",), "keras.layers.Dense()", "pattern"),
+    ("base-arg-name-not-snake", ("base_args",), {"AutoCast": False}, "pattern"),
+    ("import-outside-the-allow-list", ("imports",), ["os"], "pattern"),
+    ("import-alias-not-a-name", ("imports",), ["numpy as 1np"], "pattern"),
+    ("input-name-not-snake", ("inputs",), {"Query": {}}, "pattern"),
+    ("input-ndim-not-an-int", ("inputs",), {"query": {"ndim": "3"}}, "type"),
+    ("input-unknown-dtype", ("inputs",), {"ids": {"dtype": "int33"}}, "enum"),
+    ("input-list-not-a-bool", ("input_list",), "yes", "type"),
+    ("output-unknown-key", ("outputs",), {"a": {"shap": "same"}}, AP),
+    (
+        "call-arg-unknown-type",
+        ("call_args",),
+        {"start": {"type": "integer"}},
+        "pattern",
+    ),
+    ("call-arg-without-type", ("call_args",), {"start": {"default": 0}}, "required"),
+    ("method-without-body", ("methods",), {"helper": {"args": "x"}}, "required"),
+    ("loss-not-a-string", ("losses",), [1], "type"),
+    ("unknown-training-mode", ("training",), "forwards", "const"),
+    ("unknown-state-on", ("state_on",), "always", "enum"),
+    ("random-inference-not-a-bool", ("random_inference",), "yes", "type"),
+    (
+        "weight-name-not-snake",
+        ("weights",),
+        {"k": {"shape": [], "name": "K"}},
+        "pattern",
+    ),
+    ("example-min-not-a-number", ("examples", 0, "min"), "low", "type"),
+    ("example-call-args-name", ("examples", 0, "call_args"), {"Start": 1}, "pattern"),
+    (
+        "example-tensor-empty-shape",
+        ("examples", 0),
+        {"inputs": {"x": {"shape": []}}},
+        "minItems",
+    ),
+    (
+        "example-tensor-unknown-key",
+        ("examples", 0),
+        {"inputs": {"x": {"shape": [2, 3], "padd": 0}}},
+        AP,
+    ),
 ]
 
 
@@ -111,11 +234,18 @@ def test_the_schema_rejects_what_klgen_rejects(
     data = _with(path, value)
     errors = list(validator.iter_errors(data))
     assert errors, "the schema accepted it"
-    assert keyword in {e.validator for e in errors} | {
-        c.validator for e in errors for c in e.context or []
-    }
+    assert keyword in _keywords(errors)
     with pytest.raises(SpecError):
         load_spec_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _keywords(errors: list[Any]) -> set[str]:
+    """The keywords that failed, also inside `anyOf` branches (at any depth)."""
+    out: set[str] = set()
+    for error in errors:
+        out.add(str(error.validator))
+        out |= _keywords(list(error.context or []))
+    return out
 
 
 def test_the_base_of_the_invalid_cases_is_valid(
@@ -200,3 +330,50 @@ def test_schema_indent_option() -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout)["title"] == "klgen layer spec, format 1"
     assert "\n  " not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "math",
+        "numpy as np",
+        "  numpy   as   np  ",
+        "collections",
+        "warnings as w",
+        "os",
+        "numpy as",
+        "numpy np",
+        "numpy as 1np",
+        "numpy.linalg",
+        "Numpy",
+        "",
+    ],
+)
+def test_the_import_pattern_matches_what_klgen_accepts(text: str) -> None:
+    data = {**BASE, "imports": [text]}
+    try:
+        load_spec_text(yaml.safe_dump(data, sort_keys=False))
+        accepted = True
+    except SpecError:
+        accepted = False
+    assert bool(re.match(schema_file.import_pattern(), text)) == accepted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "int",
+        "tensor | None",
+        "None | float",
+        "bool|None",
+        " str ",
+        "integer",
+        "None",
+        "int | float",
+        "tensor | None | None",
+        "Tensor",
+    ],
+)
+def test_the_call_arg_type_pattern_matches_what_klgen_parses(text: str) -> None:
+    parsed = rules_composite.call_arg_type(text) is not None
+    assert bool(re.match(schema_file.call_arg_type_pattern(), text)) == parsed
