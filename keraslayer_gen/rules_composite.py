@@ -9,6 +9,7 @@ generated code has, so that the templates and the rules agree; they never import
 from __future__ import annotations
 
 import ast
+import keyword
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -413,14 +414,31 @@ class CompositeRules:
             "; a class of your own package is written `module.path.Class`"
         )
 
-    def _init_expression(self, value: Any, path: Path_) -> None:
+    def _init_expression(
+        self, value: Any, path: Path_, unset: Iterable[str] = ()
+    ) -> None:
         """A constructor argument: a literal, or a string that is an expression of
-        `__init__` (the layer's args by name, `self`, `keras`, imports, builtins)."""
+        `__init__` (the layer's args by name, `self`, `keras`, imports, builtins);
+        `unset`: the sub-layers not created yet."""
         if not isinstance(value, str):
             return
         tree = self._parse(value, path, mode="eval")
         if tree is None:
             return
+        unset = set(unset)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+                and node.attr in unset
+            ):
+                self._at_node(
+                    path,
+                    node,
+                    f"`self.{node.attr}` does not exist yet here: sub-layers are "
+                    "created in order; use an earlier one",
+                )
         scope = {
             *self.spec.args,
             "self",
@@ -479,7 +497,14 @@ class CompositeRules:
                     key=True,
                 )
                 continue
-            self._init_expression(value, ("base_args", key))
+            if not key.isidentifier() or keyword.iskeyword(key):
+                self.error(
+                    ("base_args", key),
+                    f"`{key}` is not a keyword argument name",
+                    key=True,
+                )
+                continue
+            self._init_expression(value, ("base_args", key), spec.layers)
 
     def _sub_layers(self) -> None:
         spec = self.spec
@@ -489,6 +514,13 @@ class CompositeRules:
             if problem := self._class_problem(sub.layer):
                 self.error((*path, "layer"), problem)
             for key, value in sub.args.items():
+                if not key.isidentifier() or keyword.iskeyword(key):
+                    self.error(
+                        (*path, "args", key),
+                        f"`{key}` is not a keyword argument name",
+                        key=True,
+                    )
+                    continue
                 if key == "dtype":
                     self.error(
                         (*path, "args", key),
@@ -496,12 +528,18 @@ class CompositeRules:
                         key=True,
                     )
                     continue
-                self._init_expression(value, (*path, "args", key))
+                unset = set(spec.layers) - set(earlier)
+                self._init_expression(value, (*path, "args", key), unset)
             if isinstance(sub.build, str):
                 build_path = (*path, "build")
                 tree = self._parse(f"({sub.build},)", build_path, mode="eval")
                 if tree is not None:
                     self.codes[build_path] = sub.build
+                    for node in ast.walk(tree):  # columns of `sub.build` itself
+                        if getattr(node, "lineno", 0) == 1 and hasattr(
+                            node, "col_offset"
+                        ):
+                            node.col_offset = max(node.col_offset - 1, 0)
                     scope = self.shape_scope(modules=True)
                     scope |= {"self", *self.spec.args, *self.build_locals}
                     later = set(spec.layers) - set(earlier) - {name}

@@ -228,8 +228,9 @@ class InputDecl(_Model):
     )
     mask: StrictBool = Field(
         False,
-        description="`call` receives this input's mask: `mask` for the only or first "
-        "input, `<name>_mask` for the others (Keras fills both in).",
+        description="`call` receives this input's mask: `mask` when `call` takes one "
+        "tensor (one input, or the list of `input_list`), `<name>_mask` per input when "
+        "it takes several (the names Keras fills in).",
     )
     optional: StrictBool = Field(
         False,

@@ -177,8 +177,20 @@ def arg_values(
     draw: st.DrawFn, base: str, nullable: bool, constraint: dict[str, Any]
 ) -> Any:
     """A value of an argument: a default, or a value in an example's `init`."""
+    if base == "layer":
+        # Drawn only as `layer | None` with a null default (see `args`): a layer value
+        # is a serialised Keras object, which no example here builds on purpose.
+        return None
     if nullable and draw(st.integers(0, 4)) == 0:
         return None
+    if base == "dict":
+        return draw(
+            st.dictionaries(
+                snake_names,
+                st.one_of(st.integers(-5, 5), st.booleans(), prose),
+                max_size=3,
+            )
+        )
     if base in KERAS_KINDS:
         return draw(st.sampled_from(KERAS_IDENTIFIERS[base]))
     if base == "bool":
@@ -210,6 +222,10 @@ def args(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
     for i, name in enumerate(names):
         base = draw(st.sampled_from(ARG_TYPES))
         nullable = draw(st.booleans())
+        if base == "layer" and i < required:
+            base = "dict"  # a required layer needs a serialised layer in every example
+        elif base == "layer":
+            nullable = True
         constraint = draw(_constraint(base)) if base in ("int", "float", "str") else {}
         arg: dict[str, Any] = {"type": f"{base} | None" if nullable else base}
         arg.update({k: v for k, v in constraint.items() if not k.startswith("_")})

@@ -157,11 +157,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     """),
         [
             (
-                f"{S}:8:13: layers.first.build: unknown name `query_shape` (did you mean "
+                f"{S}:8:12: layers.first.build: unknown name `query_shape` (did you mean "
                 "`input_shape`?); in scope: input_shape, keras, ops, self"
             ),
             (
-                f"{S}:12:13: layers.second.build: `self.third` is built after `second` "
+                f"{S}:12:12: layers.second.build: `self.third` is built after `second` "
                 "(sub-layers are built in order); use an earlier one"
             ),
         ],
@@ -748,6 +748,34 @@ CASES: list[tuple[str, str, list[str]]] = [
             (
                 f"{S}:12:85: examples[0].inputs.value.mask: input `value` receives no mask; "
                 "declare `inputs.value.mask: true`"
+            ),
+        ],
+    ),
+    (
+        "sub-layer-order-and-keys",
+        HEAD + spec("""
+    layers:
+      first:
+        layer: Dense
+        args: {units: 4, kernel_initializer: self.second.kernel_initializer}
+      second:
+        layer: Dense
+        args: {units: 4, "class": 1}
+    call:
+      body: |
+        outputs = self.second(self.first(inputs))
+    output_shape: input_shape[:-1] + (4,)
+    examples:
+      - {input_shape: [2, 3]}
+    """),
+        [
+            (
+                f"{S}:7:42: layers.first.args.kernel_initializer: `self.second` does not "
+                "exist yet here: sub-layers are created in order; use an earlier one"
+            ),
+            (
+                f"{S}:10:22: layers.second.args.class: `class` is not a keyword argument "
+                "name"
             ),
         ],
     ),
