@@ -240,7 +240,8 @@ targets:
         f"{SPEC}:27:5: targets.tf-keras.call: `call` needs `training` and `inference` "
         "bodies, like the spec's own; `inference` is missing",
         f"{SPEC}:29:9: targets.tf-keras.call.training: imports and global statements "
-        "are not allowed in a body; `tf`, `K` and `keras` are in scope",
+        "are not allowed in a body; `tf`, `K` and `keras` are in scope; list other "
+        "modules in `imports`",
         f"{SPEC}:30:48: targets.tf-keras.call.training: tf-keras layers have no seed "
         "generator; pass `seed=self.seed` to the `tf.random` op",
         f"{SPEC}:30:71: targets.tf-keras.call.training: unknown name `ops` (did you mean "
