@@ -645,6 +645,13 @@ class CompositeRules:
                 problem := call_value_problem(typed, arg.default, default=True)
             ):
                 self.error((*path, "default"), problem)
+            if typed is not None and typed[0] == "tensor" and arg.required:
+                self.error(
+                    path,
+                    f"a required tensor is an input: declare `{name}` under `inputs` "
+                    "(the harness feeds inputs; a tensor call argument defaults to null)",
+                    key=True,
+                )
             if not arg.required:
                 seen_default = seen_default or name
             elif seen_default:
@@ -953,7 +960,8 @@ class CompositeRules:
             if typed is not None and (problem := call_value_problem(typed, value)):
                 self.error((*path, "call_args", name), problem)
         for name, arg in spec.call_args.items():
-            if arg.required and name not in example.call_args:
+            tensor = (call_arg_type(arg.type) or ("",))[0] == "tensor"
+            if arg.required and name not in example.call_args and not tensor:
                 self.error(
                     (*path, "call_args"),
                     f"required call argument `{name}` has no value; add it to "
@@ -1065,10 +1073,8 @@ def call_value_problem(
         if default:
             return "a tensor call argument's default can only be null"
         return (
-            "a tensor call argument takes its value from the example's shape; "
-            "give a shape list"
-            if not isinstance(value, list)
-            else None
+            "examples pass call arguments to `call` as they are, not as tensors; "
+            "declare a tensor an example feeds under `inputs` (`optional: true`)"
         )
     if not ok:
         return f"{value!r} is not {'an' if base[0] in 'aeiou' else 'a'} {base}"

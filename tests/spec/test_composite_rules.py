@@ -779,6 +779,34 @@ CASES: list[tuple[str, str, list[str]]] = [
             ),
         ],
     ),
+    (
+        "tensor-call-arg-values",
+        HEAD + spec("""
+    call_args:
+      bias: {type: tensor}
+      scale: {type: tensor | None, default: null}
+    call:
+      body: |
+        outputs = inputs + bias
+        if scale is not None:
+            outputs = outputs * scale
+    examples:
+      - {input_shape: [2, 3], call_args: {scale: [0.5, 1.0, 2.0]}}
+      - {input_shape: [2, 3], call_args: {scale: null}}
+    """),
+        [
+            (
+                f"{S}:5:3: call_args.bias: a required tensor is an input: declare `bias` "
+                "under `inputs` (the harness feeds inputs; a tensor call argument defaults "
+                "to null)"
+            ),
+            (
+                f"{S}:13:46: examples[0].call_args.scale: examples pass call arguments to "
+                "`call` as they are, not as tensors; declare a tensor an example feeds "
+                "under `inputs` (`optional: true`)"
+            ),
+        ],
+    ),
 ]
 
 VALID: list[tuple[str, str]] = [
