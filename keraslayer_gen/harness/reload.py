@@ -142,7 +142,8 @@ class _Fresh:
             backend.set_image_data_format(data_format)
         except Exception:  # noqa: BLE001 - a reset that fails leaves what the job set
             pass
-        gc.collect()
+        if self.tf_keras:  # Keras 3's clear_session collects garbage itself
+            gc.collect()
 
 
 def _call(model: Any, data: Any, job: dict[str, Any]) -> Any:
