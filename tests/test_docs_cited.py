@@ -91,11 +91,17 @@ def test_the_spec_reference_documents_every_field() -> None:
     """docs/spec.md has a row or section for every field of every model of the format."""
     from keraslayer_gen.spec import (
         Arg,
+        CallArg,
         CallBodies,
         Example,
+        InputDecl,
         InputSpec,
         LayerSpec,
+        Method,
+        OutputDecl,
+        SubLayer,
         TargetBodies,
+        TensorExample,
         Weight,
     )
 
@@ -110,6 +116,12 @@ def test_the_spec_reference_documents_every_field() -> None:
             InputSpec,
             Example,
             TargetBodies,
+            SubLayer,
+            InputDecl,
+            OutputDecl,
+            CallArg,
+            Method,
+            TensorExample,
         )
         for name in model.model_fields
         if f"| `{name}` |" not in text and f"### `{name}`" not in text
