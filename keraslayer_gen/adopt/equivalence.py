@@ -64,7 +64,9 @@ def prove(
     backends: list[str],
     target: str = "keras3",
     masking: str = "none",
-    training: bool = False,
+    training: bool | str = False,
+    inputs: dict[str, dict[str, Any]] | None = None,
+    input_list: bool = False,
     workdir: Path,
 ) -> list[Check]:
     """Run the worker on each backend; every check of every backend, in order."""
@@ -78,6 +80,8 @@ def prove(
         "target": target,
         "masking": masking,
         "training": training,
+        "inputs": inputs,
+        "input_list": input_list,
     }
     job_path = workdir / "job.json"
     job_path.write_text(json.dumps(job), encoding="utf-8")
@@ -179,17 +183,77 @@ def _compare(a: Any, b: Any, keras: Any) -> str:
 
 def _data(example: dict[str, Any]) -> tuple[Any, Any]:
     """The same inputs and padding mask as the generated test (`_data`)."""
+    return _tensor(
+        example["input_shape"],
+        example.get("dtype", "float32"),
+        example.get("min"),
+        example.get("max"),
+        example.get("padding"),
+        0,
+    )
+
+
+def _tensor(
+    shape: list[int],
+    dtype: str,
+    low: float | None,
+    high: float | None,
+    padding: float | None,
+    seed: int,
+) -> tuple[Any, Any]:
+    """One input tensor and its padding mask (None below rank 2): normal floats, or
+    integers drawn from `low..high`; the last step of each row but the first padded."""
     import numpy as np
 
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=example["input_shape"]).astype(example.get("dtype", "float32"))
-    if len(example["input_shape"]) < 2:
+    rng = np.random.default_rng(seed)
+    if dtype.startswith(("float", "bfloat")):
+        x = rng.normal(size=shape).astype("float32" if dtype == "bfloat16" else dtype)
+        if low is not None or high is not None:
+            lo = low if low is not None else (high or 0.0) - 1.0
+            hi = high if high is not None else lo + 1.0
+            x = rng.uniform(lo, hi, size=shape).astype(x.dtype)
+    elif dtype == "bool":
+        x = rng.integers(0, 2, size=shape).astype(bool)
+    else:
+        lo = int(low) if low is not None else 1
+        hi = int(high) if high is not None else 9
+        x = rng.integers(lo, hi + 1, size=shape).astype(dtype)
+    if len(shape) < 2:
         return x, None
-    mask = np.ones(x.shape[:-1], dtype=bool)
+    # float features: one mask entry per step; integer ids: one per id
+    mask = np.ones(x.shape[:-1] if x.dtype.kind == "f" else x.shape, dtype=bool)
     mask[..., -1] = False
     mask[0, ...] = True
-    x[~mask] = 0.0
+    if padding is not None:
+        x[~mask] = padding
+    elif x.dtype.kind == "f":
+        x[~mask] = 0.0
     return x, mask
+
+
+def _example_tensors(
+    example: dict[str, Any], decls: dict[str, dict[str, Any]]
+) -> list[tuple[str, Any, Any]]:
+    """(name, tensor, mask or None) per declared input of the example."""
+    out = []
+    for i, (name, decl) in enumerate(decls.items()):
+        given = (example.get("inputs") or {}).get(name)
+        if given is None:
+            if decl.get("optional"):
+                continue
+            raise ValueError(f"the example has no tensor for input `{name}`")
+        if isinstance(given, list):
+            given = {"shape": given}
+        x, mask = _tensor(
+            given["shape"],
+            given.get("dtype") or decl.get("dtype") or "float32",
+            given.get("min"),
+            given.get("max"),
+            given.get("padding"),
+            i,
+        )
+        out.append((name, x, mask if given.get("mask") else None))
+    return out
 
 
 def _plain(value: Any) -> bool:
@@ -280,11 +344,14 @@ def _example(
         not differing,
         ", ".join(f"{k}: {config_a[k]!r} vs {config_b[k]!r}" for k in differing),
     )
-    x, mask = _data(example)
-    shape = tuple(x.shape)
     try:
-        a.build(shape)
-        b.build(shape)
+        call = _Call(job, example)
+    except Exception as exc:
+        _emit(f"{label}: inputs", False, f"{type(exc).__name__}: {exc}")
+        return
+    try:
+        call.build(a)
+        call.build(b)
     except Exception as exc:
         _emit(f"{label}: build", False, f"{type(exc).__name__}: {exc}")
         return
@@ -305,40 +372,34 @@ def _example(
         strict=False,
     ):
         sb.state.assign(sa.state)
-    masks: list[Any] = [None]
-    if job["masking"] != "none" and mask is not None:
-        masks.append(mask)
     modes = [False, True] if job["training"] else [None]
-    for m in masks:
+    for masked in call.mask_modes():
         for training in modes:
             what = f"{label}: {'training' if training else 'inference'}" + (
-                ", masked" if m is not None else ""
+                ", masked" if masked else ""
             )
-            kwargs: dict[str, Any] = {}
-            if training is not None:
-                kwargs["training"] = training
-            if m is not None and job["masking"] in ("consume", "custom"):
-                kwargs["mask"] = m  # `call` takes it; a propagating one does not
             try:
                 _seed(keras, 7)
-                out_a = a(x, **kwargs)
+                out_a = call(a, masked, training)
                 _seed(keras, 7)
-                out_b = b(x, **kwargs)
+                out_b = call(b, masked, training)
             except Exception as exc:
                 _emit(what, False, f"{type(exc).__name__}: {exc}")
                 continue
-            diff = _compare(out_a, out_b, keras)
-            _emit(what + ": outputs", not diff, diff)
-            if m is not None:
-                try:
-                    ma = a.compute_mask(x, m)
-                    mb = b.compute_mask(x, m)
-                except Exception as exc:
-                    _emit(what + ": output mask", False, f"{type(exc).__name__}: {exc}")
-                    ma = mb = None
-                else:
-                    diff = _compare(ma, mb, keras)
-                    _emit(what + ": output mask", not diff, diff)
+            parts_a, parts_b = _parts(out_a), _parts(out_b)
+            if len(parts_a) != len(parts_b):
+                _emit(
+                    what + ": outputs",
+                    False,
+                    f"{len(parts_a)} outputs vs {len(parts_b)}",
+                )
+                continue
+            for k, (pa, pb) in enumerate(zip(parts_a, parts_b, strict=True)):
+                diff = _compare(pa, pb, keras)
+                name = ": outputs" if len(parts_a) == 1 else f": output {k}"
+                _emit(what + name, not diff, diff)
+            if masked:
+                _output_masks(keras, call, a, b, len(parts_a), what)
             if training:
                 for k, (va, vb) in enumerate(zip(a.weights, b.weights, strict=True)):
                     diff = _compare(va, vb, keras)
@@ -348,7 +409,7 @@ def _example(
                 else:
                     _emit(what + ": weights after the call (state)", True)
             try:
-                declared = tuple(b.compute_output_shape(shape))
+                declared = _parts(call.output_shape(b), shapes=True)
             except Exception as exc:
                 _emit(
                     what + ": compute_output_shape",
@@ -356,8 +417,8 @@ def _example(
                     f"{type(exc).__name__}: {exc}",
                 )
                 continue
-            actual = tuple(_numpy(out_a, keras).shape)
-            same = tuple(d for d in declared) == actual
+            actual = [tuple(_numpy(p, keras).shape) for p in parts_a]
+            same = [tuple(d) for d in declared] == actual
             _emit(
                 what + ": compute_output_shape",
                 same,
@@ -367,6 +428,124 @@ def _example(
                     else f"regenerated says {declared}, the original gives {actual}"
                 ),
             )
+
+
+def _parts(value: Any, shapes: bool = False) -> list[Any]:
+    """The outputs (or output shapes) as a list: one, or each of a tuple."""
+    if isinstance(value, (tuple, list)) and (
+        not shapes or (value and isinstance(value[0], (tuple, list)))
+    ):
+        return list(value)
+    return [value]
+
+
+def _output_masks(
+    keras: Any,
+    call: _Call,
+    a: Any,
+    b: Any,
+    parts: int,
+    what: str,
+) -> None:
+    """`compute_mask` of both, as Keras calls it after `call`: on the first tensor
+    argument and its mask (the list and its masks for a list input)."""
+    tensors = [x for _, x, _ in call.tensors]
+    masks = [m for _, _, m in call.tensors]
+    first, mask = (tensors, masks) if call.input_list else (tensors[0], masks[0])
+    try:
+        ma = a.compute_mask(first, mask)
+        mb = b.compute_mask(first, mask)
+    except Exception as exc:
+        _emit(what + ": output mask", False, f"{type(exc).__name__}: {exc}")
+        return
+    pa = _parts(ma) if parts > 1 else [ma]
+    pb = _parts(mb) if parts > 1 else [mb]
+    if len(pa) < parts:
+        pa += [None] * (parts - len(pa))  # Keras masks the first outputs only
+    if len(pb) < parts:
+        pb += [None] * (parts - len(pb))
+    for k, (x, y) in enumerate(zip(pa, pb, strict=True)):
+        diff = _compare(x, y, keras)
+        name = ": output mask" if parts == 1 else f": output mask {k}"
+        _emit(what + name, not diff, diff)
+
+
+class _Call:
+    """How the layer is called on one example: one tensor, several tensor arguments,
+    or one list; masks per input; the example's call arguments."""
+
+    def __init__(self, job: dict[str, Any], example: dict[str, Any]) -> None:
+        self.masking = job["masking"]
+        self.input_list = bool(job.get("input_list"))
+        self.call_args = dict(example.get("call_args") or {})
+        decls = job.get("inputs")
+        if decls:
+            self.tensors = _example_tensors(example, decls)
+            self.single = len(decls) == 1 and not self.input_list
+        else:
+            x, mask = _data(example)
+            self.tensors = [("inputs", x, mask)]
+            self.single = True
+        self.takes_mask = self.masking in ("consume", "custom", "use")
+
+    def mask_modes(self) -> list[bool]:
+        modes = [False]
+        if self.masking != "none" and any(m is not None for _, _, m in self.tensors):
+            modes.append(True)
+        return modes
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        return [tuple(x.shape) for _, x, _ in self.tensors]
+
+    def build(self, layer: Any) -> None:
+        """`build` as Keras calls it, then one inference call (sub-layers that `build`
+        leaves to the first call are built too), so that every weight exists."""
+        shapes = self.shapes()
+        if self.single:
+            layer.build(shapes[0])
+        elif self.input_list:
+            layer.build(shapes)
+        else:
+            names = [name for name, _, _ in self.tensors]
+            layer.build(**{f"{n}_shape": s for n, s in zip(names, shapes, strict=True)})
+        self(layer, False, False if "training" in _params(layer) else None)
+
+    def output_shape(self, layer: Any) -> Any:
+        shapes = self.shapes()
+        if self.single:
+            return layer.compute_output_shape(shapes[0])
+        if self.input_list:
+            return layer.compute_output_shape(shapes)
+        return layer.compute_output_shape(*shapes)
+
+    def __call__(self, layer: Any, masked: bool, training: bool | None) -> Any:
+        kwargs: dict[str, Any] = dict(self.call_args)
+        if training is not None:
+            kwargs["training"] = training
+        masks = [m if masked else None for _, _, m in self.tensors]
+        tensors = [x for _, x, _ in self.tensors]
+        if self.single:
+            if masked and masks[0] is not None and self.takes_mask:
+                kwargs["mask"] = masks[0]  # `call` takes it; a propagating one does not
+            return layer(tensors[0], **kwargs)
+        if self.input_list:
+            if masked and "mask" in _params(layer):
+                kwargs["mask"] = masks
+            return layer(tensors, **kwargs)
+        params = _params(layer)
+        first, *rest = self.tensors
+        for name, x, _ in rest:
+            kwargs[name] = x
+        for (name, _, _), m in zip(self.tensors, masks, strict=True):
+            if m is not None and f"{name}_mask" in params:
+                kwargs[f"{name}_mask"] = m
+        return layer(first[1], **kwargs)
+
+
+def _params(layer: Any) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(layer.call).parameters)
 
 
 if __name__ == "__main__":  # pragma: no cover - run as a worker subprocess

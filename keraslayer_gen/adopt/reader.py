@@ -2008,7 +2008,16 @@ class _Reader:
         call_mask = getattr(self, "call_mask", False) or any(
             i.get("mask") for i in (self.inputs or {}).values()
         )
+        first_mask = (
+            f"{next(iter(self.inputs))}_mask"
+            if self.inputs and len(self.inputs) > 1 and not self.input_list
+            else "mask"
+        )
         if method is None:
+            if self.outputs and self.supports_masking:
+                # Keras's own `compute_mask` gives the first input's mask, which
+                # masks the first output only
+                self.output_masks = [first_mask] + [None] * (len(self.outputs) - 1)
             if call_mask and self.supports_masking:
                 self.masking = "use"
                 return
@@ -2050,7 +2059,7 @@ class _Reader:
                     (
                         None
                         if isinstance(e, ast.Constant) and e.value is None
-                        else self._text(e)
+                        else _rename(self._text(e), "mask", first_mask)
                     )
                     for e in value.elts
                 ]

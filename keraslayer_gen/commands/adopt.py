@@ -195,6 +195,12 @@ def _prove(result: Any, requested: list[str] | None) -> list[Any]:
             target=spec.target,
             masking=spec.masking,
             training=spec.training,
+            inputs=(
+                {n: d.model_dump(mode="json") for n, d in spec.inputs.items()}
+                if spec.inputs
+                else None
+            ),
+            input_list=spec.input_list,
             workdir=Path(tmp),
         )
 

@@ -194,6 +194,135 @@ class CircleScale(keras.layers.Layer):
 '''
 
 
+#: keras-hub style: sub-layers created in `__init__` with the dtype policy and built
+#: explicitly in `build` (one from another's output shape), `training` forwarded to
+#: them, a helper method, a rank check through `input_spec`.
+KERAS_HUB_BLOCK = '''\
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="hw")
+class EncoderBlock(keras.layers.Layer):
+    """Self-attention and a feed-forward network, each with a residual and a norm.
+
+    Args:
+        hidden_dim: Width of the input and output features.
+        intermediate_dim: Width of the feed-forward network's hidden layer.
+        num_heads: Number of attention heads; divides `hidden_dim`.
+        dropout: Dropout rate after attention and the feed-forward network.
+    """
+
+    def __init__(
+        self, hidden_dim=8, intermediate_dim=16, num_heads=2, dropout=0.1, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.attention = keras.layers.MultiHeadAttention(
+            num_heads=num_heads,
+            key_dim=hidden_dim // num_heads,
+            dtype=self.dtype_policy,
+        )
+        self.attention_norm = keras.layers.LayerNormalization(
+            epsilon=1e-5, dtype=self.dtype_policy
+        )
+        self.intermediate = keras.layers.Dense(
+            intermediate_dim, activation="relu", dtype=self.dtype_policy
+        )
+        self.projection = keras.layers.Dense(hidden_dim, dtype=self.dtype_policy)
+        self.output_norm = keras.layers.LayerNormalization(
+            epsilon=1e-5, dtype=self.dtype_policy
+        )
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.input_spec = keras.layers.InputSpec(ndim=3)
+
+    def build(self, input_shape):
+        self.attention.build(input_shape, input_shape)
+        self.attention_norm.build(input_shape)
+        self.intermediate.build(input_shape)
+        self.projection.build(self.intermediate.compute_output_shape(input_shape))
+        self.output_norm.build(input_shape)
+
+    def call(self, inputs, training=None):
+        attended = self.attention(inputs, inputs, training=training)
+        attended = self.dropout_layer(attended, training=training)
+        hidden = self.attention_norm(inputs + attended)
+        return self.output_norm(hidden + self._feedforward(hidden, training))
+
+    def _feedforward(self, x, training):
+        """The two dense layers and dropout."""
+        x = self.projection(self.intermediate(x))
+        return self.dropout_layer(x, training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "hidden_dim": self.hidden_dim,
+                "intermediate_dim": self.intermediate_dim,
+                "num_heads": self.num_heads,
+                "dropout": self.dropout,
+            }
+        )
+        return config
+'''
+
+#: Two tensor arguments with their own masks (`query_mask`, `value_mask`, as Keras fills
+#: them in), the query's mask passed on, a call argument with a default, an allow-listed
+#: import, a variable named apart from its attribute, two outputs.
+TWO_INPUTS = '''\
+import math
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="hw")
+class CrossPool(keras.layers.Layer):
+    """Adds the masked mean of a projected value to each step of a projected query.
+
+    Args:
+        units: Width of both projections.
+    """
+
+    def __init__(self, units=8, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.query_proj = keras.layers.Dense(units, dtype=self.dtype_policy)
+        self.value_proj = keras.layers.Dense(units, dtype=self.dtype_policy)
+        self.supports_masking = True
+
+    def build(self, query_shape, value_shape):
+        self._scale = self.add_weight(name="scale", shape=(), initializer="ones")
+        self.query_proj.build(query_shape)
+        self.value_proj.build(value_shape)
+
+    def call(self, query, value, temperature=1.0, query_mask=None, value_mask=None):
+        v = self.value_proj(value)
+        if value_mask is not None:
+            weights = ops.cast(ops.expand_dims(value_mask, -1), v.dtype)
+        else:
+            weights = ops.ones_like(v[..., :1])
+        pooled = ops.sum(v * weights, axis=1, keepdims=True) / ops.maximum(
+            ops.sum(weights, axis=1, keepdims=True), 1.0
+        )
+        mixed = self.query_proj(query) + pooled * self._scale / temperature
+        return mixed / math.sqrt(self.units), pooled
+
+    def compute_output_shape(self, query_shape, value_shape):
+        return (
+            tuple(query_shape[:-1]) + (self.units,),
+            (value_shape[0], 1, self.units),
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+
 def write_project(root: Path, layers: dict[str, str]) -> Path:
     """A repository with `[tool.klgen]` and the given `layers/<module>.py` files."""
     (root / "layers").mkdir(parents=True, exist_ok=True)
