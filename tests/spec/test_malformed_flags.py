@@ -344,6 +344,35 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
         ],
     ),
     (
+        # the hint spells the default example of the declared inputs
+        "required-arg-without-a-value-in-the-default-example-of-inputs",
+        ["Block", "--arg", "units:int", "--input", "query", "--input", "ids:ndim=2"],
+        {},
+        [
+            "command line: examples[0].init: required argument `units` has no value in "
+            "the default example input (query=2,5,8;ids=2,5); give one with "
+            "--example-input 'query=2,5,8;ids=2,5;init={units: 4}'"
+        ],
+    ),
+    (
+        "required-arg-without-a-value-in-an-example-of-inputs",
+        [
+            "Block",
+            "--arg",
+            "units:int;min=8",
+            "--input",
+            "ids",
+            "--example-input",
+            "ids={shape: [2, 3], dtype: int32}",
+        ],
+        {},
+        [
+            "--example-input 'ids={shape: [2, 3], dtype: int32}': examples[0].init: "
+            "required argument `units` has no value; give it: --example-input "
+            "'ids={shape: [2, 3], dtype: int32};init={units: 8}'"
+        ],
+    ),
+    (
         "input-without-name",
         ["Block", "--input", ";ndim=3"],
         {},
