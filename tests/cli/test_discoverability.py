@@ -9,7 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from keraslayer_gen.spec import Arg, Example, Weight
+from keraslayer_gen.spec import (
+    Arg,
+    Example,
+    InputDecl,
+    OutputDecl,
+    TensorExample,
+    Weight,
+)
 
 BIN = Path(sys.executable).parent
 KLGEN = str(BIN / "klgen")
@@ -81,6 +88,114 @@ def test_the_grammar_examples_are_accepted(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "class Gate(" in result.stdout
+
+
+NEW_FLAGS = (
+    "--layer",
+    "--input",
+    "--input-list",
+    "--output",
+    "--call-arg",
+    "--method",
+    "--method-body",
+    "--import",
+    "--base",
+    "--base-arg",
+    "--loss",
+    "--state-on",
+    "--random-inference",
+    "--training-forward",
+)
+
+
+def test_new_help_shows_the_grammar_of_the_composite_flags() -> None:
+    text = run("new", "--help").stdout
+    assert "…" not in text
+    assert "Sub-layers, inputs, outputs, call arguments, methods" in text
+    flat = " ".join(text.split())
+    for flag in NEW_FLAGS:
+        assert f"{flag} " in flat, flag
+    for model, skip in (
+        (InputDecl, set()),
+        (OutputDecl, {"shape"}),
+        (TensorExample, set()),
+        (Example, {"input_shape", "inputs"}),
+    ):
+        for key in set(model.model_fields) - skip:
+            assert key in flat, key
+    for example in (
+        "--input 'query:ndim=3;mask=true'",
+        "--output 'trend:same;mask=mask'",
+        "--call-arg 'start_index:int=0'",
+        "--method 'rotate_half:x' --method-body rotate_half=rotate_half.py",
+        "--example-input 'query=2,5,8;value=2,7,8;call_args={start_index: 2}'",
+    ):
+        assert example in flat, example
+
+
+def test_the_composite_grammar_examples_are_accepted(tmp_path: Path) -> None:
+    """The help's examples of the composite flags are real flags: klgen takes them."""
+    (tmp_path / "rotate_half.py").write_text(
+        "first, second = ops.split(x, 2, axis=-1)\n"
+        "return ops.concatenate([-second, first], axis=-1)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "body.py").write_text(
+        "attended = self.attention(\n"
+        "    query, value, query_mask=query_mask, value_mask=value_mask, "
+        "training=training\n)\n"
+        "trend = self.rotate_half(self.ffn(attended)) * start_index\n"
+        "residual = query - trend\n",
+        encoding="utf-8",
+    )
+    result = run(
+        "new",
+        "Block",
+        "--summary",
+        "Attends, then splits.",
+        "--arg",
+        "num_heads:int=2",
+        "--arg",
+        "key_dim:int=4",
+        "--arg",
+        "hidden_dim:int=8",
+        "--input",
+        "query:ndim=3;mask=true",
+        "--input",
+        "value:ndim=3;mask=true",
+        "--layer",
+        "attention:MultiHeadAttention;num_heads=num_heads;key_dim=key_dim;"
+        "build=query_shape, value_shape",
+        "--layer",
+        'ffn:Dense;units=hidden_dim;activation="relu";build=query_shape',
+        "--output",
+        "trend:same;mask=query_mask",
+        "--output",
+        "residual:same;mask=query_mask",
+        "--call-arg",
+        "start_index:int=0",
+        "--method",
+        "rotate_half:x",
+        "--method-body",
+        "rotate_half=rotate_half.py",
+        "--masking",
+        "use",
+        "--training-forward",
+        "--body",
+        "body.py",
+        "--example-input",
+        "query=2,5,8;value=2,7,8;call_args={start_index: 2}",
+        "--stdout",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "class Block(" in text
+    assert "self.ffn = keras.layers.Dense(" in text
+    assert 'activation="relu"' in text
+    assert "def build(self, query_shape, value_shape):" in text
+    assert "return trend, residual" in text
+    assert "def rotate_half(self, x):" in text
 
 
 def test_shell_completion() -> None:
