@@ -64,6 +64,9 @@ def test_new_from_every_example_imports_no_backend(tmp_path: Path) -> None:
 def test_new_from_a_spec_and_from_flags_imports_no_backend(tmp_path: Path) -> None:
     (tmp_path / "s.klgen.yaml").write_text(api.example_text("decaying-dropout"))
     (tmp_path / "body.py").write_text("outputs = inputs * self.factor\n")
+    (tmp_path / "fuse.py").write_text(
+        "outputs = first * self.gate(first) * math.e + second\n"
+    )
     commands = [
         ["new", "--spec", "s.klgen.yaml", "--out", "a"],
         [
@@ -77,6 +80,23 @@ def test_new_from_a_spec_and_from_flags_imports_no_backend(tmp_path: Path) -> No
             "b",
         ],
         ["new", "Scale", "--arg", "factor:float=2.0", "--body", "body.py", "--stdout"],
+        [
+            "new",
+            "Fuse",
+            "--input",
+            "first:min_ndim=2",
+            "--input",
+            "second:min_ndim=2",
+            "--input-list",
+            "--layer",
+            'gate:Dense;units=1;activation="sigmoid";build=first_shape',
+            "--import",
+            "math",
+            "--body",
+            "fuse.py",
+            "--out",
+            "c",
+        ],
         ["new", "--example", "dense", "--out", "a", "--dry-run", "--diff"],
         ["examples"],
         ["schema"],
@@ -85,6 +105,7 @@ def test_new_from_a_spec_and_from_flags_imports_no_backend(tmp_path: Path) -> No
     report = _run(tmp_path, commands)
     assert report == {"exits": [0] * len(commands), "backends": []}
     assert (tmp_path / "b" / "scale.py").is_file()
+    assert "self.gate = keras.layers.Dense(" in (tmp_path / "c" / "fuse.py").read_text()
 
 
 def test_the_probe_would_see_a_backend(tmp_path: Path) -> None:
