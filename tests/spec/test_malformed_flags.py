@@ -197,6 +197,21 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
         [f"--example-input, --no-training: {COMBINED}"],
     ),
     (
+        "composite-flags-with-example",
+        [
+            "--example",
+            "dense",
+            "--layer",
+            "x:Dense",
+            "--training-forward",
+            "--method-body",
+            "a=m.py",
+            "--no-input-list",
+        ],
+        {"m.py": "return 1\n"},
+        [f"--layer, --method-body, --no-input-list, --training-forward: {COMBINED}"],
+    ),
+    (
         "set-without-equals",
         ["Scale", "--set", "input_spec.min_ndim"],
         {},
