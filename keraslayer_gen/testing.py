@@ -5,6 +5,7 @@ from keraslayer_gen.testing import assert_layer_contract
 def test_contract():
     assert_layer_contract(MyLayer)                       # a spec'd (generated) layer
     assert_layer_contract(Gate, input_shape=(4, 3), init={"units": 2}, trainable=2)
+    assert_layer_contract(Cross, inputs={"query": [2, 4, 8], "value": [2, 6, 8]})
 """
 
 from __future__ import annotations
@@ -99,7 +100,11 @@ def assert_layer_contract(
     `layer_cls_or_target` is a layer class or a `klgen verify` TARGET string. Expectations
     come from `spec`, else from the spec a generated layer's header names, else from the
     keyword overrides: `input_shape=(2, 5, 8)` or `input_shapes=[...]` (batch dimension
-    first), `init`, `mask`, `dtype`, `masking`, `training`, `stochastic`, `state`,
+    first), `inputs=` (one example of several tensors, the Python data of `klgen verify
+    --inputs`: a list `[[2, 4], [2, 4]]` is `layer([a, b])`, a dict
+    `{"inputs": [2, 6, 8], "positions": {"shape": [2, 6], "dtype": "int32"}}` is
+    `layer(a, positions=b)`), `call_args={"start_index": 2}`, `init`, `mask`, `dtype`,
+    `masking`, `training`, `stochastic`, `state`,
     `trainable`, `non_trainable`, `seed_generators`, `output_shape`, `aggregation`,
     `weight_dtypes` — which also override a spec. What nobody declares is observed.
 
@@ -115,6 +120,12 @@ def assert_layer_contract(
     shapes = expectation_overrides.pop("input_shapes", None)
     if "input_shape" in expectation_overrides:
         shapes = [expectation_overrides.pop("input_shape")]
+    examples = _given_inputs(
+        expectation_overrides.pop("inputs", None),
+        expectation_overrides.pop("call_args", None),
+    )
+    if examples[1] is not None:
+        expectation_overrides["call_args"] = examples[1]
     if isinstance(layer_cls_or_target, type):
         target = _target_of_class(layer_cls_or_target)
     else:
@@ -122,7 +133,7 @@ def assert_layer_contract(
     if spec is not None:
         target = _with_spec(target, spec)
     expectations = expectations_for_target(
-        target, input_shapes=shapes, **expectation_overrides
+        target, input_shapes=shapes, examples=examples[0], **expectation_overrides
     )
     checks = select_checks(_ids(only), _ids(skip), full)
     requested = _ids(backends)
@@ -149,6 +160,28 @@ def assert_layer_contract(
     if report.exit_code != 0:
         raise AssertionError("the layer contract does not hold:\n" + report.render())
     return report
+
+
+def _given_inputs(
+    inputs: Any, call_args: Any
+) -> tuple[list[Any] | None, dict[str, Any] | None]:
+    """`inputs=` and `call_args=` as `--inputs` and `--call-args` take them; bad data
+    raises `KlgenError` with every problem."""
+    from .diagnostics import KlgenError
+    from .harness.expectations import example_of_inputs, parse_call_args, parse_inputs
+
+    problems: list[str] = []
+    examples = None
+    if inputs is not None:
+        tensors, style = parse_inputs(inputs, "inputs", problems)
+        if not problems:
+            examples = [example_of_inputs(tensors, style)]
+    args = (
+        None if call_args is None else parse_call_args(call_args, "call_args", problems)
+    )
+    if problems:
+        raise KlgenError("\n".join(problems))
+    return examples, args
 
 
 def _in_process(

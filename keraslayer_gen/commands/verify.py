@@ -86,6 +86,55 @@ def _init(text: str | None) -> dict[str, Any] | None:
     return value
 
 
+class GivenInputs:
+    """`--inputs` examples and `--call-args`, parsed."""
+
+    def __init__(self, examples: list[Any], call_args: dict[str, Any] | None) -> None:
+        self.examples = examples
+        self.call_args = call_args
+
+
+def _json(text: str, where: str, problems: list[str]) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.append(
+            f"{where}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}): "
+            f"{text}"
+        )
+        return None
+
+
+def parse_inputs_options(inputs: list[str], call_args: str | None) -> GivenInputs:
+    """`--inputs` (each one example) and `--call-args`, every problem at once:
+    `--inputs #2: mask_positions: dtype: ...` (exit 2)."""
+    from ..harness.expectations import (
+        example_of_inputs,
+        parse_call_args,
+        parse_inputs,
+    )
+
+    problems: list[str] = []
+    examples = []
+    for number, text in enumerate(inputs, start=1):
+        where = f"--inputs #{number}" if len(inputs) > 1 else "--inputs"
+        data = _json(text, where, problems)
+        if data is None and text.strip() != "null":
+            continue
+        before = len(problems)
+        tensors, style = parse_inputs(data, where, problems)
+        if len(problems) == before:
+            examples.append(example_of_inputs(tensors, style))
+    args = None
+    if call_args is not None:
+        data = _json(call_args, "--call-args", problems)
+        if data is not None or call_args.strip() == "null":
+            args = parse_call_args(data, "--call-args", problems)
+    if problems:
+        raise KlgenError("\n".join(problems))
+    return GivenInputs(examples, args)
+
+
 def verify(
     targets: Annotated[
         list[str] | None,
@@ -105,6 +154,29 @@ def verify(
             rich_help_panel=_LAYER,
         ),
     ] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--inputs",
+            help="An example of several input tensors as JSON; repeatable (one example "
+            "each). A list is one list argument: `'[[2, 4], [2, 4]]'` is `layer([a, b])`. "
+            "An object passes its entries in order, the first positionally, the rest as "
+            'keyword arguments: `\'{"inputs": [2, 6, 8], "positions": {"shape": '
+            '[2, 6], "dtype": "int32", "min": 0, "max": 5}}\'` is '
+            "`layer(a, positions=b)`. A tensor is a shape (batch first) or an object "
+            "with `shape` and optional `dtype`, `min`, `max`, `padding`, `mask`.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
+    call_args: Annotated[
+        str | None,
+        typer.Option(
+            "--call-args",
+            help="Non-tensor call arguments as a JSON object, passed in every call, "
+            "e.g. `'{\"start_index\": 2}'`.",
+            rich_help_panel=_LAYER,
+        ),
+    ] = None,
     init: Annotated[
         str | None,
         typer.Option(
@@ -118,7 +190,7 @@ def verify(
         str | None,
         typer.Option(
             "--masking",
-            help="none | propagate | consume | custom.",
+            help="none | propagate | use | consume | custom.",
             rich_help_panel=_LAYER,
         ),
     ] = None,
@@ -306,6 +378,8 @@ def verify(
     * `klgen verify --changed` (the layers changed against git HEAD)
     * `klgen verify layers/scale.py --input-shape 2,5,8 --init '{"factor": 2}' --backend jax`
     * `klgen verify my_pkg.layers:Gate --input-shape 4,3 --only build,shapes --json`
+    * `klgen verify attn.py:Cross --inputs '{"query": [2, 4, 8], "value": [2, 6, 8]}'`
+    * `klgen verify rope.py:Rotary --inputs '[2, 6, 8]' --call-args '{"start_index": 2}'`
     """
     import os
     import signal
@@ -325,6 +399,8 @@ def verify(
             targets or [],
             locals_=dict(
                 input_shape=input_shape,
+                inputs=inputs,
+                call_args=call_args,
                 init=init,
                 masking=masking,
                 training=training,
@@ -368,8 +444,8 @@ def _verify(texts: list[str], locals_: dict[str, Any]) -> None:
         and o["masking"] not in harness.expectations.MASKING_POLICIES
     ):
         raise KlgenError(
-            f"--masking {o['masking']}: expected none, propagate, consume or custom"
-            + did_you_mean(o["masking"], harness.expectations.MASKING_POLICIES)
+            f"--masking {o['masking']}: expected none, propagate, use, consume or "
+            "custom" + did_you_mean(o["masking"], harness.expectations.MASKING_POLICIES)
         )
     if o["timeout"] is not None and o["timeout"] <= 0:
         raise KlgenError(
@@ -379,7 +455,9 @@ def _verify(texts: list[str], locals_: dict[str, Any]) -> None:
         raise KlgenError(f"--jobs {o['jobs']}: expected a positive number of workers")
     checks = harness.select_checks(o["only"], o["skip"], o["full"])
     shapes = [parse_shape(s, "--input-shape") for s in o["input_shape"] or []]
+    given = parse_inputs_options(o["inputs"] or [], o["call_args"])
     overrides = dict(
+        call_args=given.call_args,
         init=_init(o["init"]),
         mask=o["mask"],
         dtype=o["dtype"],
@@ -421,7 +499,12 @@ def _verify(texts: list[str], locals_: dict[str, Any]) -> None:
         if problem is not None:
             problems.append(problem)
             continue
-        if text in found.handwritten and target.spec is None and not shapes:
+        if (
+            text in found.handwritten
+            and target.spec is None
+            and not shapes
+            and not given.examples
+        ):
             typer.echo(
                 f"klgen verify: skipped {text}: a hand-written layer without a spec; "
                 f"verify it with `klgen verify {text} --input-shape ...`",
@@ -433,7 +516,10 @@ def _verify(texts: list[str], locals_: dict[str, Any]) -> None:
                 (
                     target,
                     harness.expectations_for_target(
-                        target, input_shapes=shapes or None, **overrides
+                        target,
+                        input_shapes=shapes or None,
+                        examples=given.examples or None,
+                        **overrides,
                     ),
                 )
             )

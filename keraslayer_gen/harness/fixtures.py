@@ -11,21 +11,35 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .expectations import Example
+from .expectations import Example, TensorExample
 
 if TYPE_CHECKING:
     from .session import Session
 
 
 def make_inputs(
-    rng: np.random.Generator, shape: tuple[int, ...], dtype: str
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    dtype: str,
+    low: float | None = None,
+    high: float | None = None,
 ) -> np.ndarray:
-    """Random inputs: normal floats, small positive integers, or booleans."""
+    """Random inputs: normal floats (uniform in `low..high` when both are given),
+    integers drawn from `low..high` (default 1..9), or booleans."""
     if dtype == "bool":
         return rng.random(shape) < 0.5
     if "int" in dtype:
-        return rng.integers(1, 10, size=shape).astype(dtype)
-    return rng.normal(size=shape).astype(dtype)
+        lo = 1 if low is None else int(low)
+        hi = max(lo, 9 if high is None else int(high))
+        return rng.integers(lo, hi + 1, size=shape).astype(dtype)
+    if low is not None and high is not None:
+        return rng.uniform(low, high, size=shape).astype(dtype)
+    values = rng.normal(size=shape)
+    if low is not None:
+        values = low + np.abs(values)
+    elif high is not None:
+        values = high - np.abs(values)
+    return values.astype(dtype)
 
 
 def make_mask(shape: tuple[int, ...]) -> np.ndarray:
@@ -43,6 +57,29 @@ def make_mask(shape: tuple[int, ...]) -> np.ndarray:
     return mask
 
 
+def padding_positions(shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """Where a tensor's padding goes (True: a valid step): over every axis but the
+    features for floats (as `Masking` sees them), over every axis for integer ids (as
+    `Embedding(mask_zero=True)` sees them)."""
+    if is_float(dtype) or len(shape) < 2:
+        return make_mask(shape)
+    return make_mask((*shape, 1))
+
+
+def make_tensor(
+    rng: np.random.Generator, tensor: TensorExample, batch: int | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One input tensor's data and its padding mask (None when it has none). The padding
+    value (`padding`, else 0 for a masked tensor) is written where the mask is false,
+    also when the layer gets no mask (it computes one from the values)."""
+    shape = tensor.shape if batch is None else (batch, *tensor.shape[1:])
+    x = make_inputs(rng, shape, tensor.dtype, tensor.min, tensor.max)
+    mask = padding_positions(shape, tensor.dtype)
+    if tensor.mask or tensor.padding is not None:
+        x[~mask] = 0 if tensor.padding is None else tensor.padding
+    return x, (mask if tensor.mask else None)
+
+
 def is_float(dtype: Any) -> bool:
     return any(k in str(dtype) for k in ("float", "half"))
 
@@ -56,7 +93,23 @@ def tolerance(dtype: Any) -> dict[str, float]:
     return {"rtol": 1e-4, "atol": 1e-5}
 
 
-def max_difference(a: np.ndarray, b: np.ndarray) -> float:
+def _pairs(a: Any, b: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Several outputs (lists of arrays) as pairs; None when the structures differ."""
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))):
+            return None
+        if len(a) != len(b):
+            return None
+        return [(np.asarray(x), np.asarray(y)) for x, y in zip(a, b, strict=True)]
+    return [(a, b)]
+
+
+def max_difference(a: Any, b: Any) -> float:
+    pairs = _pairs(a, b)
+    if pairs is None:
+        return float("inf")
+    if len(pairs) != 1 or pairs[0][0] is not a:
+        return max((max_difference(x, y) for x, y in pairs), default=0.0)
     if a.shape != b.shape:
         return float("inf")
     if a.size == 0:
@@ -64,7 +117,14 @@ def max_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a.astype("float64") - b.astype("float64"))))
 
 
-def allclose(a: np.ndarray, b: np.ndarray) -> bool:
+def allclose(a: Any, b: Any) -> bool:
+    """Equal within the dtype's tolerance (integers exactly); several outputs (lists)
+    output by output."""
+    pairs = _pairs(a, b)
+    if pairs is None:
+        return False
+    if len(pairs) != 1 or pairs[0][0] is not a:
+        return all(allclose(x, y) for x, y in pairs)
     if a.shape != b.shape:
         return False
     if not is_float(a.dtype):
@@ -80,68 +140,143 @@ def allclose(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 class Fixture:
-    """One example: its data, and a model holding the layer that checks reuse."""
+    """One example: its data, and a model holding the layer that checks reuse.
+
+    An example has one or several input tensors (`tensors`): `xs` holds their data and
+    `masks` their padding masks (None for a tensor without one); `x` is the data as a
+    model takes it (one array, or a list of arrays in input order), `mask` the first
+    input's mask. `call`, `symbolic` and `model` pass the tensors the way the example
+    says (one tensor, one list, or the first positionally and the rest by keyword),
+    with the example's call arguments."""
 
     def __init__(self, session: Session, index: int, example: Example) -> None:
         self.session = session
         self.index = index
         self.example = example
         self.rng = np.random.default_rng(1000 + index)
-        self.x = make_inputs(self.rng, example.input_shape, example.dtype)
-        self.mask = make_mask(example.input_shape) if example.mask else None
-        if self.mask is not None:
-            self.x[~self.mask] = 0
-        shape = "x".join(str(d) for d in example.input_shape)
-        self.label = (
-            f"example {index} (input {shape}{', masked' if example.mask else ''})"
-        )
+        self.tensors = example.tensors()
+        self.single = example.input_style == "single"
+        data = [make_tensor(self.rng, t) for t in self.tensors]
+        self.xs = [x for x, _ in data]
+        self.masks = [m for _, m in data]
+        self.x: Any = self.pack(self.xs)
+        self.mask = self.masks[0]
+        self.masked = any(m is not None for m in self.masks)
+        self.label = f"example {index} ({example.label()})"
         self._predictions: dict[str, dict[str, Any]] = {}
         self._mode = ""
+
+    # -- structure -----------------------------------------------------------------------
+    def pack(self, xs: list[Any]) -> Any:
+        """Per-tensor values as a model takes them: one value, or a list."""
+        return xs[0] if self.single else list(xs)
+
+    def unpack(self, x: Any) -> list[Any]:
+        return [x] if self.single else list(x)
+
+    def arrange(self, tensors: list[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The positional and keyword arguments of one call of the layer."""
+        extra = dict(self.example.call_args)
+        if self.example.input_style == "list":
+            return (list(tensors),), extra
+        names = [t.name for t in self.tensors[1:]]
+        return (tensors[0],), {**dict(zip(names, tensors[1:], strict=True)), **extra}
+
+    def build_args(
+        self, shapes: list[tuple[Any, ...]] | None = None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The arguments of `build`, as Keras passes them: one shape, a list of shapes
+        (list style), or `<name>_shape` per tensor argument."""
+        shapes = shapes or [t.shape for t in self.tensors]
+        if self.single:
+            return (tuple(shapes[0]),), {}
+        if self.example.input_style == "list":
+            return ([tuple(s) for s in shapes],), {}
+        return (), {
+            f"{t.name}_shape": tuple(s)
+            for t, s in zip(self.tensors, shapes, strict=True)
+        }
+
+    def build(self, layer: Any) -> None:
+        args, kwargs = self.build_args()
+        layer.build(*args, **kwargs)
+
+    @property
+    def shape_text(self) -> str:
+        """The shapes `build` gets, for messages."""
+        args, kwargs = self.build_args()
+        if kwargs:
+            return ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        return str(args[0])
 
     # -- layers --------------------------------------------------------------------------
     def new_layer(self, **extra: Any) -> Any:
         return self.session.layer_cls(**{**self.example.init, **extra})
 
-    def inputs(self, batch: int) -> np.ndarray:
-        """Fresh data like the example's, with another batch size."""
-        shape = (batch, *self.example.input_shape[1:])
-        return make_inputs(np.random.default_rng(7 + batch), shape, self.example.dtype)
+    def inputs(self, batch: int) -> Any:
+        """Fresh data like the example's (padding included), with another batch size."""
+        rng = np.random.default_rng(7 + batch)
+        return self.pack([make_tensor(rng, t, batch)[0] for t in self.tensors])
 
-    def call(self, layer: Any, x: np.ndarray | None = None, **training: bool) -> Any:
+    def call(
+        self, layer: Any, x: Any = None, *, masked: bool = True, **training: bool
+    ) -> Any:
         """An eager call (`training=...` passed on only when given); with the example's
-        padding mask attached to the input the way a `Masking` layer attaches it (so
-        `call` receives it if it declares `mask`)."""
-        x = self.x if x is None else x
-        if self.mask is not None:
-            return layer(self.session.attach_mask(x, self.mask), **training)
-        return layer(self.session.convert(x), **training)
+        padding masks attached to the inputs the way a `Masking` layer attaches them (so
+        `call` receives them as `mask` / `<name>_mask` if it declares them), unless
+        `masked` is False (data of another batch size)."""
+        xs = self.xs if x is None else self.unpack(x)
+        session = self.session
+        tensors = [
+            (
+                session.attach_mask(value, mask)
+                if masked and mask is not None
+                else session.convert(value)
+            )
+            for value, mask in zip(xs, self.masks, strict=True)
+        ]
+        args, kwargs = self.arrange(tensors)
+        return layer(*args, **kwargs, **training)
+
+    def keras_inputs(self) -> list[Any]:
+        keras = self.session.keras
+        return [keras.Input(shape=t.shape[1:], dtype=t.dtype) for t in self.tensors]
 
     def keras_input(self) -> Any:
-        keras = self.session.keras
-        return keras.Input(shape=self.example.input_shape[1:], dtype=self.example.dtype)
+        """Symbolic inputs as a model takes them (one Input, or a list)."""
+        return self.pack(self.keras_inputs())
+
+    def masking(self, sources: list[Any]) -> list[Any]:
+        """Symbolic inputs with the example's masks computed from the padding values
+        (`Masking` for floats, `not_equal` to the padding for integer ids)."""
+        return [
+            self.session.mask_from_padding(source, t) if mask is not None else source
+            for source, t, mask in zip(sources, self.tensors, self.masks, strict=True)
+        ]
+
+    def symbolic(self, layer: Any, masked: bool = False) -> tuple[Any, Any]:
+        """(model inputs, outputs) of the layer called on fresh `keras.Input`s."""
+        sources = self.keras_inputs()
+        hidden = self.masking(sources) if masked else sources
+        args, kwargs = self.arrange(hidden)
+        return self.pack(sources), layer(*args, **kwargs)
 
     # -- the shared model ----------------------------------------------------------------
     @functools.cached_property
     def model(self) -> Any:
-        """`Input -> [Masking] -> layer` with a spy on the layer's `call` that records the
-        `training` values and masks it receives."""
-        keras = self.session.keras
-        inputs = self.keras_input()
-        hidden = (
-            keras.layers.Masking(mask_value=0)(inputs)
-            if self.mask is not None
-            else inputs
-        )
+        """`Input(s) -> [masks] -> layer` with a spy on the layer's `call` that records
+        the `training` values and masks it receives."""
         self.layer = self.new_layer()
         self.calls = spy_on(self.layer)
-        model = keras.Model(inputs, self.layer(hidden))
-        return model
+        inputs, outputs = self.symbolic(self.layer, masked=True)
+        return self.session.keras.Model(inputs, outputs)
 
     @functools.cached_property
     def output_is_float(self) -> bool:
-        return is_float(
-            self.session.numpy(self.call(self.new_layer(), training=False)).dtype
-        )
+        """Whether every output is floating point (a fit step and gradients apply)."""
+        value = self.session.numpy(self.call(self.new_layer(), training=False))
+        outputs = value if isinstance(value, list) else [value]
+        return all(is_float(v.dtype) for v in outputs)
 
     @functools.cached_property
     def compiled(self) -> Any:
@@ -164,7 +299,11 @@ class Fixture:
     def _fit(self) -> dict[str, Any]:
         model = self.compiled
         y = self.session.numpy(model(self.x, training=False))
-        target = self.rng.normal(size=y.shape).astype("float32")
+        target: Any = (
+            [self.rng.normal(size=v.shape).astype("float32") for v in y]
+            if isinstance(y, list)
+            else self.rng.normal(size=y.shape).astype("float32")
+        )
         before = self.session.snapshot(self.layer)
         self.calls.clear()
         logs = model.train_on_batch(self.x, target, return_dict=True)
@@ -237,10 +376,18 @@ def spy_on(layer: Any) -> list[dict[str, Any]]:
 
     @functools.wraps(original)
     def spy(*args: Any, **kwargs: Any) -> Any:
+        masks = [k for k, v in kwargs.items() if k.endswith("mask") and _present(v)]
         records.append(
-            {"training": kwargs.get("training"), "mask": kwargs.get("mask") is not None}
+            {"training": kwargs.get("training"), "mask": bool(masks), "masks": masks}
         )
         return original(*args, **kwargs)
 
     layer.call = spy
     return records
+
+
+def _present(value: Any) -> bool:
+    """A mask argument that holds a mask (a list style `mask` may be all None)."""
+    if isinstance(value, (list, tuple)):
+        return any(_present(v) for v in value)
+    return value is not None

@@ -44,12 +44,12 @@ def with_masked_examples(expectations: Expectations) -> tuple[Example, ...]:
     without `--mask` (a call that ignores its mask would pass otherwise). Only inputs
     with a time axis (rank 3 or more) get one."""
     examples = tuple(expectations.examples)
-    if expectations.masking not in ("consume", "propagate"):
+    if expectations.masking not in ("consume", "propagate", "use"):
         return examples
-    if any(e.mask for e in examples):
+    if any(e.masked for e in examples):
         return examples
-    masked = tuple(replace(e, mask=True) for e in examples if len(e.input_shape) >= 3)
-    return examples + masked
+    masked = tuple(replace(e, mask=True) for e in examples)
+    return examples + tuple(e for e in masked if e.masked)
 
 
 class CheckFailed(Exception):
@@ -100,8 +100,29 @@ class Session:
             self.source_file = None
 
     # -- tensors and weights -------------------------------------------------------------
-    def numpy(self, value: Any) -> np.ndarray:
+    def numpy(self, value: Any) -> Any:
+        """One output as an array; several outputs (a tuple, list or dict) as a list of
+        arrays in `keras.tree.flatten` order."""
+        if isinstance(value, (list, tuple, dict)):
+            return [self.flavor.numpy(v) for v in self.flatten(value)]
         return self.flavor.numpy(value)
+
+    def flatten(self, value: Any) -> list[Any]:
+        """The tensors of a (possibly nested) output, in `keras.tree.flatten` order."""
+        tree = getattr(self.keras, "tree", None)
+        if tree is not None:
+            return list(tree.flatten(value))
+        import tensorflow as tf  # type: ignore[import-untyped]
+
+        return list(tf.nest.flatten(value))
+
+    def mask_from_padding(self, source: Any, tensor: Any) -> Any:
+        """A symbolic input with the mask of its padding values: `Masking` for floats,
+        `not_equal` to the padding for integer ids."""
+        value = 0 if tensor.padding is None else tensor.padding
+        if "float" in tensor.dtype:
+            return self.keras.layers.Masking(mask_value=value)(source)
+        return self._helpers["ValueMask"](value)(source)
 
     def convert(self, x: np.ndarray) -> Any:
         return self.flavor.convert(x)
@@ -142,7 +163,29 @@ class Session:
                 self.seen = mask
                 return inputs
 
-        return {"MaskFrom": MaskFrom, "MaskProbe": MaskProbe}
+        keras = self.keras
+
+        class ValueMask(base):  # type: ignore[misc, valid-type]
+            def __init__(self, value: Any = 0, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self.value = value
+                self.supports_masking = True
+
+            def call(self, inputs: Any) -> Any:
+                return flavor.copy(inputs)
+
+            def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+                ops = getattr(keras, "ops", None)
+                if ops is not None:
+                    return ops.not_equal(inputs, self.value)
+                import tensorflow as tf  # type: ignore[import-untyped]
+
+                return tf.not_equal(inputs, self.value)
+
+            def get_config(self) -> dict[str, Any]:
+                return {**super().get_config(), "value": self.value}
+
+        return {"MaskFrom": MaskFrom, "MaskProbe": MaskProbe, "ValueMask": ValueMask}
 
     def snapshot(self, layer: Any) -> list[tuple[str, bool, np.ndarray]]:
         """(name, trainable, value) of every weight, in order."""
@@ -197,10 +240,15 @@ class Session:
 
     def skip_if_random_inference(self, fixture: Fixture, what: str) -> None:
         if self.random_inference(fixture):
+            if self.expectations.random_inference:
+                why = "the layer is declared random at inference"
+            elif self.expectations.state_on == "every_call":
+                why = "its state moves on every call, inference included"
+            else:
+                why = "random at inference, reported by the training check"
             raise CheckSkipped(
                 f"{self.prefix(fixture)}{what} not compared: two inference "
-                "calls of a fresh layer already differ (random at inference, "
-                "reported by the training check)"
+                f"calls of a fresh layer already differ ({why})"
             )
 
     # -- reporting -----------------------------------------------------------------------

@@ -6,12 +6,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import KlgenError
 from ..spec import Example as SpecExample
 from .checklist import RUNTIME_CHECKS
-from .expectations import Expectations, expectations_for, expectations_from_spec
+from .expectations import (
+    Example,
+    Expectations,
+    expectations_for,
+    expectations_from_spec,
+)
 from .report import SKIP, CheckResult, LayerReport, Report
 from .runner import PROCESSES, BackendOutcome, Job, Listener, Stopped, run_jobs
 from .static import run_static_checks
@@ -25,35 +31,69 @@ def expectations_for_target(
     target: LayerTarget,
     *,
     input_shapes: Sequence[Sequence[int]] | None = None,
+    examples: Sequence[Example] | None = None,
     **overrides: Any,
 ) -> Expectations:
     """The spec's expectations, or the options' for a layer without one; options win.
 
     `input_shapes` replaces the examples (each with the `init`, `mask` and `dtype` given);
-    with a spec, the weight counts of the new examples still come from the spec."""
+    with a spec, the weight counts of the new examples still come from the spec.
+    `examples` (from `--inputs`: several tensors, call arguments) are added after the
+    `input_shapes` ones; with a spec they replace its examples, and their weight counts
+    come from the spec example with the same `init` (else they are observed)."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if target.target == "tf-keras":  # Keras 2 layers have no SeedGenerator objects
         overrides = {"target": "tf-keras", "seed_generators": 0, **overrides}
+    if examples:
+        given = [
+            Example(input_shape=tuple(int(d) for d in s)) for s in input_shapes or ()
+        ]
+        given += list(examples)
+        if target.spec is None:
+            return Expectations(examples=tuple(given)).with_overrides(**overrides)
+        base = expectations_from_spec(target.spec)
+        init = overrides.get("init")
+        chosen = []
+        for example in given:
+            wanted = base.examples[0].init if init is None else init
+            same = [e for e in base.examples if e.init == wanted]
+            counts: dict[str, Any] = (
+                dict(
+                    trainable=same[0].trainable,
+                    non_trainable=same[0].non_trainable,
+                    seed_generators=same[0].seed_generators,
+                )
+                if same
+                else {}
+            )
+            chosen.append(replace(example, init=dict(wanted), **counts))
+        return replace(base, examples=tuple(chosen)).with_overrides(**overrides)
     if target.spec is not None:
         spec = target.spec
         if input_shapes or {"init", "mask", "dtype"} & set(overrides):
             # new examples: the spec still says which weights their init creates
-            shapes = input_shapes or [e.input_shape for e in spec.examples]
-            examples = [
-                SpecExample(
-                    input_shape=list(s),
-                    init=overrides.get("init", old.init if old else {}),
-                    mask=overrides.get("mask", old.mask if old else False),
-                    dtype=overrides.get("dtype", old.dtype if old else "float32"),
-                )
-                for s, old in zip(shapes, _olds(spec, input_shapes), strict=True)
-            ]
-            spec = spec.model_copy(update={"examples": examples})
+            olds = _olds(spec, input_shapes)
+            shapes: list[Any] = (
+                list(input_shapes) if input_shapes else [e.input_shape for e in olds]
+            )
+            rebuilt = []
+            for s, old in zip(shapes, olds, strict=True):
+                update: dict[str, Any] = {
+                    k: overrides[k] for k in ("init", "mask", "dtype") if k in overrides
+                }
+                if old is not None:
+                    rebuilt.append(old.model_copy(update=update))
+                else:
+                    rebuilt.append(
+                        SpecExample.model_validate({"input_shape": list(s), **update})
+                    )
+            spec = spec.model_copy(update={"examples": rebuilt})
         return expectations_from_spec(spec).with_overrides(**overrides)
     if not input_shapes:
         raise KlgenError(
             f"{target.text}: the layer has no spec to take examples from; give "
-            "--input-shape (with the batch dimension, e.g. --input-shape 2,5,8)"
+            "--input-shape (with the batch dimension, e.g. --input-shape 2,5,8) or "
+            "--inputs (several tensors, e.g. --inputs '[[2, 4], [2, 4]]')"
         )
     return expectations_for([tuple(s) for s in input_shapes], **overrides)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..fixtures import padding_positions
 from ..session import CheckSkipped
 
 if TYPE_CHECKING:
@@ -56,25 +57,37 @@ def _scope(session: Session) -> Iterator[str]:
 def _run(session: Session, fx: Fixture, kind: str) -> list[str]:
     keras = session.keras
     # The replicas must see different data, or a state update they disagree on is hidden.
-    other = fx.inputs(len(fx.x))
-    if "float" in str(other.dtype):
-        other = (other * 2 + 1).astype(other.dtype)
-    if fx.mask is not None:
-        other[~fx.mask] = 0
-    x = np.concatenate([fx.x, other])
+    data = []
+    for x, other, tensor in zip(
+        fx.xs, fx.unpack(fx.inputs(len(fx.xs[0]))), fx.tensors, strict=True
+    ):
+        if "float" in str(other.dtype):
+            other = (other * 2 + 1).astype(other.dtype)
+            if tensor.mask or tensor.padding is not None:
+                valid = padding_positions(other.shape, str(other.dtype))
+                other[~valid] = 0 if tensor.padding is None else tensor.padding
+        data.append(np.concatenate([x, other]))
+    x = fx.pack(data)
     layer = fx.new_layer()
-    inputs = fx.keras_input()
-    hidden = (
-        keras.layers.Masking(mask_value=0)(inputs) if fx.mask is not None else inputs
-    )
-    model = keras.Model(inputs, layer(hidden))
+    model = keras.Model(*fx.symbolic(layer, masked=True))
     before = session.snapshot(layer)
     if fx.output_is_float:
         y = session.numpy(model(x, training=False))
-        target = fx.rng.normal(size=y.shape).astype("float32")
+        target: Any = (
+            [fx.rng.normal(size=v.shape).astype("float32") for v in y]
+            if isinstance(y, list)
+            else fx.rng.normal(size=y.shape).astype("float32")
+        )
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
         try:
-            model.fit(x, target, batch_size=len(x), epochs=2, shuffle=False, verbose=0)
+            model.fit(
+                x,
+                target,
+                batch_size=len(data[0]),
+                epochs=2,
+                shuffle=False,
+                verbose=0,
+            )
         except Exception as exc:
             hint = (
                 "declare an aggregation (mean, sum or only_first_replica) for every "
@@ -89,7 +102,7 @@ def _run(session: Session, fx: Fixture, kind: str) -> list[str]:
                 f"{session.where(exc)}; {hint}",
             ) from None
     with session.guard(fx, f"predict() under {kind}"):
-        model.predict(x, batch_size=len(x), verbose=0)
+        model.predict(x, batch_size=len(data[0]), verbose=0)
     declared = session.expectations.aggregation
     changed = {
         name: not np.array_equal(b, a)

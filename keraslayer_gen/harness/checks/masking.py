@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..fixtures import allclose, max_difference, spy_on
+from ..fixtures import allclose, make_inputs, max_difference, spy_on
 from ..session import CheckSkipped
 from .training import takes
 
@@ -35,12 +35,31 @@ def _declared(
             f"{policy}: set self.supports_masking = True in __init__, or Keras "
             "drops the mask",
         )
-    if policy == "consume" and not has_mask:
+    if policy in ("consume", "use") and not has_mask:
+        what = "consume" if policy == "consume" else "use"
         raise session.fail(
             None,
             "call() has no `mask` argument, so it never receives the "
-            "mask it should consume: add `mask=None` to call",
+            f"mask it should {what}: add `mask=None` to call (`<input>_mask=None` "
+            "for each of several tensor arguments)",
         )
+
+
+def mask_arguments(session: Session, fx: Fixture) -> list[str]:
+    """The mask arguments of `call` Keras fills for this example: `mask` for one tensor
+    argument (or a list), `<name>_mask` for each of several."""
+    if fx.example.input_style != "keywords":
+        return ["mask"] if takes(session, "mask") else []
+    names = [f"{t.name}_mask" for t in fx.tensors]
+    return [n for n in names if takes(session, n)]
+
+
+def _as_list(session: Session, value: Any) -> list[Any]:
+    if value is None:
+        return [None]
+    if isinstance(value, (list, tuple, dict)):
+        return session.flatten(value) if value else [None]
+    return [value]
 
 
 def _output_mask(
@@ -49,71 +68,104 @@ def _output_mask(
     layer: Any,
     policy: str | None,
     outputs: Any,
-    inputs: Any,
-    mask: np.ndarray | None,
+    first: Any,
+    previous: Any,
 ) -> str:
-    """Check the mask Keras attaches to the output; returns the policy it shows."""
-    out_mask = session.output_mask(outputs)
+    """Check the mask Keras attaches to each output; returns the policy it shows.
+    `first` is the first argument of the call and `previous` its mask (a list for a list
+    argument), which Keras passes to `compute_mask`."""
+    flat = session.flatten(outputs)
+    count = len(flat)
+    out_masks: list[Any] = [session.output_mask(o) for o in flat]
     with session.guard(fx, "compute_mask(inputs, mask)"):
-        computed = layer.compute_mask(
-            inputs, None if mask is None else session.convert(mask)
+        computed_raw = layer.compute_mask(
+            first,
+            (
+                None
+                if previous is None
+                else (
+                    [None if m is None else session.convert(m) for m in previous]
+                    if isinstance(previous, list)
+                    else session.convert(previous)
+                )
+            ),
         )
-    computed = None if computed is None else session.numpy(computed)
-    if out_mask is not None:
-        leading = tuple(outputs.shape)[: out_mask.ndim]
-        if tuple(out_mask.shape) != leading:
+    computed: list[Any] = [
+        None if m is None else session.numpy(m) for m in _as_list(session, computed_raw)
+    ]
+    expected: list[Any] = previous if isinstance(previous, list) else [previous]
+    expected = (expected + [None] * count)[:count]
+    computed = (computed + [None] * count)[:count]
+    shows: set[str] = set()
+    for i, (out, out_mask) in enumerate(zip(flat, out_masks, strict=True)):
+        which = f"output {i}: " if count > 1 else ""
+        want = expected[i]
+        if out_mask is not None:
+            leading = tuple(out.shape)[: out_mask.ndim]
+            if tuple(out_mask.shape) != leading:
+                raise session.fail(
+                    fx,
+                    f"{which}the output mask has shape {tuple(out_mask.shape)} but "
+                    f"the output has shape {tuple(out.shape)}: return a mask "
+                    "matching the output's leading dimensions",
+                )
+        if policy in ("propagate", "use") and want is not None:
+            if out_mask is None:
+                raise session.fail(
+                    fx,
+                    f"{which}the output carries no mask, but the layer passes "
+                    "masks on: keep supports_masking = True and do not return None "
+                    "from compute_mask",
+                )
+            if not np.array_equal(out_mask, want):
+                raise session.fail(
+                    fx,
+                    f"{which}the output mask differs from the input mask, but the "
+                    "layer passes masks on: pass the mask on unchanged (or "
+                    "declare masking: custom)",
+                )
+        if policy == "consume" and out_mask is not None:
             raise session.fail(
                 fx,
-                f"the output mask has shape {tuple(out_mask.shape)} but the "
-                f"output has shape {tuple(outputs.shape)}: return a mask "
-                "matching the output's leading dimensions",
+                f"{which}the output still carries a mask, but the layer consumes "
+                "it: return None from compute_mask",
             )
-    if policy == "propagate" and mask is not None:
+        if policy == "custom":
+            same = (out_mask is None and computed[i] is None) or (
+                out_mask is not None
+                and computed[i] is not None
+                and np.array_equal(out_mask, computed[i])
+            )
+            if not same:
+                raise session.fail(
+                    fx,
+                    f"{which}the output mask is not the one compute_mask returns: "
+                    "keep supports_masking = True so that Keras attaches it",
+                )
         if out_mask is None:
-            raise session.fail(
-                fx,
-                "the output carries no mask, but the layer propagates "
-                "masks: keep supports_masking = True and do not return None "
-                "from compute_mask",
-            )
-        if not np.array_equal(out_mask, mask):
-            raise session.fail(
-                fx,
-                "the output mask differs from the input mask, but the "
-                "layer propagates masks: pass the mask on unchanged (or "
-                "declare masking: custom)",
-            )
-    if policy == "consume" and out_mask is not None:
-        raise session.fail(
-            fx,
-            "the output still carries a mask, but the layer consumes it: "
-            "return None from compute_mask",
-        )
-    if policy == "custom":
-        same = (out_mask is None and computed is None) or (
-            out_mask is not None
-            and computed is not None
-            and np.array_equal(out_mask, computed)
-        )
-        if not same:
-            raise session.fail(
-                fx,
-                "the output mask is not the one compute_mask returns: keep "
-                "supports_masking = True so that Keras attaches it",
-            )
-    if out_mask is None:
-        return "consume"
-    return (
-        "propagate" if mask is not None and np.array_equal(out_mask, mask) else "custom"
-    )
+            shows.add("consume")
+        elif want is not None and np.array_equal(out_mask, want):
+            shows.add("propagate")
+        else:
+            shows.add("custom")
+    return shows.pop() if len(shows) == 1 else "custom"
 
 
-def _invariance(
-    session: Session, fx: Fixture, layer: Any, outputs: np.ndarray
-) -> str | None:
-    """Fails when padded values reach unmasked outputs; a note when it cannot tell."""
+def _at_valid(fx: Fixture, values: list[np.ndarray]) -> list[np.ndarray]:
+    """Each output at the first input's unmasked positions when it is aligned with
+    them (same leading dimensions), else whole."""
     mask = fx.mask
-    assert mask is not None
+    picked = []
+    for value in values:
+        if mask is not None and value.shape[: mask.ndim] == mask.shape:
+            picked.append(value[mask])
+        else:
+            picked.append(value)
+    return picked
+
+
+def _invariance(session: Session, fx: Fixture, layer: Any, outputs: Any) -> str | None:
+    """Fails when padded values reach unmasked outputs; a note when it cannot tell."""
     with session.guard(fx, "call() with a mask"):
         again = session.numpy(fx.call(layer, training=False))
     if not allclose(outputs, again):
@@ -121,18 +173,23 @@ def _invariance(
             f"{fx.label}: mask invariance not checked: inference is not deterministic "
             "(the training check reports it)"
         )
-    x2 = fx.x.copy()
-    if "float" in str(x2.dtype):
-        noise = (fx.rng.normal(size=x2.shape) * 10 + 3).astype(x2.dtype)
-    else:
-        noise = fx.rng.integers(10, 99, size=x2.shape).astype(x2.dtype)
-    x2[~mask] = noise[~mask]
+    changed_inputs = []
+    for x, mask, tensor in zip(fx.xs, fx.masks, fx.tensors, strict=True):
+        x2 = x.copy()
+        if mask is not None:
+            if "float" in str(x2.dtype):
+                noise = (fx.rng.normal(size=x2.shape) * 10 + 3).astype(x2.dtype)
+            else:
+                low = 10 if tensor.min is None else tensor.min
+                high = 99 if tensor.max is None else tensor.max
+                noise = make_inputs(fx.rng, x2.shape, str(x2.dtype), low, high)
+            x2[~mask] = noise[~mask]
+        changed_inputs.append(x2)
     with session.guard(fx, "call() with other values at masked positions"):
-        changed = session.numpy(fx.call(layer, x2, training=False))
-    if outputs.shape[: mask.ndim] == mask.shape:
-        before, after = outputs[mask], changed[mask]
-    else:
-        before, after = outputs, changed
+        changed = session.numpy(fx.call(layer, fx.pack(changed_inputs), training=False))
+    flat = outputs if isinstance(outputs, list) else [outputs]
+    flat_changed = changed if isinstance(changed, list) else [changed]
+    before, after = _at_valid(fx, flat), _at_valid(fx, flat_changed)
     if not allclose(before, after):
         raise session.fail(
             fx,
@@ -148,7 +205,7 @@ def check_masking(session: Session) -> list[str]:
     keras = session.keras
     policy = session.expectations.masking
     supports = bool(session.fixtures[0].new_layer().supports_masking)
-    has_mask = takes(session, "mask")
+    has_mask = any(mask_arguments(session, fx) for fx in session.fixtures)
     _declared(session, policy, supports, has_mask)
     if policy == "none" or (policy is None and not supports):
         if policy is None:
@@ -157,36 +214,48 @@ def check_masking(session: Session) -> list[str]:
     seen: set[str] = set()
     notes: list[str] = []
     for fx in session.fixtures:
-        if fx.mask is None:
+        receives = bool(mask_arguments(session, fx))
+        if not fx.masked:
             if policy in (None, "custom"):
                 layer = fx.new_layer()
-                inputs = session.convert(fx.x)
+                tensors = [session.convert(x) for x in fx.xs]
+                args, kwargs = fx.arrange(tensors)
                 with session.guard(fx, "call()"):
-                    outputs = layer(inputs, training=False)
-                _output_mask(session, fx, layer, policy, outputs, inputs, None)
+                    outputs = layer(*args, **kwargs, training=False)
+                _output_mask(session, fx, layer, policy, outputs, args[0], None)
             continue
         layer = fx.new_layer()
         calls = spy_on(layer)
-        inputs = session.attach_mask(fx.x, fx.mask)
+        tensors = [
+            session.attach_mask(x, m) if m is not None else session.convert(x)
+            for x, m in zip(fx.xs, fx.masks, strict=True)
+        ]
+        args, kwargs = fx.arrange(tensors)
         with session.guard(fx, "call() with a mask"):
-            outputs = layer(inputs, training=False)
-        if has_mask and not any(c["mask"] for c in calls):
+            outputs = layer(*args, **kwargs, training=False)
+        if receives and not any(c["mask"] for c in calls):
             raise session.fail(
                 fx,
                 "call() declares `mask` but receives None: do not "
                 "override __call__; let Keras pass the mask",
             )
-        seen.add(_output_mask(session, fx, layer, policy, outputs, inputs, fx.mask))
+        previous: Any = (
+            list(fx.masks) if fx.example.input_style == "list" else fx.masks[0]
+        )
+        if isinstance(previous, list) and all(m is None for m in previous):
+            previous = None
+        seen.add(_output_mask(session, fx, layer, policy, outputs, args[0], previous))
         eager = session.numpy(outputs)
         note = _invariance(session, fx, layer, eager)
         if note:
             notes.append(note)
-        source = fx.keras_input()
-        model = keras.Model(source, layer(keras.layers.Masking(mask_value=0)(source)))
+        calls.clear()
+        sources, through_outputs = fx.symbolic(layer, masked=True)
+        model = keras.Model(sources, through_outputs)
         calls.clear()
         with session.guard(fx, "a model Input -> Masking -> layer"):
             through = session.numpy(model(fx.x, training=False))
-        if has_mask and not any(c["mask"] for c in calls):
+        if receives and not any(c["mask"] for c in calls):
             raise session.fail(
                 fx,
                 "call() does not receive the mask of a Masking layer "
@@ -206,7 +275,7 @@ def check_masking(session: Session) -> list[str]:
                 "observed (add an example with mask: true, or --mask)"
             )
         session.observe("masking", seen.pop() if len(seen) == 1 else "custom")
-    if not any(fx.mask is not None for fx in session.fixtures) and policy != "custom":
+    if not any(fx.masked for fx in session.fixtures) and policy != "custom":
         raise CheckSkipped(
             "no example uses a mask; only supports_masking was checked (add "
             "an example with mask: true)"

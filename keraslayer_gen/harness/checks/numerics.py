@@ -36,6 +36,24 @@ def _torch_symbolic_float32(
     )
 
 
+def _sublayer_policies(
+    session: Session, fx: Any, layer: Any, policy: str, compute: str
+) -> None:
+    """Sub-layers follow the layer's policy: one created without
+    `dtype=self.dtype_policy` computes in float32 and silently loses mixed precision."""
+    walk = getattr(layer, "_flatten_layers", None)
+    if walk is None:
+        return
+    for sub in walk(include_self=False, recursive=True):
+        sub_compute = session.flavor.dtype(getattr(sub, "compute_dtype", compute))
+        if sub_compute != compute and sub.built:
+            raise session.fail(
+                fx,
+                f"sub-layer '{sub.name}' computes in {sub_compute} under {policy}, "
+                f"not {compute}: create it with dtype=self.dtype_policy",
+            )
+
+
 def check_mixed_precision(session: Session) -> list[str]:
     std = session.flavor.dtype
     notes: list[str] = []
@@ -62,32 +80,42 @@ def check_mixed_precision(session: Session) -> list[str]:
                         "leave add_weight's dtype unset so that Keras keeps "
                         "variables in float32",
                     )
-            for path, out in outputs:
+            _sublayer_policies(session, fx, layer, policy, compute)
+            flat = [
+                (path, o, f"output {i} " if n > 1 else "")
+                for path, out in outputs
+                for n in [len(session.flatten(out))]
+                for i, o in enumerate(session.flatten(out))
+            ]
+            for path, out, which in flat:
                 dtype = std(out)
                 where = f" with {path}" if path else ""
                 if intended is not None:
                     if dtype != intended:
                         raise session.fail(
                             fx,
-                            f"the output is {dtype}{where} under {policy}, "
+                            f"the {which}output is {dtype}{where} under {policy}, "
                             f"but the layer declares output dtype {intended}: "
                             f"cast the result to {intended}",
                         )
                 elif is_float(dtype) and dtype != compute:
                     raise session.fail(
                         fx,
-                        f"the output is {dtype}{where} under {policy}, not "
+                        f"the {which}output is {dtype}{where} under {policy}, not "
                         f"the compute dtype {compute}: compute in the input's "
                         "dtype, or cast the result to self.compute_dtype (or, "
                         "if this dtype is the layer's purpose, declare it with "
                         f"--output-dtype {dtype})",
                     )
             with session.guard(fx, f"a call on keras.Input under {policy}"):
-                symbolic = fx.new_layer(dtype=session.flavor.policy(policy))(
-                    fx.keras_input()
+                symbolic_all = session.flatten(
+                    fx.symbolic(fx.new_layer(dtype=session.flavor.policy(policy)))[1]
                 )
-            eager = std(outputs[0][1])
-            if std(symbolic) != eager:
+            eager_all = session.flatten(outputs[0][1])
+            for symbolic, eager_out in zip(symbolic_all, eager_all, strict=False):
+                eager = std(eager_out)
+                if std(symbolic) == eager:
+                    continue
                 if _torch_symbolic_float32(session, std(symbolic), eager, compute):
                     note = (
                         f"under {policy} on torch the symbolic output is float32 and the "
@@ -194,7 +222,7 @@ def check_jit_parity(session: Session) -> list[str]:
         if torch_backend:
             notes.append(torch_backend)
         for fx in session.fixtures:
-            label = " with a mask" if fx.mask is not None else ""
+            label = " with a mask" if fx.masked else ""
             with session.guard(fx, f"predict() with jit_compile=True{label}"):
                 jit = fx.predict("jit")["value"]
             with session.guard(fx, f"an eager call of the model{label}"):
@@ -202,10 +230,9 @@ def check_jit_parity(session: Session) -> list[str]:
             _compare(session, fx, jit, eager, label)
             if session.flavor.graph_mode:
                 _graph_parity(session, fx, label)
-            if fx.mask is None:
+            if not fx.masked:
                 continue
-            source = fx.keras_input()
-            plain = keras.Model(source, fx.layer(source))
+            plain = keras.Model(*fx.symbolic(fx.layer))
             plain.compile(jit_compile=True)
             with session.guard(fx, "predict() with jit_compile=True without a mask"):
                 jit = session.numpy(plain.predict_on_batch(fx.x))

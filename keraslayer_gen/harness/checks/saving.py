@@ -193,16 +193,38 @@ def check_save_load(session: Session) -> list[str]:
             notes.append("the output is not floating point: saved without a fit step")
         with session.guard(fx, "predict()"):
             expected = fx.predict()["value"]  # after the fit step, if any
+        model = fx.model
+        if _helper_masks(fx):
+            # integer inputs masked by the harness's own helper layer, which a fresh
+            # process cannot load: save the fitted layer in a model without it
+            model = session.keras.Model(*fx.symbolic(fx.layer))
+            with session.guard(fx, "predict() of the model without masks"):
+                expected = session.numpy(model.predict_on_batch(fx.x))
+            notes.append(
+                f"{session.prefix(fx)}integer inputs with a mask: saved without the "
+                "mask (the harness's mask layer is not part of the layer)"
+            )
         for suffix in session.flavor.save_formats:
-            _round_trip(session, fx, expected, suffix)
+            _round_trip(session, fx, expected, suffix, model)
     return notes
 
 
-def _round_trip(session: Session, fx: Any, expected: np.ndarray, suffix: str) -> None:
+def _helper_masks(fx: Any) -> bool:
+    """Whether the shared model masks an integer input with the harness's helper."""
+    return any(
+        mask is not None and "float" not in t.dtype
+        for t, mask in zip(fx.tensors, fx.masks, strict=True)
+    )
+
+
+def _round_trip(
+    session: Session, fx: Any, expected: Any, suffix: str, model: Any
+) -> None:
     """Save the fitted model to `suffix` (`.keras`, or the legacy `.h5` of Keras 2) and
-    compare what the fresh process loads."""
+    compare what the fresh process loads. Several inputs go to the fresh process as
+    `x0`, `x1`, ... (with `input_list` and `input_names`), several outputs come back as
+    `predicted0..N` in flatten order."""
     fmt = "" if suffix == ".keras" else f" (saved as {suffix})"
-    model = fx.model
     if suffix == ".h5":  # the legacy format stores a layer's weights by name
         names = [session.flavor.name(w) for w in fx.layer.weights]
         shared = sorted({n for n in names if names.count(n) > 1})
@@ -219,10 +241,14 @@ def _round_trip(session: Session, fx: Any, expected: np.ndarray, suffix: str) ->
     weights = [(session.flavor.path(model, w), session.numpy(w)) for w in model.weights]
     inputs = session.workdir / f"inputs-{fx.index}.npz"
     out = session.workdir / f"reloaded-{fx.index}.npz"
-    np.savez(inputs, x=fx.x)
-    answer = session.reloader.load(
-        {"model": str(path), "inputs": str(inputs), "out": str(out)}
-    )
+    job: dict[str, Any] = {"model": str(path), "inputs": str(inputs), "out": str(out)}
+    if fx.single:
+        np.savez(inputs, x=fx.x)
+    else:
+        np.savez(inputs, **{f"x{i}": x for i, x in enumerate(fx.xs)})
+        job["input_list"] = fx.example.input_style == "list"
+        job["input_names"] = [t.name for t in fx.tensors]
+    answer = session.reloader.load(job)
     if not answer.get("ok"):
         error = _cause(str(answer.get("error", "")))
         raise session.fail(
@@ -231,7 +257,14 @@ def _round_trip(session: Session, fx: Any, expected: np.ndarray, suffix: str) ->
             f"only the layer's module ({error}): {_hint(error)}",
         )
     with np.load(out) as data:
-        predicted = data["predicted"]
+        predicted: Any = (
+            data["predicted"]
+            if "predicted" in data.files
+            else [
+                data[f"predicted{i}"]
+                for i in range(sum(1 for f in data.files if f.startswith("predicted")))
+            ]
+        )
         names = [str(n) for n in data["names"]]
         restored = [data[f"w{i}"] for i in range(len(names))]
     if len(weights) != len(names):

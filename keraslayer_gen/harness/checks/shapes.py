@@ -111,12 +111,12 @@ def _counts(
 def check_build(session: Session) -> list[str]:
     observed: dict[str, list[int]] = {}
     for fx in session.fixtures:
-        shape = fx.example.input_shape
+        shape = fx.shape_text
         built = fx.new_layer()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with session.guard(fx, f"build({shape})"):
-                built.build(shape)
+                fx.build(built)
         _unbuilt(session, fx, caught)
         weights = _weights(session, built)
         for name, dims, _ in weights:
@@ -139,7 +139,7 @@ def check_build(session: Session) -> list[str]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with session.guard(fx, "a call on keras.Input (batch dimension None)"):
-                symbolic(fx.keras_input())
+                fx.symbolic(symbolic)
         _unbuilt(session, fx, caught)
         _sublayers_built(session, fx, built)
         _counts(session, fx, built, observed)
@@ -153,7 +153,7 @@ def check_build(session: Session) -> list[str]:
             )
         again = fx.new_layer()
         with session.guard(fx, f"build({shape})"):
-            again.build(shape)
+            fx.build(again)
         if _layout(session, again) != _layout(session, built):
             raise session.fail(
                 fx,
@@ -189,14 +189,14 @@ def _sublayers_built(session: Session, fx: Fixture, built: Any) -> None:
     if not unbuilt:
         return
     called = fx.new_layer()
-    with session.guard(fx, f"build({fx.example.input_shape})"):
-        called.build(fx.example.input_shape)
+    with session.guard(fx, f"build({fx.shape_text})"):
+        fx.build(called)
     with session.guard(fx, "call() after build()"):
         fx.call(called, training=False)
     if len(called.weights) > len(built.weights):
         raise session.fail(
             fx,
-            f"build({fx.example.input_shape}) leaves the sub-layer(s) "
+            f"build({fx.shape_text}) leaves the sub-layer(s) "
             f"{', '.join(unbuilt)} unbuilt, so their weights exist only "
             "after the first call (build() then set_weights() or "
             "load_weights() fails): build the sub-layers in build, e.g. "
@@ -210,8 +210,8 @@ def _other_sizes(session: Session, fx: Fixture, built: Any) -> None:
     `shape=(5, self.units)`). Reported only when a weight dimension equal to a changed
     input size stays the same and is not one of the constructor's own values."""
     shape = fx.example.input_shape
-    if len(shape) < 2 or not built.weights:
-        return
+    if not fx.single or len(shape) < 2 or not built.weights:
+        return  # several inputs: their sizes are tied to each other in ways not known
     other = (shape[0], *(d + 2 for d in shape[1:]))
     layer = fx.new_layer()
     try:
@@ -220,7 +220,7 @@ def _other_sizes(session: Session, fx: Fixture, built: Any) -> None:
         return  # build refuses the sizes: the layer validates its input
     try:
         x = make_inputs(np.random.default_rng(11), other, fx.example.dtype)
-        layer(session.convert(x), training=False)
+        fx.call(layer, x, masked=False, training=False)
         return
     except Exception as exc:
         kind = type(exc).__name__
@@ -265,6 +265,21 @@ def overrides(session: Session, method: str) -> bool:
     return mine is not None and mine is not getattr(keras_base, method, None)
 
 
+def _declared_shapes(declared: Any, count: int) -> list[tuple[Any, ...] | None] | None:
+    """compute_output_shape's result as one shape per output (None: not shapes)."""
+    if count == 1:
+        return [_shape(declared)]
+    if isinstance(declared, dict):
+        declared = list(declared.values())
+    if not isinstance(declared, (list, tuple)) or len(declared) != count:
+        return None
+    return [_shape(d) for d in declared]
+
+
+def _which(index: int, count: int) -> str:
+    return f"output {index}: " if count > 1 else ""
+
+
 def check_shapes(session: Session) -> list[str]:
     std = session.flavor.dtype
     declares = overrides(session, "compute_output_shape")
@@ -272,77 +287,123 @@ def check_shapes(session: Session) -> list[str]:
     for fx in session.fixtures:
         example = fx.example
         for batch in (1, 3):
-            shape = (batch, *example.input_shape[1:])
+            shapes = [(batch, *t.shape[1:]) for t in fx.tensors]
+            args, kwargs = fx.build_args(shapes)
+            shape = (
+                ", ".join(f"{k}={v}" for k, v in kwargs.items())
+                if kwargs
+                else str(args[0])
+            )
             layer = fx.new_layer()
             with session.guard(fx, "a call on keras.Input"):
-                symbolic = layer(fx.keras_input())
-            declared: tuple[Any, ...] | None = None
+                symbolic = session.flatten(fx.symbolic(layer)[1])
+            with session.guard(fx, f"call() on a batch of {batch}"):
+                eager = session.flatten(
+                    fx.call(layer, fx.inputs(batch), masked=False, training=False)
+                )
+            count = len(eager)
+            eager_shapes = [tuple(int(d) for d in e.shape) for e in eager]
             if declares:
                 with session.guard(fx, f"compute_output_shape({shape})"):
-                    declared = _shape(layer.compute_output_shape(shape))
-            with session.guard(fx, f"call() on a batch of {batch}"):
-                eager = layer(fx.inputs(batch), training=False)
-            eager_shape = tuple(int(d) for d in eager.shape)
-            if declares and declared is None:
+                    raw = layer.compute_output_shape(*args, **kwargs)
+                declared = _declared_shapes(raw, count)
+                if declared is None or any(d is None for d in declared):
+                    raise session.fail(
+                        fx,
+                        "compute_output_shape() does not return a shape "
+                        "tuple: return one tuple for a single output"
+                        + (
+                            f", a tuple of {count} shape tuples for {count} outputs"
+                            if count > 1
+                            else ""
+                        ),
+                    )
+                for i, (want, got) in enumerate(
+                    zip(declared, eager_shapes, strict=True)
+                ):
+                    if want != got:
+                        raise session.fail(
+                            fx,
+                            f"{_which(i, count)}compute_output_shape({shape}) returns "
+                            f"{want} but call() returns {got}: make "
+                            "compute_output_shape compute the shape call produces",
+                        )
+            if len(symbolic) != count:
                 raise session.fail(
                     fx,
-                    "compute_output_shape() does not return a shape "
-                    "tuple: return one tuple for a single output",
+                    f"the symbolic call on keras.Input gives {len(symbolic)} "
+                    f"output(s) but the eager call {count}: return the same "
+                    "structure in both",
                 )
-            if declares and declared != eager_shape:
-                raise session.fail(
-                    fx,
-                    f"compute_output_shape({shape}) returns {declared} "
-                    f"but call() returns {eager_shape}: make "
-                    "compute_output_shape compute the shape call produces",
-                )
-            sym_shape = tuple(symbolic.shape)
-            pairs = zip(sym_shape[1:], eager_shape[1:], strict=False)
-            if len(sym_shape) != len(eager_shape) or any(
-                s is not None and s != e for s, e in pairs
+            for i, (sym, eager_shape) in enumerate(
+                zip(symbolic, eager_shapes, strict=True)
             ):
-                fix = (
-                    "make compute_output_shape agree with call"
-                    if declares
-                    else "Keras traced call on the symbolic input (there is no "
-                    "compute_output_shape), so call computes shapes from values it does "
-                    "not have symbolically: fix call, or define compute_output_shape"
-                )
-                raise session.fail(
-                    fx,
-                    f"the symbolic call on keras.Input gives {sym_shape} "
-                    f"but the eager call gives {eager_shape}: {fix}",
-                )
+                sym_shape = tuple(sym.shape)
+                pairs = zip(sym_shape[1:], eager_shape[1:], strict=False)
+                if len(sym_shape) != len(eager_shape) or any(
+                    s is not None and s != e for s, e in pairs
+                ):
+                    fix = (
+                        "make compute_output_shape agree with call"
+                        if declares
+                        else "Keras traced call on the symbolic input (there is no "
+                        "compute_output_shape), so call computes shapes from values it "
+                        "does not have symbolically: fix call, or define "
+                        "compute_output_shape"
+                    )
+                    raise session.fail(
+                        fx,
+                        f"{_which(i, count)}the symbolic call on keras.Input gives "
+                        f"{sym_shape} but the eager call gives {eager_shape}: {fix}",
+                    )
             if not declares and batch == 3:
+                gives = ", ".join(
+                    f"{s} ({std(e)})" for s, e in zip(eager_shapes, eager, strict=True)
+                )
                 notes.append(
                     f"{session.prefix(fx)}no compute_output_shape, so Keras traces "
                     f"call for the symbolic output, which agrees with the eager "
-                    f"one: input {shape} gives {eager_shape} ({std(eager)}); check "
+                    f"one: input {shape} gives {gives}; check "
                     "that this is the shape you intend"
                 )
             intended = session.expectations.output_dtype
-            if intended is not None and std(eager) != intended:
-                raise session.fail(
-                    fx,
-                    f"the output is {std(eager)} but the layer declares "
-                    f"output dtype {intended}: cast the result to {intended}",
-                )
-            if std(eager) != std(symbolic):
-                raise session.fail(
-                    fx,
-                    f"the eager output is {std(eager)} but the "
-                    f"symbolic output is {std(symbolic)}: override "
-                    "compute_output_spec to give the real output dtype (Keras "
-                    "assumes the compute dtype)",
-                )
-        if example.output_shape is not None:
+            for i, (e, sym) in enumerate(zip(eager, symbolic, strict=True)):
+                if intended is not None and std(e) != intended:
+                    raise session.fail(
+                        fx,
+                        f"{_which(i, count)}the output is {std(e)} but the layer "
+                        f"declares output dtype {intended}: cast the result to "
+                        f"{intended}",
+                    )
+                if std(e) != std(sym):
+                    raise session.fail(
+                        fx,
+                        f"{_which(i, count)}the eager output is {std(e)} but the "
+                        f"symbolic output is {std(sym)}: override "
+                        "compute_output_spec to give the real output dtype (Keras "
+                        "assumes the compute dtype)",
+                    )
+        expected: list[tuple[Any, ...] | None] = []
+        if example.outputs is not None:
+            expected = [o.shape for o in example.outputs]
+        elif example.output_shape is not None:
+            expected = [tuple(example.output_shape)]
+        if any(e is not None for e in expected):
             with session.guard(fx, "call()"):
-                out = fx.call(fx.new_layer(), training=False)
-            got = tuple(int(d) for d in out.shape)
-            if got != tuple(example.output_shape):
+                out = session.flatten(fx.call(fx.new_layer(), training=False))
+            if len(out) != len(expected):
                 raise session.fail(
                     fx,
-                    f"the output shape is {got} but {example.output_shape} "
-                    "is expected: fix call (or the declared output shape)",
+                    f"call() returns {len(out)} output(s) but {len(expected)} are "
+                    "declared: return one tensor per declared output, in order",
                 )
+            for i, (o, want) in enumerate(zip(out, expected, strict=True)):
+                got = tuple(int(d) for d in o.shape)
+                if want is not None and got != tuple(want):
+                    raise session.fail(
+                        fx,
+                        f"{_which(i, len(out))}the output shape is {got} but "
+                        f"{tuple(want)} is expected: fix call (or the declared output "
+                        "shape)",
+                    )
     return notes

@@ -24,8 +24,30 @@ def takes(session: Session, argument: str) -> bool:
         return False
 
 
+def _replicas(session: Session, fx: Fixture, every_call: bool) -> Any:
+    """A function giving the layer to call: the same layer each time, or, for a layer
+    whose state moves on every call, a fresh copy with the same starting weights (so
+    that two calls compare like with like)."""
+    layer = fx.new_layer()
+    if not every_call:
+        return lambda: layer
+    with session.guard(fx, "call(training=False)"):
+        fx.call(layer, training=False)
+    start = layer.get_weights()
+
+    def fresh() -> Any:
+        copy = fx.new_layer()
+        fx.call(copy, training=False)
+        copy.set_weights(start)
+        return copy
+
+    return fresh
+
+
 def check_training(session: Session) -> list[str]:
     expected = session.expectations.training
+    random_inference = session.expectations.random_inference
+    every_call = session.expectations.state_on == "every_call"
     has_training = takes(session, "training")
     if expected and not has_training:
         raise session.fail(
@@ -34,16 +56,25 @@ def check_training(session: Session) -> list[str]:
             "whether it is training: add `training=None` to call",
         )
     depends = random = False
+    losses: list[int] = []
     for fx in session.fixtures:
-        layer = fx.new_layer()
+        layer = _replicas(session, fx, every_call)
         with session.guard(fx, "call(training=False)"):
-            inference = session.numpy(fx.call(layer, training=False))
-            again = session.numpy(fx.call(layer, training=False))
+            inference = session.numpy(fx.call(layer(), training=False))
+            again = session.numpy(fx.call(layer(), training=False))
         with session.guard(fx, "call() without training"):
-            default = session.numpy(fx.call(layer))
+            default = session.numpy(fx.call(layer()))
         # Random inference first: it also makes the call without `training` differ, and
         # blaming the default for it would give the wrong fix.
-        if not allclose(inference, again):
+        if random_inference:
+            if allclose(inference, again):
+                raise session.fail(
+                    fx,
+                    "two inference calls give identical outputs, but the layer is "
+                    "declared random at inference: draw its noise with keras.random.* "
+                    "and seed=self.seed_generator in the inference path too",
+                )
+        elif not allclose(inference, again):
             fix = (
                 "keep randomness and state updates under `if training:`"
                 if has_training
@@ -56,7 +87,7 @@ def check_training(session: Session) -> list[str]:
                 "two inference calls give different outputs (max "
                 f"difference {max_difference(inference, again):.3g}): {fix}",
             )
-        if not allclose(default, inference):
+        if not random_inference and not allclose(default, inference):
             raise session.fail(
                 fx,
                 "a call without `training` differs from training=False: "
@@ -64,12 +95,14 @@ def check_training(session: Session) -> list[str]:
                 "training mode)",
             )
         with session.guard(fx, "call(training=True)"):
-            first = session.numpy(fx.call(layer, training=True))
-            second = session.numpy(fx.call(layer, training=True))
+            one = layer()
+            first = session.numpy(fx.call(one, training=True))
+            losses.append(len(one.losses))
+            second = session.numpy(fx.call(layer(), training=True))
         differs = not allclose(first, inference)
         depends = depends or differs
         random = random or not allclose(first, second)
-        if expected is False and differs:
+        if expected is False and differs and not random_inference:
             raise session.fail(
                 fx,
                 "the output differs between training=True and "
@@ -79,6 +112,18 @@ def check_training(session: Session) -> list[str]:
             )
         if fx.output_is_float:
             _fit_and_predict(session, fx)
+    declared_losses = session.expectations.losses
+    if declared_losses is not None:
+        for fx, count in zip(session.fixtures, losses, strict=True):
+            if count != declared_losses:
+                raise session.fail(
+                    fx,
+                    f"one call adds {count} loss(es) (layer.losses) but "
+                    f"{declared_losses} are declared: call self.add_loss once per "
+                    "declared loss, in every call",
+                )
+    else:
+        session.observe("losses", losses[0] if len(set(losses)) == 1 else losses)
     if session.expectations.stochastic and not random:
         raise session.fail(
             None,
@@ -113,6 +158,7 @@ def _fit_and_predict(session: Session, fx: Fixture) -> None:
     with session.guard(fx, "call(training=False)"):
         eager = fx.inference
     if not allclose(predicted["value"], eager):
+        session.skip_if_random_inference(fx, "predict() and the eager call")
         raise session.fail(
             fx,
             "predict() differs from an eager inference call (max "
@@ -130,7 +176,10 @@ def _changed(before: list[Any], after: list[Any]) -> dict[str, bool]:
 
 
 def check_state(session: Session) -> list[str]:
+    """Non-trainable weights: the declared state moves in training and stays at
+    inference, or, with `state_on: every_call`, moves in every call (predict too)."""
     declared = session.expectations.state
+    every_call = session.expectations.state_on == "every_call"
     observed: set[str] = set()
     stateful = False
     for fx in session.fixtures:
@@ -152,17 +201,30 @@ def check_state(session: Session) -> list[str]:
         start = session.snapshot(layer)
         with session.guard(fx, "call(training=False)"):
             fx.call(layer, training=False)
-        _inference_keeps(
-            session, fx, start, session.snapshot(layer), "an inference call"
-        )
+        if every_call:
+            # the state moves at inference too: an inference call updates it as a
+            # training call does
+            moved = _changed(start, session.snapshot(layer))
+            state = (
+                set(declared)
+                if declared is not None
+                else {n for n in names if moved.get(n)}
+            )
+            _training_updates(session, fx, moved, names, state, "an inference call")
+            start = session.snapshot(layer)
+        else:
+            _inference_keeps(
+                session, fx, start, session.snapshot(layer), "an inference call"
+            )
         with session.guard(fx, "call(training=True)"):
             fx.call(layer, training=True)
         changed = _changed(start, session.snapshot(layer))
-        state = (
-            set(declared)
-            if declared is not None
-            else {n for n in names if changed.get(n)}
-        )
+        if not every_call:
+            state = (
+                set(declared)
+                if declared is not None
+                else {n for n in names if changed.get(n)}
+            )
         observed |= state
         _training_updates(session, fx, changed, names, state, "a training call")
         if fx.output_is_float:
@@ -177,10 +239,20 @@ def check_state(session: Session) -> list[str]:
             )
             with session.guard(fx, "predict()"):
                 predicted = fx.predict()
-            _inference_keeps(
-                session, fx, predicted["before"], predicted["after"], "predict()"
-            )
-        if session.flavor.graph_mode:
+            if every_call:
+                _training_updates(
+                    session,
+                    fx,
+                    _changed(predicted["before"], predicted["after"]),
+                    names,
+                    state,
+                    "predict()",
+                )
+            else:
+                _inference_keeps(
+                    session, fx, predicted["before"], predicted["after"], "predict()"
+                )
+        if session.flavor.graph_mode and not every_call:
             _graph_updates(session, fx, state)
     if declared is None:
         session.observe("state", sorted(observed))
@@ -227,7 +299,7 @@ def _graph_updates(session: Session, fx: Fixture, state: set[str]) -> None:
     train = tf.function(lambda x: fx.call(graph, x, training=True))
     with session.guard(fx, "call(training=True) inside tf.function"):
         for x in batches:
-            train(tf.convert_to_tensor(x))
+            train(tf.nest.map_structure(tf.convert_to_tensor, x))
     pairs = zip(session.snapshot(eager), session.snapshot(graph), strict=False)
     for (name, trainable, want), (_, _, got) in pairs:
         if trainable or name not in state or allclose(got, want):
