@@ -389,6 +389,9 @@ def _example(
             data["input_shape"] = []
     fields = [p for p in rest if p.split("=", 1)[0].strip() in _EXAMPLE_KEYS]
     tensors = [p for p in rest if p not in fields]
+    if input_names is None and "input_shape" in data:
+        # a one-input layer: another key is a misspelt field, which the model reports
+        fields, tensors = rest, []
     data.update(_pairs(fields, flag, problems))
     if isinstance(data.get("input_shape"), str):  # `input_shape=2,5,8`
         data["input_shape"] = _tensor(data["input_shape"])
@@ -399,17 +402,23 @@ def _example(
             continue
         key, value = (s.strip() for s in _unescape(part).split("=", 1))
         tensor = _tensor(value)
-        known = input_names is None or key in input_names
-        if tensor is None or not known:
-            choices = [*_EXAMPLE_KEYS, *(input_names or [])]
-            hint = "" if known else did_you_mean(key, choices)
-            what = (
-                f"`{key}` is neither an example field nor an input"
-                if not known
-                else f"`{value}` is not a shape such as `2,5,8` or a mapping such as "
-                "`{shape: [2, 6], dtype: int32, min: 1, max: 99}`"
+        declared = input_names is not None and key in input_names
+        if tensor is None and declared:
+            problems.append(
+                _problem(
+                    flag,
+                    f"`{value}` is not a shape such as `2,5,8` or a mapping such as "
+                    "`{shape: [2, 6], dtype: int32, min: 1, max: 99}`",
+                )
             )
-            problems.append(_problem(flag, f"{what}{hint}"))
+            continue
+        if tensor is None or not (declared or input_names is None):
+            hint = did_you_mean(key, [*_EXAMPLE_KEYS, *(input_names or [])])
+            problems.append(
+                _problem(
+                    flag, f"`{key}` is neither an example field nor an input{hint}"
+                )
+            )
             continue
         given = data.get("inputs")
         if key in inputs or (isinstance(given, dict) and key in given):

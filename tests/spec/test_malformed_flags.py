@@ -511,6 +511,15 @@ CASES: list[tuple[str, list[str], dict[str, str], list[str]]] = [
         ],
     ),
     (
+        "example-input-misspelt-field-of-one-input",
+        ["Scale", "--masking", "propagate", "--example-input", "2,5,8;maks=true"],
+        {},
+        [
+            "--example-input '2,5,8;maks=true': examples[0].maks: unknown field `maks` "
+            "(did you mean `mask`?)"
+        ],
+    ),
+    (
         "example-input-tensor-not-a-shape",
         ["Block", "--input", "query", "--example-input", "query=two"],
         {},
