@@ -8,8 +8,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from .diagnostics import Diagnostic
 from .naming import (
     AMBIGUOUS_NAMES,
@@ -118,15 +116,21 @@ class _Checker(TargetRules, CompositeRules):
         """A required argument without a value in an example; from flags, the message
         shows the `--example-input` that gives it (the user may not have written any).
         """
-        if not self.located.origins:
+        if not self.located.origins or example.input_shape is None:
             return f"required argument `{name}` has no value; add it to `init`"
+        from .flags import example_flag
+
         init = dict(example.init)
         init.update({m: _sample_value(self.spec.args[m]) for m in missing})
-        shape = ",".join(str(d) for d in example.input_shape or ())
-        flow = yaml.safe_dump(
-            init, default_flow_style=True, sort_keys=False, width=10**9
-        ).strip()
-        flag = f"--example-input '{shape};init={flow}'"
+        given = {
+            k: v
+            for k, v in example.model_dump(mode="json", exclude_unset=True).items()
+            if k != "init"
+        }
+        shape = example_flag(given) or ",".join(
+            str(d) for d in example.input_shape or ()
+        )
+        flag = f"--example-input '{example_flag({**given, 'init': init}) or shape}'"
         if path in self.located.origins:
             return f"required argument `{name}` has no value; give it: {flag}"
         return (
@@ -740,6 +744,8 @@ class _Checker(TargetRules, CompositeRules):
                         "`training` is only in scope with `training: true`"
                         + (" or `forward`" if self.spec.layers else ""),
                     )
+                elif hint := self.unknown_name_hint(node.id):
+                    self._at_node(path, node, hint)
                 else:
                     self._at_node(
                         path,

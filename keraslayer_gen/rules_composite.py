@@ -208,6 +208,30 @@ class CompositeRules:
         kinds += ["methods"] if self.spec.methods else []
         return f"the layer has its {', '.join(kinds)} and `keras.layers.Layer`'s"
 
+    def unknown_name_hint(self, name: str) -> str | None:
+        """A message for a name a body may not use but a reader would expect."""
+        spec = self.spec
+        if not spec.inputs:
+            return None
+        if name == "inputs" and not spec.input_list:
+            return (
+                "`inputs` is not a parameter of this `call`; its inputs are "
+                f"{listing(spec.inputs)}"
+            )
+        for input_name in spec.inputs:
+            if name == f"{input_name}_mask" and len(spec.inputs) == 1:
+                return (
+                    f"`{name}` is not in scope; a `call` with one input receives "
+                    "its mask as `mask`"
+                )
+            if name == f"{input_name}_mask":
+                return (
+                    f"`{name}` is not in scope; `call` receives the mask of "
+                    f"`{input_name}` with `inputs.{input_name}.mask: true` (and a "
+                    "`masking` other than `none`)"
+                )
+        return None
+
     def mask_hint(self) -> str:
         """Why `mask` is not in scope."""
         spec = self.spec

@@ -741,9 +741,9 @@ CASES: list[tuple[str, str, list[str]]] = [
                 "are `query_mask`"
             ),
             (
-                f"{S}:10:74: call.body: unknown name `value_mask` (did you mean "
-                "`query_mask`?); in scope: keras, ops, outputs, query, query_mask, self, "
-                "value"
+                f"{S}:10:74: call.body: `value_mask` is not in scope; `call` receives the "
+                "mask of `value` with `inputs.value.mask: true` (and a `masking` other than "
+                "`none`)"
             ),
             (
                 f"{S}:12:85: examples[0].inputs.value.mask: input `value` receives no mask; "
@@ -804,6 +804,29 @@ CASES: list[tuple[str, str, list[str]]] = [
                 f"{S}:13:46: examples[0].call_args.scale: examples pass call arguments to "
                 "`call` as they are, not as tensors; declare a tensor an example feeds "
                 "under `inputs` (`optional: true`)"
+            ),
+        ],
+    ),
+    (
+        "inputs-named-in-bodies",
+        HEAD + spec("""
+    inputs:
+      query: {ndim: 3}
+      value: {ndim: 3}
+    call:
+      body: |
+        outputs = inputs[0] + values
+    examples:
+      - inputs: {query: [2, 5, 8], value: [2, 5, 8]}
+    """),
+        [
+            (
+                f"{S}:9:15: call.body: `inputs` is not a parameter of this `call`; its "
+                "inputs are `query` and `value`"
+            ),
+            (
+                f"{S}:9:27: call.body: unknown name `values` (did you mean `value`?); in "
+                "scope: keras, ops, outputs, query, self, value"
             ),
         ],
     ),
