@@ -31,6 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, table  # noqa: E402
 
 BACKENDS = ("tensorflow", "jax", "torch")
+#: The catalogue of issue 15's figures (later examples use fields of issue 11).
+SIX = (
+    "decaying-dropout",
+    "dense",
+    "group-normalization",
+    "masked-average-pooling",
+    "moving-average-normalization",
+    "padding-mask",
+)
 VERIFY = [sys.executable, "-m", "keraslayer_gen.cli", "verify", "--quiet", "--json"]
 
 
@@ -71,6 +80,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=None, help="-j for klgen verify")
+    parser.add_argument(
+        "--examples",
+        default=",".join(SIX),
+        help="catalogue examples of figures 2 and 3 (default: the six of issue 15; "
+        "'all' for every example)",
+    )
     args = parser.parse_args()
     from keraslayer_gen import api
     from keraslayer_gen.harness import installed_backends
@@ -84,7 +99,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="klgen-bench-verify-") as tmp:
         folder = Path(tmp)
         files = []
-        for name in api.example_names():
+        names = (
+            list(api.example_names())
+            if args.examples == "all"
+            else [n.strip() for n in args.examples.split(",") if n.strip()]
+        )
+        for name in names:
             api.generate(name, out=folder)
             files.append(f"{api.load_example(name).spec.module_name}.py")
         dense = ["dense.py"]
@@ -180,6 +200,27 @@ def main() -> None:
             "target <= 1.5 s per backend)"
         )
         print(table(["backend", "first layer", "mean of layers 2-6", "max"], rows))
+        print(
+            "\nwhere the time of layers 2-6 goes: mean seconds per check and layer "
+            "(the rest of a layer's time is importing it and resetting Keras)"
+        )
+        print(table(["check", *backends], _per_check(report, backends)))
+
+
+def _per_check(report: dict, backends: list[str]) -> list[list[str]]:  # type: ignore[type-arg]
+    """check -> mean seconds over layers 2-6, per backend, slowest first."""
+    rest = report["layers"][1:]
+    seconds: dict[str, dict[str, list[float]]] = {}
+    for layer in rest:
+        for result in layer["results"]:
+            by = seconds.setdefault(result["check"], {b: [] for b in backends})
+            by.setdefault(result["backend"], []).append(result["seconds"])
+    mean = {
+        check: {b: statistics.mean(v) if v else 0.0 for b, v in by.items()}
+        for check, by in seconds.items()
+    }
+    order = sorted(mean, key=lambda c: -sum(mean[c].values()))
+    return [[c, *(f"{mean[c].get(b, 0.0):.2f} s" for b in backends)] for c in order]
 
 
 if __name__ == "__main__":
