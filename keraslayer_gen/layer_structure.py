@@ -409,7 +409,8 @@ class StructureChecker(Checker):
                 where,
                 f"`{layer.name}.get_config()` does not return {listed} (required "
                 f"__init__ argument{'s' * many}); add "
-                f'"{required[0]}": self.{required[0]} to its config, or from_config '
+                f'"{required[0]}": self.{stored.get(required[0], required[0])} to its '
+                "config, or from_config "
                 f'and load_model fail with "missing {count}"',
             )
         if lost:
@@ -423,7 +424,7 @@ class StructureChecker(Checker):
                 f"argument{'s' * many} with a default), so from_config and "
                 f"load_model silently rebuild the layer with the default "
                 f"({lost[0]}={default}) instead of the value it was created with; "
-                f'add "{lost[0]}": self.{lost[0]} to its config',
+                f'add "{lost[0]}": self.{stored[lost[0]]} to its config',
             )
 
     def _auto_config(
@@ -541,10 +542,11 @@ def _defaults(init: Function) -> dict[str, ast.expr | None]:
     return out
 
 
-def _stored_on_self(init: Function) -> set[str]:
+def _stored_on_self(init: Function) -> dict[str, str]:
     """Parameters `__init__` keeps as `self.<name>` or `self._<name>`, whatever the
-    expression (`self._flash = flash or default()`) that reads them."""
-    out: set[str] = set()
+    expression (`self._flash = flash or default()`) that reads them: name -> the
+    attribute (the first one assigned)."""
+    out: dict[str, str] = {}
     for node in scope_walk(init):
         if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
             continue
@@ -572,7 +574,7 @@ def _stored_on_self(init: Function) -> set[str]:
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
             }
             if name in read:
-                out.add(name)
+                out.setdefault(name, attr)
     return out
 
 
