@@ -696,6 +696,13 @@ class CompositeRules:
                     "`training: forward` has one `body` (with `training` in scope to "
                     "pass on to sub-layers), not `training`/`inference` bodies",
                 )
+            if spec.state and spec.state_on != "every_call":
+                self.error(
+                    ("state",),
+                    "with `training: forward` there is no training-only path to "
+                    "update `state` in; set `state_on: every_call`, or `training: true`",
+                    key=True,
+                )
             if not spec.layers:
                 self.error(
                     ("training",),

@@ -830,6 +830,29 @@ CASES: list[tuple[str, str, list[str]]] = [
             ),
         ],
     ),
+    (
+        "state-with-forward-training",
+        HEAD + spec("""
+    weights:
+      total: {shape: [], trainable: false, initializer: zeros}
+    layers:
+      dropout: {layer: Dropout, args: {rate: 0.5}, build: false}
+    training: forward
+    state:
+      total: self.total + ops.sum(inputs)
+    call:
+      body: |
+        outputs = self.dropout(inputs, training=training)
+    examples:
+      - {input_shape: [2, 3]}
+    """),
+        [
+            (
+                f"{S}:9:1: state: with `training: forward` there is no training-only path to "
+                "update `state` in; set `state_on: every_call`, or `training: true`"
+            ),
+        ],
+    ),
 ]
 
 VALID: list[tuple[str, str]] = [
