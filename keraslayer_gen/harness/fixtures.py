@@ -7,6 +7,7 @@ running the checks in-process).
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -183,28 +184,46 @@ class Fixture:
         return (tensors[0],), {**dict(zip(names, tensors[1:], strict=True)), **extra}
 
     def build_args(
-        self, shapes: list[tuple[Any, ...]] | None = None
+        self, shapes: list[tuple[Any, ...]] | None = None, method: Any = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """The arguments of `build`, as Keras passes them: one shape, a list of shapes
-        (list style), or `<name>_shape` per tensor argument."""
+        """The arguments of `build` (or `compute_output_shape`, `method`), as Keras
+        passes them: one shape, a list of shapes (list style), or `<name>_shape` per
+        tensor argument; a method with one parameter gets the first input's shape
+        (Keras's `update_shapes_dict_for_target_fn`)."""
         shapes = shapes or [t.shape for t in self.tensors]
         if self.single:
             return (tuple(shapes[0]),), {}
         if self.example.input_style == "list":
             return ([tuple(s) for s in shapes],), {}
-        return (), {
+        named = {
             f"{t.name}_shape": tuple(s)
             for t, s in zip(self.tensors, shapes, strict=True)
         }
+        if method is not None:
+            try:
+                params = [
+                    n
+                    for n, p in inspect.signature(method).parameters.items()
+                    if n != "self"
+                    and p.kind
+                    in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY, p.KEYWORD_ONLY)
+                ]
+            except (TypeError, ValueError):
+                params = list(named)
+            if len(params) == 1:
+                return (tuple(shapes[0]),), {}
+            return (), {k: v for k, v in named.items() if k in params}
+        return (), named
 
     def build(self, layer: Any) -> None:
-        args, kwargs = self.build_args()
+        args, kwargs = self.build_args(method=layer.build)
         layer.build(*args, **kwargs)
 
     @property
     def shape_text(self) -> str:
         """The shapes `build` gets, for messages."""
-        args, kwargs = self.build_args()
+        cls: Any = self.session.layer_cls
+        args, kwargs = self.build_args(method=cls.build)
         if kwargs:
             return ", ".join(f"{k}={v}" for k, v in kwargs.items())
         return str(args[0])

@@ -283,12 +283,16 @@ def _which(index: int, count: int) -> str:
 def check_shapes(session: Session) -> list[str]:
     std = session.flavor.dtype
     declares = overrides(session, "compute_output_shape")
+    cls: Any = session.layer_cls
     notes: list[str] = []
     for fx in session.fixtures:
         example = fx.example
         for batch in (1, 3):
             shapes = [(batch, *t.shape[1:]) for t in fx.tensors]
-            args, kwargs = fx.build_args(shapes)
+            args, kwargs = fx.build_args(
+                shapes,
+                method=cls.compute_output_shape,
+            )
             shape = (
                 ", ".join(f"{k}={v}" for k, v in kwargs.items())
                 if kwargs
