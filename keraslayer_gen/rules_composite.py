@@ -1051,11 +1051,6 @@ class CompositeRules:
                 "`mask: true` needs a layer that supports masks "
                 "(`masking` other than `none`)",
             )
-        elif tensor.mask and name not in mask_names(spec):
-            self.error(
-                (*path, "mask"),
-                f"input `{name}` receives no mask; declare `inputs.{name}.mask: true`",
-            )
         self._value_range(path, tensor.min, tensor.max, tensor.padding, dtype)
 
     def _value_range(

@@ -745,10 +745,6 @@ CASES: list[tuple[str, str, list[str]]] = [
                 "mask of `value` with `inputs.value.mask: true` (and a `masking` other than "
                 "`none`)"
             ),
-            (
-                f"{S}:12:85: examples[0].inputs.value.mask: input `value` receives no mask; "
-                "declare `inputs.value.mask: true`"
-            ),
         ],
     ),
     (
