@@ -822,9 +822,22 @@ class _Writer:
         self.sets += ["--set", f"{path}={_flow(value, escape=False)}"]
 
 
-def example_flag(example: dict[str, Any]) -> str | None:
+_NAMED_KINDS = (
+    "args",
+    "weights",
+    "layers",
+    "inputs",
+    "outputs",
+    "call_args",
+    "methods",
+)
+
+
+def example_flag(
+    example: dict[str, Any], input_names: list[str] | None = None
+) -> str | None:
     """The `--example-input` text of one example (spec data), or None if the flag cannot
-    spell it exactly."""
+    spell it exactly; `input_names` are the inputs `--input` flags declare."""
     parts: list[str] = []
     if "input_shape" in example:
         shape = example["input_shape"]
@@ -848,10 +861,9 @@ def example_flag(example: dict[str, Any]) -> str | None:
         if k not in ("input_shape", "inputs")
     ]
     text = ";".join(parts)
-    names = list(inputs) if isinstance(inputs, dict) else None
     problems: list[Diagnostic] = []
     try:
-        got = _example(text, problems, names)
+        got = _example(text, problems, input_names)
     except Exception:  # noqa: BLE001 - a text that does not decode is not used
         return None
     if problems or not _same(_ordered(got), _ordered(example)):
@@ -922,7 +934,15 @@ def spec_to_flags(spec: LayerSpec) -> tuple[list[str], dict[str, str]]:
             else:
                 out.set(kind, items)
             done.add(kind)
-    for name, arg in data.get("args", {}).items():
+    # The named entries, each by its flag; an explicit `{}` or `null` is `--set`.
+    entries: dict[str, dict[str, Any]] = {}
+    for kind in _NAMED_KINDS:
+        value = data.get(kind)
+        entries[kind] = value if isinstance(value, dict) and value else {}
+        if kind in data and not entries[kind]:
+            out.set(kind, value)
+        done.add(kind)
+    for name, arg in entries["args"].items():
         head = f"{name}:{arg['type']}"
         if "default" in arg:
             head += "=" + _flow(arg["default"])
@@ -933,12 +953,12 @@ def spec_to_flags(spec: LayerSpec) -> tuple[list[str], dict[str, str]]:
         ]
         text = ";".join([head, *extras])
         out.named("args", "--arg", name, arg, text, _arg, f"{name}:int")
-    for name, weight in data.get("weights", {}).items():
+    for name, weight in entries["weights"].items():
         shape = "[" + ", ".join(str(d) for d in weight["shape"]) + "]"
         extras = [_pair(k, v, STRING_KEYS) for k, v in weight.items() if k != "shape"]
         text = ";".join([f"{name}:{shape}", *extras])
         out.named("weights", "--weight", name, weight, text, _weight, f"{name}:[]")
-    for name, layer in data.get("layers", {}).items():
+    for name, layer in entries["layers"].items():
         out.named(
             "layers",
             "--layer",
@@ -948,18 +968,18 @@ def spec_to_flags(spec: LayerSpec) -> tuple[list[str], dict[str, str]]:
             _sub_layer,
             f"{name}:Layer",
         )
-    for name, decl in data.get("inputs", {}).items():
+    for name, decl in entries["inputs"].items():
         extras = [_pair(k, v, STRING_KEYS) for k, v in decl.items()]
         text = f"{name}:{';'.join(extras)}" if extras else name
         out.named("inputs", "--input", name, decl, text, _input, name)
-    for name, decl in data.get("outputs", {}).items():
+    for name, decl in entries["outputs"].items():
         head = f"{name}:{_esc(decl['shape'])}" if "shape" in decl else name
         extras = [
             _pair(k, v, OUTPUT_STRING_KEYS) for k, v in decl.items() if k != "shape"
         ]
         text = ";".join([head, *extras])
         out.named("outputs", "--output", name, decl, text, _output, name)
-    for name, call_arg in data.get("call_args", {}).items():
+    for name, call_arg in entries["call_args"].items():
         head = f"{name}:{call_arg['type']}"
         if "default" in call_arg:
             head += "=" + _flow(call_arg["default"])
@@ -972,7 +992,7 @@ def spec_to_flags(spec: LayerSpec) -> tuple[list[str], dict[str, str]]:
         out.named(
             "call_args", "--call-arg", name, call_arg, text, _call_arg, f"{name}:int"
         )
-    for name, method in data.get("methods", {}).items():
+    for name, method in entries["methods"].items():
         head = f"{name}:{_esc(method['args'])}" if "args" in method else name
         extras = [
             _pair(k, v, METHOD_STRING_KEYS)
@@ -987,7 +1007,6 @@ def spec_to_flags(spec: LayerSpec) -> tuple[list[str], dict[str, str]]:
         else:
             out.argv += ["--method", name]
             out.set(f"methods.{name}", method)
-    done |= {"args", "weights", "layers", "inputs", "outputs", "call_args", "methods"}
     for key in ("seed_generator", "masking", "state_on"):
         if key in data:
             out.text(key, data[key])
@@ -1012,7 +1031,8 @@ def spec_to_flags(spec: LayerSpec) -> tuple[list[str], dict[str, str]]:
         if key in data:
             out.text(key, data[key])
             done.add(key)
-    spelt = [example_flag(e) for e in data["examples"]]
+    declared = list(entries["inputs"]) or None
+    spelt = [example_flag(e, declared) for e in data["examples"]]
     if all(t is not None for t in spelt) and spelt:
         for item in spelt:
             out.argv += ["--example-input", str(item)]

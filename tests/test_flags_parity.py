@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from keraslayer_gen import api
@@ -470,3 +473,120 @@ def test_every_new_field_generates_the_same_files(tmp_path: Path, text: str) -> 
     saved = load_spec_file(tmp_path / "d1" / "saved.klgen.yaml")
     assert saved == spec
     assert spec_data(saved) == spec_data(spec)
+
+
+# -- random values of the new fields ----------------------------------------------------
+# Model-only specs (the rules are not what is tested) whose strings hold the flags'
+# separators and YAML look-alikes: each must be spelt exactly, by its flag or by `--set`.
+
+_TEXT = st.lists(
+    st.sampled_from([*"ab_x 01.;=:,'\"[]{}#|-\\\n", "None", "true", "null"]),
+    max_size=8,
+).map("".join)
+_NAMES = st.from_regex(r"\A[a-z][a-z0-9_]{0,6}\Z")
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 300),
+    st.floats(-10, 10, allow_nan=False).map(lambda f: round(f, 3)),
+    _TEXT,
+)
+_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=2))
+
+
+def _entries(values: Any) -> Any:
+    return st.dictionaries(_NAMES, values, max_size=3)
+
+
+def _optional(**fields: Any) -> Any:
+    """A mapping with any subset of `fields`."""
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+@st.composite
+def _new_field_specs(draw: st.DrawFn) -> LayerSpec:
+    inputs = draw(
+        _entries(
+            _optional(
+                ndim=st.integers(0, 4),
+                min_ndim=st.integers(0, 4),
+                max_ndim=st.integers(0, 4),
+                dtype=st.sampled_from(["int32", "float32"]),
+                mask=st.booleans(),
+                optional=st.booleans(),
+                doc=_TEXT,
+            )
+        )
+    )
+    tensor = st.one_of(
+        st.lists(st.integers(1, 9), min_size=1, max_size=3),
+        _optional(
+            dtype=st.sampled_from(["int32", "float16"]),
+            min=st.integers(-2, 2),
+            max=st.floats(0, 9, allow_nan=False),
+            padding=st.just(0),
+            mask=st.booleans(),
+        ).map(lambda t: {"shape": [2, 3], **t}),
+    )
+    example = _optional(
+        inputs=st.dictionaries(_NAMES, tensor, min_size=1, max_size=2),
+        call_args=st.dictionaries(_NAMES, _SCALARS, max_size=2),
+        min=st.integers(-3, 0),
+        max=st.floats(1, 9, allow_nan=False),
+        padding=st.just(0),
+        mask=st.booleans(),
+        name=st.from_regex(r"\A[a-z0-9][a-z0-9_.\-]{0,5}\Z"),
+    ).map(lambda e: e if "inputs" in e else {"input_shape": [2, 3], **e})
+    data = draw(
+        _optional(
+            base=st.one_of(st.none(), st.sampled_from(["Dense", "my.pkg.Base"])),
+            base_args=_entries(_VALUES),
+            imports=st.lists(_TEXT, max_size=2),
+            layers=_entries(
+                _optional(
+                    args=_entries(_VALUES),
+                    build=st.one_of(st.none(), st.booleans(), _TEXT),
+                    doc=_TEXT,
+                ).map(lambda d: {"layer": "Dense", **d})
+            ),
+            inputs=st.just(inputs),
+            input_list=st.booleans(),
+            outputs=_entries(_optional(shape=_TEXT, mask=_TEXT, doc=_TEXT)),
+            call_args=_entries(
+                _optional(default=_SCALARS, doc=_TEXT).map(
+                    lambda d: {"type": "int | None", **d}
+                )
+            ),
+            methods=_entries(
+                _optional(args=_TEXT, doc=_TEXT).map(
+                    lambda d: {"body": "return 1\n", **d}
+                )
+            ),
+            losses=st.lists(_TEXT, max_size=2),
+            random_inference=st.booleans(),
+            state_on=st.sampled_from(["training", "every_call"]),
+            training=st.sampled_from([True, False, "forward"]),
+            masking=st.sampled_from(["use", "none"]),
+            weights=_entries(
+                _optional(name=_NAMES, doc=_TEXT).map(lambda w: {"shape": [], **w})
+            ),
+        )
+    )
+    data = {"klgen": 1, "name": "Random", "summary": "Random values.", **data}
+    data["examples"] = draw(st.lists(example, min_size=1, max_size=2))
+    return LayerSpec.model_validate(data)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=_new_field_specs())
+def test_random_values_of_the_new_fields_are_spelt_exactly(spec: LayerSpec) -> None:
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        data = _flags_data(Path(folder), patch, spec)
+    again = LayerSpec.model_validate(data)
+    assert again == spec
+    assert _strict(again) == _strict(spec)
