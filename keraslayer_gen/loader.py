@@ -92,6 +92,7 @@ _BODY_FLAGS = (
     "--inference-body ",
     "--build-body ",
     "--compute-mask-body ",
+    "--method-body ",
 )
 
 

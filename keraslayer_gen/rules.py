@@ -116,9 +116,9 @@ class _Checker(TargetRules, CompositeRules):
         """A required argument without a value in an example; from flags, the message
         shows the `--example-input` that gives it (the user may not have written any).
         """
-        if not self.located.origins or example.input_shape is None:
+        if not self.located.origins:
             return f"required argument `{name}` has no value; add it to `init`"
-        from .flags import example_flag
+        from .flags import example_flag  # spells an example of `inputs` too
 
         init = dict(example.init)
         init.update({m: _sample_value(self.spec.args[m]) for m in missing})
