@@ -297,7 +297,7 @@ class CompositeRules:
                         "choose another name",
                         key=True,
                     )
-                elif name in spec.args:
+                elif name in spec.args and kind == "inputs":
                     self.error(
                         path,
                         f"{what} `{name}` has the name of an argument of the layer; "

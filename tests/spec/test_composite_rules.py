@@ -1111,6 +1111,20 @@ VALID: list[tuple[str, str]] = [
       - {input_shape: [2, 3]}
     """),
     ),
+    (
+        "call-arg-named-like-an-arg",
+        HEAD + spec("""
+    args:
+      scale: {type: float, default: 1.0}
+    call_args:
+      scale: {type: float | None, default: null}
+    call:
+      body: |
+        outputs = inputs * (self.scale if scale is None else scale)
+    examples:
+      - {input_shape: [2, 3], call_args: {scale: 2.0}}
+    """),
+    ),
 ]
 
 
