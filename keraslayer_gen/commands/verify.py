@@ -13,9 +13,15 @@ This process never imports Keras; each backend runs in its own worker process.
         "exit_code": int, "checks": [check ids, in order],
         "expectations": {"examples": [{"input_shape", "init", "mask", "dtype",
                                        "output_shape", "trainable", "non_trainable",
-                                       "seed_generators"}],
+                                       "seed_generators", "min", "max", "padding",
+                                       "inputs": [{"name", "shape", "dtype", "min",
+                                                   "max", "padding", "mask"}],
+                                       "input_style": "single" | "list" | "keywords",
+                                       "call_args": {}, "outputs": null | [{"shape",
+                                                                            "mask"}]}],
                          "masking", "training", "stochastic", "state", "aggregation",
-                         "weight_dtypes", "target"},   # null fields are observed
+                         "weight_dtypes", "target", "output_dtype", "state_on",
+                         "random_inference", "losses"},   # null fields are observed
         "observed": [names of the expectations that were observed, not declared],
         "backends": [{"backend", "status": "ok" | "failed" | "unavailable", "message",
                       "seconds", "import_seconds", "keras_version",

@@ -566,7 +566,10 @@ def _spec_example(spec: LayerSpec, ex: Any, **counts: Any) -> Example:
     first = tensors[0].shape
     if spec.outputs is not None and len(spec.outputs) > 1:
         outputs = tuple(
-            OutputExample(shape=first if o.shape == "same" else None)
+            OutputExample(
+                shape=first if o.shape == "same" else None,
+                mask=None if spec.masking == "none" else o.mask is not None,
+            )
             for o in spec.outputs.values()
         )
         return replace(single, outputs=outputs)

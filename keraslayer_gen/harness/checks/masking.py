@@ -93,13 +93,31 @@ def _output_mask(
     computed: list[Any] = [
         None if m is None else session.numpy(m) for m in _as_list(session, computed_raw)
     ]
-    expected: list[Any] = previous if isinstance(previous, list) else [previous]
+    # one input mask passes on to every output; a list argument's masks one by one
+    expected: list[Any] = (
+        list(previous) if isinstance(previous, list) else [previous] * count
+    )
     expected = (expected + [None] * count)[:count]
     computed = (computed + [None] * count)[:count]
     shows: set[str] = set()
+    declared = fx.example.outputs or ()
     for i, (out, out_mask) in enumerate(zip(flat, out_masks, strict=True)):
         which = f"output {i}: " if count > 1 else ""
         want = expected[i]
+        carries = declared[i].mask if i < len(declared) else None
+        if carries is not None and previous is not None:
+            if carries and out_mask is None:
+                raise session.fail(
+                    fx,
+                    f"{which}the output carries no mask, but it is declared with "
+                    "one: return its mask from compute_mask (one per output)",
+                )
+            if not carries and out_mask is not None:
+                raise session.fail(
+                    fx,
+                    f"{which}the output carries a mask, but it is declared without "
+                    "one: return None for it from compute_mask",
+                )
         if out_mask is not None:
             leading = tuple(out.shape)[: out_mask.ndim]
             if tuple(out_mask.shape) != leading:
