@@ -496,6 +496,20 @@ class _Reader:
             else {"keras", "ops", "backend", *KERAS_OBJECT_MODULES.values()}
         )
         used: dict[str, ast.Name] = {}
+        # `self.x = Block(...)` of a class imported from the package: a sub-layer whose
+        # `layer` is the class's dotted path (the generated module imports it)
+        callees = {
+            id(node.value.func)
+            for node in ast.walk(self.layer.node)
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and self_attr(node.targets[0]) is not None
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id in self.module.aliases
+            and node.value.func.id[:1].isupper()
+            and "." in self.module.aliases[node.value.func.id]
+        }
         for item in self.layer.node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 # names the method binds itself (arguments, assignments) are its own
@@ -510,6 +524,7 @@ class _Reader:
                         isinstance(node, ast.Name)
                         and isinstance(node.ctx, ast.Load)
                         and node.id not in own
+                        and id(node) not in callees
                     ):
                         used.setdefault(node.id, node)
         local = {
@@ -1185,6 +1200,8 @@ class _Reader:
                     continue  # the default
                 weight["autocast" if key != "trainable" else key] = flag
             elif key == "dtype":
+                if ast.unparse(value) == "self.variable_dtype":
+                    continue  # the default: the layer's variable dtype
                 ok, dtype = _literal(value)
                 if not ok or dtype not in DTYPES:
                     self.refuse(value, f"weight `{attr}`: the dtype is not a constant")

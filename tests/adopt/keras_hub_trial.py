@@ -24,6 +24,8 @@ from typing import Any
 from keraslayer_gen.adopt.plan import REFUSED, adopt_file
 from keraslayer_gen.diagnostics import KlgenError
 
+from .sources import write_project
+
 #: Specifics (names, expressions, counts) taken out of a reason, to count kinds of reason.
 _SPECIFICS = [
     (re.compile(r"`[^`]*`"), "`…`"),
@@ -55,9 +57,16 @@ def trial(root: Path, prove_on: str | None = None) -> dict[str, Any]:
     adopted: list[str] = []
     proven: dict[str, list[str]] = {}
     classes = 0
+    scratch = Path(tempfile.mkdtemp(prefix="klgen-trial-"))
     for path in files:
+        # each file adopted in a scratch repository of its own, as a user's layer
+        # would be (the installed package's folders are no klgen layout)
+        module = path.stem
+        layers = write_project(scratch / str(len(list(scratch.iterdir()))), {})
+        copy = layers / f"{module}.py"
+        copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
         try:
-            results = adopt_file(path)
+            results = adopt_file(copy)
         except (KlgenError, SyntaxError):
             continue
         for result in results:
