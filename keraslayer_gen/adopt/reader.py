@@ -89,6 +89,27 @@ _POSITIONAL = {
     "ReLU": ("max_value", "negative_slope", "threshold"),
 }
 _MISSING = object()
+#: The types of common `keras.layers` constructor arguments, to type an unannotated
+#: argument of the layer passed on to a sub-layer.
+_SUBLAYER_ARG_TYPES = {
+    "units": "int",
+    "num_heads": "int",
+    "key_dim": "int",
+    "value_dim": "int",
+    "filters": "int",
+    "input_dim": "int",
+    "output_dim": "int",
+    "groups": "int",
+    "rate": "float",
+    "dropout": "float",
+    "epsilon": "float",
+    "momentum": "float",
+    "stddev": "float",
+    "use_bias": "bool",
+    "center": "bool",
+    "scale": "bool",
+    "mask_zero": "bool",
+}
 
 
 @dataclass(frozen=True)
@@ -1052,6 +1073,8 @@ class _Reader:
                 base = {str: "str", int: "int", float: "float"}.get(only)  # type: ignore[arg-type]
             if base is None and name == self.seed_generator:
                 base = "int"
+            if base is None and not (has_default and value is not None):
+                base = self._type_from_use(name)
             if base == "int" and entry.get("_float_bounds"):
                 base = "float"
         if base is None:
@@ -1107,6 +1130,31 @@ class _Reader:
         if doc:
             spec["doc"] = doc
         entry["spec"] = spec
+
+    def _type_from_use(self, name: str) -> str | None:
+        """An unannotated argument's type from what it is given to: a sub-layer's
+        argument of a known type (`units`, `num_heads`, `rate`, ...), or a dimension of a
+        weight's shape (an int)."""
+        kinds = {
+            _SUBLAYER_ARG_TYPES[key]
+            for entry in self.sublayers.values()
+            for key, value in entry.get("args", {}).items()
+            if value == name and key in _SUBLAYER_ARG_TYPES
+        }
+        build = self.layer.methods.get("build")
+        for node in ast.walk(build) if build is not None else ():
+            if _is_call_to(node, ("add_weight",)):
+                assert isinstance(node, ast.Call)
+                for kw in node.keywords:
+                    if kw.arg == "shape" and isinstance(
+                        kw.value, (ast.Tuple, ast.List)
+                    ):
+                        for dim in kw.value.elts:
+                            if (
+                                isinstance(dim, ast.Name) and dim.id == name
+                            ) or self_attr(dim) == name:
+                                kinds.add("int")
+        return kinds.pop() if len(kinds) == 1 else None
 
     def _input_spec_call(
         self, call: ast.Call, *, in_build: bool
