@@ -211,6 +211,8 @@ class CompositeRules:
     def unknown_name_hint(self, name: str) -> str | None:
         """A message for a name a body may not use but a reader would expect."""
         spec = self.spec
+        if name in spec.args:
+            return f"`{name}` is an argument of the layer; write `self.{name}` here"
         if not spec.inputs:
             return None
         if name == "inputs" and not spec.input_list:
@@ -565,7 +567,7 @@ class CompositeRules:
                         ):
                             node.col_offset = max(node.col_offset - 1, 0)
                     scope = self.shape_scope(modules=True)
-                    scope |= {"self", *self.spec.args, *self.build_locals}
+                    scope |= {"self", *self.build_locals}
                     later = set(spec.layers) - set(earlier) - {name}
                     for node in ast.walk(tree):
                         if (

@@ -849,6 +849,30 @@ CASES: list[tuple[str, str, list[str]]] = [
             ),
         ],
     ),
+    (
+        "sub-layer-build-reads-an-arg-by-name",
+        HEAD + spec("""
+    args:
+      units: {type: int}
+    layers:
+      proj:
+        layer: Dense
+        args: {units: units}
+        build: input_shape[:-1] + (units,)
+    call:
+      body: |
+        outputs = self.proj(inputs)
+    output_shape: input_shape[:-1] + (self.units,)
+    examples:
+      - {input_shape: [2, 3], init: {units: 4}}
+    """),
+        [
+            (
+                f"{S}:10:32: layers.proj.build: `units` is an argument of the layer; write "
+                "`self.units` here"
+            ),
+        ],
+    ),
 ]
 
 VALID: list[tuple[str, str]] = [
