@@ -31,6 +31,7 @@ _SPECIFICS = [
     (re.compile(r"`[^`]*`"), "`…`"),
     (re.compile(r"'[^']*'"), "'…'"),
     (re.compile(r"\b\d+\b"), "N"),
+    (re.compile(r"\(\w+(\.\w+)*\)"), "(…)"),  # the dotted path of an import
 ]
 
 
