@@ -234,3 +234,50 @@ def test_a_named_tensor_documented_under_call_arguments_keeps_its_name() -> None
         "token_ids": {"dtype": "int32", "doc": "Integer token ids."}
     }
     assert data["call"]["body"] == "outputs = token_ids + 1\n"
+
+
+def test_a_sub_layer_class_of_the_package_and_the_variable_dtype(tmp_path) -> None:
+    data = _read(
+        _layer(
+            """
+        def __init__(self, hidden_dim, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden_dim = hidden_dim
+            self.norm = RMSNorm(epsilon=1e-6, dtype=self.dtype_policy)
+
+        def build(self, input_shape):
+            self.norm.build(input_shape)
+            self.scale = self.add_weight(
+                name="scale", shape=(self.hidden_dim,), dtype=self.variable_dtype
+            )
+
+        def call(self, inputs):
+            return self.norm(inputs) * self.scale
+
+        def get_config(self):
+            return {**super().get_config(), "hidden_dim": self.hidden_dim}
+        """,
+            head="from my_package.norms import RMSNorm\n" + HEAD,
+        )
+    )
+    assert data["layers"] == {
+        "norm": {"layer": "my_package.norms.RMSNorm", "args": {"epsilon": 1e-6}}
+    }
+    assert data["weights"] == {"scale": {"shape": ["hidden_dim"]}}
+    # typed by the weight dimension it gives
+    assert data["args"] == {"hidden_dim": {"type": "int"}}
+
+
+def test_comments_outside_the_class_are_named_in_a_note(tmp_path) -> None:
+    text = "# A note about the layer.\n" + _layer("""
+        def call(self, inputs):
+            return inputs * 2
+        """)
+    path = tmp_path / "thing.py"
+    path.write_text(text, encoding="utf-8")
+    [result] = adopt_file(path)
+    assert result.status == ADOPTED, result.reasons
+    assert (
+        "the comments outside the class (line 1) are not in the generated file"
+        in result.adoption.notes
+    )
