@@ -224,14 +224,20 @@ def args(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
         nullable = draw(st.booleans())
         if base == "layer" and i < required:
             base = "dict"  # a required layer needs a serialised layer in every example
-        elif base == "layer":
+        if base in ("layer", "dict") and i >= required:
+            # Defaults of these are null only: a mapping default renders as a mutable
+            # default (ruff B006) until the templates copy it from `None`.
             nullable = True
         constraint = draw(_constraint(base)) if base in ("int", "float", "str") else {}
         arg: dict[str, Any] = {"type": f"{base} | None" if nullable else base}
         arg.update({k: v for k, v in constraint.items() if not k.startswith("_")})
         arg["_constraint"] = constraint
         if i >= required:
-            arg["default"] = draw(arg_values(base, nullable, constraint))
+            arg["default"] = (
+                None
+                if base in ("layer", "dict")
+                else draw(arg_values(base, nullable, constraint))
+            )
         if draw(st.booleans()):
             arg["doc"] = draw(prose)
         out[name] = arg
