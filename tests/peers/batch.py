@@ -76,6 +76,12 @@ def run(layers: dict[str, dict[str, Any]], backends: list[str]) -> dict[str, Any
 
 
 def main() -> None:
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt()  # verify then ends every process it started
+
+    signal.signal(signal.SIGTERM, stop)
     backends = sys.argv[1].split(",")
     layers = json.load(sys.stdin)
     print(json.dumps(run(layers, backends), indent=1))
