@@ -20,7 +20,13 @@ from .output_shape import expected_shape
 from .regions import USER_REGION_DEFAULT
 from .rules import parse_range
 from .spec import KERAS_OBJECT_MODULES, Arg, LayerSpec, TensorExample
-from .tf_keras_idioms import AGGREGATIONS, reads_name, returned, update_op
+from .tf_keras_idioms import (
+    AGGREGATIONS,
+    reads_name,
+    returned,
+    sublayer_build_method,
+    update_op,
+)
 
 TEMPLATE_API = 2
 
@@ -83,6 +89,9 @@ class SubLayerView:
     name: str
     create: str  # the constructor call, `dtype=self.dtype_policy` last
     build: str | None
+    build_method: str = (
+        "build"  # tf-keras: `_build_from_signature` of MultiHeadAttention
+    )
 
 
 @dataclass(frozen=True)
@@ -262,7 +271,9 @@ def _arg_view(name: str, arg: Arg, modules: set[str]) -> ArgView:
     elif base == "dict":
         guard = f" if {name} is not None else None" if arg.nullable else ""
         assign = f"dict({name}){guard}"
-        config = f"dict(self.{name}){guard.replace(name, 'self.' + name)}"
+        config = f"dict(self.{name})" + (
+            f" if self.{name} is not None else None" if arg.nullable else ""
+        )
     return ArgView(
         name=name,
         type=arg.type,
@@ -698,7 +709,9 @@ def _class_ref(name: str, own: list[str]) -> str:
     return cls
 
 
-def _sublayer_views(spec: LayerSpec, own: list[str]) -> list[SubLayerView]:
+def _sublayer_views(
+    spec: LayerSpec, own: list[str], target: str = "keras3"
+) -> list[SubLayerView]:
     first = _shape_names(spec)[0]
     if spec.input_list and several_inputs(spec):
         first = f"{input_names(spec)[0]}_shape"
@@ -714,7 +727,10 @@ def _sublayer_views(spec: LayerSpec, own: list[str]) -> list[SubLayerView]:
             build = first
         else:
             build = " ".join(str(sub.build).split())
-        views.append(SubLayerView(name, create, build))
+        method = "build"
+        if target == "tf-keras":
+            method = sublayer_build_method(sub.layer)
+        views.append(SubLayerView(name, create, build, method))
     return views
 
 
@@ -1057,7 +1073,7 @@ def build_context(
     base_class = "keras.layers.Layer"
     if spec.base is not None:
         base_class = _class_ref(spec.base, own)
-    sublayers = _sublayer_views(spec, own)
+    sublayers = _sublayer_views(spec, own, target)
     super_args = [f"{k}={_source_value(v)}" for k, v in spec.base_args.items()]
     view = _call_view(
         spec,

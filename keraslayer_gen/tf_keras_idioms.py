@@ -95,3 +95,14 @@ def reads_name(code: str, name: str) -> bool:
         and isinstance(node.ctx, ast.Load)
         for node in ast.walk(tree)
     )
+
+
+#: tf-keras layers whose `build` cannot build them from shapes: they build their weights
+#: from the shapes of their first call, through this method (Keras 2 code such as
+#: KerasNLP's encoder blocks calls it from the outer layer's `build`).
+SIGNATURE_BUILDS = {"MultiHeadAttention": "_build_from_signature"}
+
+
+def sublayer_build_method(layer: str) -> str:
+    """The method that builds a sub-layer of class `layer` in tf-keras's `build`."""
+    return SIGNATURE_BUILDS.get(layer.rpartition(".")[2], "build")
