@@ -232,9 +232,9 @@ class Fixture:
     def new_layer(self, **extra: Any) -> Any:
         return self.session.layer_cls(**{**self.example.init, **extra})
 
-    def inputs(self, batch: int) -> Any:
+    def inputs(self, batch: int, seed: int = 0) -> Any:
         """Fresh data like the example's (padding included), with another batch size."""
-        rng = np.random.default_rng(7 + batch)
+        rng = np.random.default_rng(7 + batch + 1000 * seed)
         return self.pack([make_tensor(rng, t, batch)[0] for t in self.tensors])
 
     def call(
@@ -317,7 +317,9 @@ class Fixture:
 
     def _fit(self) -> dict[str, Any]:
         model = self.compiled
-        y = self.session.numpy(model(self.x, training=False))
+        # the target's shape from a fresh layer: a call of the shared model would move
+        # the state of a layer whose state moves on every call before the step
+        y = self.session.numpy(self.call(self.new_layer(), training=False))
         target: Any = (
             [self.rng.normal(size=v.shape).astype("float32") for v in y]
             if isinstance(y, list)

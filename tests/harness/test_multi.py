@@ -207,7 +207,9 @@ def test_defects_of_multi_input_layers_are_named(
 @pytest.mark.skipif(
     importlib.util.find_spec("keras_hub") is None, reason="keras-hub not installed"
 )
-def test_keras_hub_layers_with_several_inputs_and_call_args(tmp_path: Path) -> None:
+def test_keras_hub_layers_with_several_inputs_and_call_args(
+    tmp_path: Path, fast_backend: str
+) -> None:
     decoder = verify(
         "keras_hub.layers:TransformerDecoder",
         "--init",
@@ -217,6 +219,8 @@ def test_keras_hub_layers_with_several_inputs_and_call_args(tmp_path: Path) -> N
         '"encoder_sequence": {"shape": [2, 6, 8], "mask": true}}',
         "--skip",
         STATIC,
+        "--backend",
+        fast_backend,
         cwd=tmp_path,
     )
     assert decoder["exit_code"] == 0, failures(decoder)
@@ -229,6 +233,8 @@ def test_keras_hub_layers_with_several_inputs_and_call_args(tmp_path: Path) -> N
         '{"start_index": 2}',
         "--skip",
         STATIC,
+        "--backend",
+        fast_backend,
         cwd=tmp_path,
     )
     assert rotary["exit_code"] == 0, failures(rotary)
