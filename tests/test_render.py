@@ -358,3 +358,143 @@ def test_test_ids_come_from_the_example_name_or_its_shape(tmp_path) -> None:
         'id="big-batch",',
     ]
     assert '"name"' not in test  # the id, not data of the example
+
+
+# --- The fields of issue 11 -------------------------------------------------------------
+
+
+def _signature(source: str, name: str) -> str:
+    return ast.unparse(_method(source, name).args)
+
+
+def test_sub_layers_are_created_with_the_dtype_policy_and_built_in_build(tmp_path):
+    text = _render(
+        {
+            "name": "Block",
+            "args": {"units": {"type": "int", "min": 1}},
+            "layers": {
+                "dense": {"layer": "Dense", "args": {"units": "units"}},
+                "norm": {
+                    "layer": "LayerNormalization",
+                    "build": "self.dense.compute_output_shape(input_shape)",
+                },
+            },
+            "call": {"body": "outputs = self.norm(self.dense(inputs))"},
+            "output_shape": "tuple(input_shape[:-1]) + (self.units,)",
+            "examples": [{"input_shape": [2, 3], "init": {"units": 4}}],
+        },
+        tmp_path,
+    )
+    init = ast.unparse(_method(text, "__init__"))
+    assert (
+        "self.dense = keras.layers.Dense(units=units, dtype=self.dtype_policy)" in init
+    )
+    build = ast.unparse(_method(text, "build"))
+    assert "self.dense.build(input_shape)" in build
+    assert "self.norm.build(self.dense.compute_output_shape(input_shape))" in build
+
+
+def test_several_inputs_take_keras_s_argument_and_shape_names(tmp_path):
+    text = _render(
+        {
+            "name": "Cross",
+            "inputs": {"query": {"mask": True}, "value": {"mask": True}},
+            "call_args": {"scale": {"type": "float", "default": 1.0}},
+            "training": "forward",
+            "layers": {"drop": {"layer": "Dropout", "args": {"rate": 0.5}}},
+            "masking": "use",
+            "call": {"body": "outputs = self.drop(query, training=training) * scale"},
+            "examples": [{"inputs": {"query": [2, 3, 4], "value": [2, 5, 4]}}],
+        },
+        tmp_path,
+    )
+    assert _signature(text, "call") == (
+        "self, query, value, query_mask=None, value_mask=None, scale=1.0, "
+        "training=None"
+    )
+    assert _signature(text, "compute_output_shape") == "self, query_shape, value_shape"
+    assert "return query_shape" in ast.unparse(_method(text, "compute_output_shape"))
+
+
+def test_a_list_of_inputs_is_unpacked_by_name(tmp_path):
+    text = _render(
+        {
+            "name": "Fuse",
+            "inputs": {"first": {}, "second": {}},
+            "input_list": True,
+            "call": {"body": "outputs = first + second"},
+            "examples": [{"inputs": {"first": [2, 3], "second": [2, 3]}}],
+        },
+        tmp_path,
+    )
+    call = _method(text, "call")
+    assert ast.unparse(call.args) == "self, inputs"
+    assert ast.unparse(call.body[0]) == "first, second = inputs"
+    shape = ast.unparse(_method(text, "compute_output_shape"))
+    assert "return input_shape[0]" in shape
+
+
+def test_several_outputs_are_a_tuple_with_a_mask_each(tmp_path):
+    text = _render(
+        {
+            "name": "Split",
+            "masking": "propagate",
+            "outputs": {
+                "low": {"mask": "mask"},
+                "high": {"shape": "tuple(input_shape[:-1]) + (2,)"},
+            },
+            "call": {"body": "low = inputs\nhigh = inputs[..., :2]"},
+        },
+        tmp_path,
+    )
+    assert "return (low, high)" in ast.unparse(_method(text, "call"))
+    assert "return (mask, None)" in ast.unparse(_method(text, "compute_mask"))
+    shape = ast.unparse(_method(text, "compute_output_shape"))
+    assert "return (input_shape, tuple(tuple(input_shape)[:-1]) + (2,))" in shape
+    assert "Returns:" in text
+
+
+def test_state_on_every_call_and_losses_follow_the_body(tmp_path):
+    text = _render(
+        {
+            "name": "Count",
+            "weights": {"seen": {"shape": [], "trainable": False, "name": "count"}},
+            "state": {"seen": "self.seen + 1.0"},
+            "state_on": "every_call",
+            "losses": ["0.01 * ops.mean(ops.square(inputs))"],
+            "call": {"body": "outputs = inputs"},
+        },
+        tmp_path,
+    )
+    body = [ast.unparse(s) for s in _method(text, "call").body]
+    assert body == [
+        "outputs = inputs",
+        "self.seen.assign(self.seen + 1.0)",
+        "self.add_loss(0.01 * ops.mean(ops.square(inputs)))",
+        "return outputs",
+    ]
+    assert "name='count'" in ast.unparse(_method(text, "build"))
+
+
+def test_imports_base_and_layer_arguments(tmp_path):
+    text = _render(
+        {
+            "name": "Wrapped",
+            "imports": ["numpy as np", "math"],
+            "base_args": {"autocast": False},
+            "args": {"inner": {"type": "layer | None", "default": None}},
+            "methods": {
+                "halved": {"args": "x", "body": "return x * math.sqrt(0.25)"},
+            },
+            "call": {"body": "outputs = self.half(self.inner(inputs)) + np.float32(0)"},
+        },
+        tmp_path,
+    )
+    lines = text.splitlines()
+    assert lines.index("import math") < lines.index("import keras")
+    assert lines.index("import keras") < lines.index("import numpy as np")
+    assert "super().__init__(autocast=False, **kwargs)" in text
+    config = ast.unparse(_method(text, "get_config"))
+    assert "keras.saving.serialize_keras_object(self.inner)" in config
+    assert "deserialize_keras_object" in ast.unparse(_method(text, "from_config"))
+    assert _signature(text, "halved") == "self, x"
