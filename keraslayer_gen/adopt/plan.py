@@ -144,7 +144,7 @@ def adopt_file(
 def _outside_comments(text: str, filename: str) -> list[int]:
     """The lines of comments outside the file's classes (a generated file has none)."""
     tree = ast.parse(text, filename=filename)
-    inside = set()
+    inside: set[int] = set()
     for stmt in tree.body:
         if isinstance(stmt, ast.ClassDef):
             inside.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
