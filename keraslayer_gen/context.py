@@ -274,13 +274,26 @@ def _arg_view(name: str, arg: Arg, modules: set[str]) -> ArgView:
         config = f"dict(self.{name})" + (
             f" if self.{name} is not None else None" if arg.nullable else ""
         )
+        if isinstance(arg.default, dict) and not arg.required:
+            # A mapping default would be one dict shared by every layer (ruff B006):
+            # the signature says None and `__init__` copies the default.
+            assign = f"dict({name}) if {name} is not None else {arg.default!r}"
+            config = f"dict(self.{name})"
     return ArgView(
         name=name,
         type=arg.type,
         base_type=base,
         nullable=arg.nullable,
         required=arg.required,
-        default="" if arg.required else _literal(arg.default, base),
+        default=(
+            ""
+            if arg.required
+            else (
+                "None"
+                if base == "dict" and isinstance(arg.default, dict)
+                else _literal(arg.default, base)
+            )
+        ),
         assign=assign,
         config=config,
         checks=_checks(name, arg),

@@ -498,3 +498,18 @@ def test_imports_base_and_layer_arguments(tmp_path):
     assert "keras.saving.serialize_keras_object(self.inner)" in config
     assert "deserialize_keras_object" in ast.unparse(_method(text, "from_config"))
     assert _signature(text, "halved") == "self, x"
+
+
+def test_a_mapping_default_is_copied_from_none(tmp_path):
+    text = _render(
+        {
+            "name": "Table",
+            "args": {"lookup": {"type": "dict", "default": {"a": 1}}},
+            "call": {"body": "outputs = inputs * len(self.lookup)"},
+        },
+        tmp_path,
+    )
+    assert _signature(text, "__init__") == "self, lookup=None, **kwargs"
+    init = ast.unparse(_method(text, "__init__"))
+    assert "self.lookup = dict(lookup) if lookup is not None else {'a': 1}" in init
+    assert "dict(self.lookup)" in ast.unparse(_method(text, "get_config"))
