@@ -263,8 +263,13 @@ PEER_LAYERS: dict[str, dict[str, Any]] = {
         "output_shape": (3, 4, 8),
     },
     "keras.layers:MultiHeadAttention": {
-        "inputs": ('{"query": [3, 4, 8], "value": [3, 6, 8]}',),
+        # a padding mask on each tensor: Keras fills query_mask and value_mask
+        "inputs": (
+            '{"query": {"shape": [3, 4, 8], "mask": true}, '
+            '"value": {"shape": [3, 6, 8], "mask": true}}',
+        ),
         "init": {"num_heads": 2, "key_dim": 4},
+        "masking": "use",
         "training": False,
         "trainable": 8,
         "non_trainable": 0,
