@@ -26,7 +26,7 @@ import yaml
 
 from .diagnostics import Diagnostic, SpecError
 from .naming import did_you_mean
-from .spec import Example, LayerSpec
+from .spec import Example, LayerSpec, default_example
 
 _SPLIT = re.compile(r"(?<!\\);")
 Path_ = tuple[str | int, ...]
@@ -431,20 +431,6 @@ def _example(
     return data
 
 
-def _default_shape(decl: Any) -> list[int]:
-    """The default example's shape of an input: `2,5,8`, cut or padded to its rank."""
-    rank = 3
-    if isinstance(decl, dict):
-        ndim, low, high = (decl.get(k) for k in ("ndim", "min_ndim", "max_ndim"))
-        if isinstance(low, int) and not isinstance(low, bool):
-            rank = max(rank, low)
-        if isinstance(high, int) and not isinstance(high, bool):
-            rank = min(rank, high)
-        if isinstance(ndim, int) and not isinstance(ndim, bool):
-            rank = ndim
-    return ([2, 5, 8] + [4] * max(rank - 3, 0))[: max(rank, 1)]
-
-
 def _set(data: dict[str, Any], text: str, problems: list[Diagnostic]) -> None:
     path, eq, value = text.partition("=")
     flag = f"--set {text!r}"
@@ -702,14 +688,6 @@ def flags_to_data(flags: Flags) -> dict[str, Any]:
     if problems:
         raise SpecError(problems)
     return data
-
-
-def default_example(inputs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The example of flags that give no `--example-input`: `2,5,8`, or one such
-    tensor per declared input (cut to the input's rank)."""
-    if not inputs:
-        return {"input_shape": [2, 5, 8]}
-    return {"inputs": {name: _default_shape(decl) for name, decl in inputs.items()}}
 
 
 def _method_bodies(flags: Flags, data: FlagData, problems: list[Diagnostic]) -> None:

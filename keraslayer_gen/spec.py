@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 FORMAT_VERSION = 1
 
@@ -619,14 +626,52 @@ class LayerSpec(_Model):
     )
     examples: list[Example] = Field(
         min_length=1,
-        description="Inputs the generated test and `klgen verify` run the layer on.",
+        description="Inputs the generated test and `klgen verify` run the layer on; "
+        "default: the one example flags use, `input_shape: [2, 5, 8]`, or one such "
+        "tensor per declared input (cut to its rank).",
+        json_schema_extra={"default": [{"input_shape": [2, 5, 8]}]},
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_example(cls, data: Any) -> Any:
+        """A spec without `examples` gets the example flags use without
+        `--example-input`, so that the two spellings give the same layer."""
+        if isinstance(data, dict) and "examples" not in data:
+            inputs = data.get("inputs")
+            if inputs is None or (
+                isinstance(inputs, dict) and all(isinstance(k, str) for k in inputs)
+            ):
+                return {**data, "examples": [default_example(inputs)]}
+        return data
 
     @property
     def module_name(self) -> str:
         from .naming import snake_case
 
         return self.module or snake_case(self.name)
+
+
+def default_example(inputs: Any = None) -> dict[str, Any]:
+    """The example of flags that give no `--example-input`: `2,5,8`, or one such
+    tensor per declared input (cut to the input's rank)."""
+    if not inputs:
+        return {"input_shape": [2, 5, 8]}
+    return {"inputs": {name: _default_shape(decl) for name, decl in inputs.items()}}
+
+
+def _default_shape(decl: Any) -> list[int]:
+    """The default example's shape of an input: `2,5,8`, cut or padded to its rank."""
+    rank = 3
+    if isinstance(decl, dict):
+        ndim, low, high = (decl.get(k) for k in ("ndim", "min_ndim", "max_ndim"))
+        if isinstance(low, int) and not isinstance(low, bool):
+            rank = max(rank, low)
+        if isinstance(high, int) and not isinstance(high, bool):
+            rank = min(rank, high)
+        if isinstance(ndim, int) and not isinstance(ndim, bool):
+            rank = ndim
+    return ([2, 5, 8] + [4] * max(rank - 3, 0))[: max(rank, 1)]
 
 
 def parse_arg_type(text: str) -> tuple[str, bool]:

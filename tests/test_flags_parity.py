@@ -590,3 +590,54 @@ def test_random_values_of_the_new_fields_are_spelt_exactly(spec: LayerSpec) -> N
     again = LayerSpec.model_validate(data)
     assert again == spec
     assert _strict(again) == _strict(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec_text", "flags"),
+    [
+        (
+            "klgen: 1\nname: Twice\nsummary: Doubles its inputs.\n"
+            "call:\n  body: |\n    outputs = inputs * 2\n",
+            [],
+        ),
+        (
+            "klgen: 1\nname: Fuse\nsummary: Adds a sequence and a vector.\n"
+            "inputs:\n  query: {ndim: 3}\n  value: {ndim: 2}\n"
+            "call:\n  body: |\n    outputs = query + ops.expand_dims(value, 1)\n",
+            ["--input", "query:ndim=3", "--input", "value:ndim=2"],
+        ),
+    ],
+    ids=["one-input", "two-inputs"],
+)
+def test_a_spec_without_examples_gets_the_example_flags_use(
+    tmp_path: Path, spec_text: str, flags: list[str]
+) -> None:
+    """Issue 11: `examples` defaults to the example of flags without `--example-input`
+    (`2,5,8`, or one such tensor per input, cut to its rank): same files both ways."""
+    spec_path = tmp_path / "layer.klgen.yaml"
+    spec_path.write_text(spec_text, encoding="utf-8")
+    spec = load_spec_file(spec_path)
+    assert "examples" in spec.model_fields_set
+    body = tmp_path / "body.py"
+    body.write_text(spec.call.body, encoding="utf-8")  # type: ignore[union-attr]
+    _klgen(tmp_path, ["new", "--spec", str(spec_path), "--out", str(tmp_path / "d2")])
+    _klgen(
+        tmp_path,
+        [
+            "new",
+            spec.name,
+            "--summary",
+            spec.summary,
+            *flags,
+            "--body",
+            str(body),
+            "--out",
+            str(tmp_path / "d1"),
+            "--save-spec",
+            str(tmp_path / "d1" / "saved.klgen.yaml"),
+        ],
+    )
+    _assert_same_files(tmp_path / "d1", tmp_path / "d2")
+    assert (
+        load_spec_file(tmp_path / "d1" / "saved.klgen.yaml").examples == spec.examples
+    )

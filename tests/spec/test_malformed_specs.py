@@ -336,7 +336,6 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
                 outputs = inputs * self.rat
             """),
         [
-            f"{S}:1:1: examples: missing; this field is required",
             f"{S}:1:1: name: missing; this field is required",
             f"{S}:1:1: summary: missing; this field is required",
             f"{S}:3:32: args.rate.default: 1.5 is outside the range (0, 1]",
