@@ -97,7 +97,7 @@ def check_training(session: Session) -> list[str]:
         with session.guard(fx, "call(training=True)"):
             one = layer()
             first = session.numpy(fx.call(one, training=True))
-            losses.append(len(one.losses))
+            losses.append(added_losses(one))
             second = session.numpy(fx.call(layer(), training=True))
         differs = not allclose(first, inference)
         depends = depends or differs
@@ -436,3 +436,19 @@ def check_gradients(session: Session) -> list[str]:
                     "create it with trainable=False",
                 )
     return []
+
+
+def added_losses(layer: Any) -> int:
+    """The losses a call added with `add_loss` (declared `losses`, activity
+    regularizers): `layer.losses` less the weight regularization losses, which Keras
+    lists there too but which come from `build`, not from the call."""
+    total = len(layer.losses)
+    weights = list(layer.trainable_weights)
+    if weights and all(hasattr(w, "regularizer") for w in weights):  # Keras 3
+        regularized = sum(1 for w in weights if w.regularizer is not None)
+    else:  # tf-keras: regularizers are callables kept by the layers that own them
+        regularized = sum(
+            len(getattr(sub, "_callable_losses", ()))
+            for sub in layer._flatten_layers(include_self=True)
+        )
+    return total - regularized
