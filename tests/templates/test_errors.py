@@ -125,8 +125,9 @@ def test_invalid_python_names_the_template_line_and_the_generated_line(
     assert "of the rendered keras3/layer.py.jinja: `def __repr__(self)`" in new.err
     check = klgen("templates", "check", "overlay", cwd=tmp_path)
     assert check.code == 1, check.text
-    problems = check.out.splitlines()  # each example's own generated line
-    assert len(problems) == len(api.example_names())
+    problems = check.out.splitlines()  # each generated line, with the examples at it
+    seen = [e for p in problems for e in p.rsplit("[", 1)[1].rstrip("]").split("; ")]
+    assert sorted(seen) == sorted(f"example:{n}, keras3" for n in api.example_names())
     assert all(p.startswith(expected) and p.endswith(", keras3]") for p in problems)
     assert any(
         p.endswith("[example:dense, keras3]") for p in problems
