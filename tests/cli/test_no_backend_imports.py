@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from keraslayer_gen import api
+from tests.catalogue import examples_for
 
 BACKENDS = ("keras", "tensorflow", "jax", "jaxlib", "torch", "tf_keras")
 
@@ -51,17 +52,9 @@ def _run(
 def test_new_from_every_example_imports_no_backend(tmp_path: Path) -> None:
     examples = api.example_names()
     commands = [["new", "--example", name, "--out", name] for name in examples]
-    # Every example renders for tf-keras but those written for keras3 only (no
-    # `targets: tf-keras` bodies, as the goldens skip them: cross-attention).
-    tf_keras = [
-        name
-        for name in examples
-        if api.load_example(name).spec.target == "tf-keras"
-        or "tf-keras" in api.load_example(name).spec.targets
-    ]
     commands += [
         ["new", "--example", name, "--out", f"tf-{name}", "--target", "tf-keras"]
-        for name in tf_keras
+        for name in examples_for("tf-keras")
     ]
     report = _run(tmp_path, commands)
     assert report == {"exits": [0] * len(commands), "backends": []}
