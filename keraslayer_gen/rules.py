@@ -23,7 +23,7 @@ from .naming import (
     is_snake,
     pascal_case,
 )
-from .rules_composite import CompositeRules
+from .rules_composite import CompositeRules, stored_names
 from .spec import (
     ARG_TYPES,
     DTYPES,
@@ -389,7 +389,7 @@ class _Checker(TargetRules, CompositeRules):
         tree = self._parse(code, ("build",))
         if tree is None:
             return
-        self.build_locals = _stored_names(tree)
+        self.build_locals = stored_names(tree)
         for node in ast.walk(tree):
             if isinstance(node, (ast.Return, ast.Import, ast.ImportFrom, ast.Global)):
                 self._at_node(
@@ -655,7 +655,7 @@ class _Checker(TargetRules, CompositeRules):
         tree = self._parse(code, path)
         if tree is None:
             return set()
-        stored = _stored_names(tree)
+        stored = stored_names(tree)
         if must_assign == "outputs":
             self.assigned_outputs(tree, path, stored)
         elif must_assign not in stored:
@@ -986,18 +986,6 @@ def _type_hint(text: str) -> str:
         return ""
     fixed = f"{word} | None" if len(words) < len(parts) else word
     return f" (did you mean `{fixed}`?)" if fixed != text else ""
-
-
-def _stored_names(tree: ast.AST) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-    return names
 
 
 def _uses_random(tree: ast.AST) -> bool:

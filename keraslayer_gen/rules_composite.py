@@ -119,7 +119,8 @@ def call_arg_type(text: str) -> tuple[str, bool] | None:
     return rest[0], nullable
 
 
-def _stored(tree: ast.AST) -> set[str]:
+def stored_names(tree: ast.AST) -> set[str]:
+    """The names a piece of code binds: assignments, deletions, definitions, parameters."""
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -896,7 +897,7 @@ class CompositeRules:
             self.error((*path, "args"), f"syntax error in the parameters: {exc.msg}")
             return
         assert isinstance(header, ast.FunctionDef)
-        params = _stored(header) - {"f"}
+        params = stored_names(header) - {"f"}
         body_path = (*path, "body")
         tree = self._parse(body, body_path)
         if tree is None:
@@ -918,7 +919,7 @@ class CompositeRules:
         scope = {
             "self",
             *params,
-            *_stored(tree),
+            *stored_names(tree),
             *TARGET_MODULES[target],
             *import_names(self.spec),
         }
