@@ -228,3 +228,15 @@ def test_a_layer_without_spec_needs_input_shapes() -> None:
         input_shapes=[(2, 3)],
     )
     assert exp.target == "tf-keras" and exp.examples[0].seed_generators == 0
+
+
+def test_an_unknown_declared_size_fits_any_eager_size() -> None:
+    """A `None` in compute_output_shape's answer is unknown, as Keras reads it (keras's
+    EinsumDense with `output_shape=[None, 5]`): no false alarm; a wrong size or rank
+    still fails the shapes check."""
+    from keraslayer_gen.harness.checks.shapes import shape_agrees
+
+    assert shape_agrees((1, None, 5), (1, 6, 5))
+    assert shape_agrees((None, 6, 5), (1, 6, 5))
+    assert not shape_agrees((1, 7, 5), (1, 6, 5))
+    assert not shape_agrees((1, None), (1, 6, 5))

@@ -325,7 +325,7 @@ def check_shapes(session: Session) -> list[str]:
                 for i, (want, got) in enumerate(
                     zip(declared, eager_shapes, strict=True)
                 ):
-                    if want != got:
+                    if not shape_agrees(want, got):
                         raise session.fail(
                             fx,
                             f"{_which(i, count)}compute_output_shape({shape}) returns "
@@ -411,3 +411,12 @@ def check_shapes(session: Session) -> list[str]:
                         "shape)",
                     )
     return notes
+
+
+def shape_agrees(declared: tuple[Any, ...], actual: tuple[int, ...]) -> bool:
+    """Whether `compute_output_shape`'s answer fits the eager output's shape: the same
+    rank and sizes, where a `None` size means unknown, as Keras reads it (EinsumDense's
+    `output_shape=[None, 5]` answers `(batch, None, 5)` for a concrete input)."""
+    return len(declared) == len(actual) and all(
+        want is None or want == got for want, got in zip(declared, actual, strict=True)
+    )
