@@ -413,10 +413,12 @@ def check_shapes(session: Session) -> list[str]:
     return notes
 
 
-def shape_agrees(declared: tuple[Any, ...], actual: tuple[int, ...]) -> bool:
+def shape_agrees(declared: tuple[Any, ...] | None, actual: tuple[int, ...]) -> bool:
     """Whether `compute_output_shape`'s answer fits the eager output's shape: the same
     rank and sizes, where a `None` size means unknown, as Keras reads it (EinsumDense's
     `output_shape=[None, 5]` answers `(batch, None, 5)` for a concrete input)."""
+    if declared is None:
+        return False
     return len(declared) == len(actual) and all(
         want is None or want == got for want, got in zip(declared, actual, strict=True)
     )
