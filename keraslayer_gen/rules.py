@@ -63,7 +63,8 @@ _STDLIB = (
     "(`--out DIR`) one hides the other, and import sorters file it with the standard "
     "library"
 )
-_MARKER_LIKE = re.compile(
+#: Prose that a generated file would read as one of its markers (refused in spec text).
+MARKER_LIKE = re.compile(
     r"#\s*klgen(:\s*(begin|end)\s+user\s+region|-digest:|-templates:)"
 )
 
@@ -189,7 +190,7 @@ class _Checker(TargetRules, CompositeRules):
                     path,
                     f"control character U+{ord(bad):04X} in the text; remove it",
                 )
-            elif _MARKER_LIKE.search(text):
+            elif MARKER_LIKE.search(text):
                 self.error(
                     path,
                     "the text contains a line that reads like a klgen marker "

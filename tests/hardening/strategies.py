@@ -23,7 +23,7 @@ from keraslayer_gen.naming import (
     STDLIB_MODULES,
     snake_case,
 )
-from keraslayer_gen.rules import DTYPES, FLOAT_DTYPES, KERAS_IDENTIFIERS
+from keraslayer_gen.rules import DTYPES, FLOAT_DTYPES, KERAS_IDENTIFIERS, MARKER_LIKE
 from keraslayer_gen.spec import ARG_TYPES
 
 KERAS_KINDS = ("initializer", "regularizer", "constraint", "activation")
@@ -98,6 +98,9 @@ prose = st.text(
     min_size=1,
     max_size=60,
 ).map(lambda s: s.strip() or "x")
+#: ... but not prose that reads like a klgen marker (`# klgen-digest:`), which a spec
+#: refuses on purpose (tests/hardening/test_hostile.py covers that refusal).
+prose = prose.filter(lambda s: not MARKER_LIKE.search(s))
 
 descriptions = st.lists(
     st.one_of(
