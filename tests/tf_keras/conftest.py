@@ -16,6 +16,7 @@ from types import ModuleType
 import pytest
 
 from keraslayer_gen import api
+from tests.catalogue import examples_for
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,7 @@ def tf_keras_catalogue(
     tmp_path_factory: pytest.TempPathFactory, tf_keras: ModuleType
 ) -> Path:
     out = tmp_path_factory.mktemp("tf_keras_catalogue")
-    for name in api.example_names():
+    for name in examples_for("tf-keras"):
         api.generate(name, out=out, target="tf-keras")
     return out
 

@@ -1,4 +1,6 @@
-"""Every catalogue layer, generated for tf-keras, keeps the Keras 2 layer contract.
+"""Every leaf catalogue layer (one tensor in and out, no sub-layers), generated for
+tf-keras, keeps the Keras 2 layer contract (the composite ones: their own generated
+tests, tests/tf_keras/test_generated_tests.py).
 
 Eager and graph mode (`tf.function`), a `fit` step, `get_config`/`from_config`, `.keras`
 and `.h5` save/load, masks as the spec's `masking` says, and mixed precision.
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 
 from keraslayer_gen import api
+from tests.catalogue import leaf_examples_for
 from tests.tf_keras.catalogue import CASES, data, example
 
 pytestmark = pytest.mark.backend
@@ -142,7 +145,7 @@ def test_save_and_load_give_the_same_outputs(
         np.testing.assert_array_equal(restored.numpy(), saved.numpy())
 
 
-@pytest.mark.parametrize("name", api.example_names())
+@pytest.mark.parametrize("name", leaf_examples_for("tf-keras"))
 def test_masks_follow_the_masking_policy(name, tf_keras, load_layer):
     spec = _spec(name)
     spec_example = next(

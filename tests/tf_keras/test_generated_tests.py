@@ -9,12 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from keraslayer_gen import api
+from tests.catalogue import examples_for
+
 pytestmark = pytest.mark.backend
 
 
 def test_generated_test_files_pass(tf_keras_catalogue: Path) -> None:
     names = sorted(p.name for p in tf_keras_catalogue.glob("test_*.py"))
-    assert len(names) == 6
+    assert names == sorted(
+        f"test_{api.load_example(n).spec.module_name}.py"
+        for n in examples_for("tf-keras")
+    )
     result = subprocess.run(
         [
             sys.executable,
