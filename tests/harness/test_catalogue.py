@@ -16,6 +16,7 @@ from keraslayer_gen.harness import (
     select_checks,
     verify,
 )
+from tests.catalogue import examples_for
 
 pytestmark = pytest.mark.harness
 EXAMPLES = api.example_names()
@@ -108,13 +109,13 @@ def test_catalogue_layer_passes_the_full_contract(
 @pytest.fixture(scope="module")
 def tf_keras_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tf_keras_catalogue")
-    for name in EXAMPLES:
+    for name in examples_for("tf-keras"):
         api.generate(name, out=folder, target="tf-keras")
     return folder
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", examples_for("tf-keras"))
 def test_tf_keras_rendering_passes_the_full_contract(
     tf_keras_catalogue: Path, example: str
 ) -> None:
