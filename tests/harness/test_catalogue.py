@@ -114,8 +114,32 @@ def tf_keras_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+#: tf-keras renderings of composite examples that fail the full contract today (issue 11,
+#: open): each is a strict xfail, so the test fails again once it passes.
+TF_KERAS_KNOWN = {
+    "gated-fusion": "save-load: the sub-layers' weights share the name 'bias' in .h5",
+    "running-statistics": "jit-parity: state that moves on every call makes the "
+    "tf.function call differ from the eager one (check or rendering to fix)",
+    "transformer-encoder": "build: tf-keras MultiHeadAttention stays unbuilt after "
+    "build(); save-load: two weights named 'beta' in .h5",
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("example", examples_for("tf-keras"))
+@pytest.mark.parametrize(
+    "example",
+    [
+        pytest.param(
+            name,
+            marks=(
+                [pytest.mark.xfail(strict=True, reason=TF_KERAS_KNOWN[name])]
+                if name in TF_KERAS_KNOWN
+                else []
+            ),
+        )
+        for name in examples_for("tf-keras")
+    ],
+)
 def test_tf_keras_rendering_passes_the_full_contract(
     tf_keras_catalogue: Path, example: str
 ) -> None:
