@@ -19,6 +19,8 @@ from .formatting import LINE_LENGTH
 from .output_shape import expected_shape
 from .regions import USER_REGION_DEFAULT
 from .rules import parse_range
+from .rules_composite import input_names
+from .rules_composite import shape_names as spec_shape_names
 from .spec import KERAS_OBJECT_MODULES, Arg, LayerSpec, TensorExample
 from .tf_keras_idioms import (
     AGGREGATIONS,
@@ -667,10 +669,6 @@ def structured(spec: LayerSpec) -> bool:
     )
 
 
-def input_names(spec: LayerSpec) -> list[str]:
-    return list(spec.inputs) if spec.inputs is not None else ["inputs"]
-
-
 def several_inputs(spec: LayerSpec) -> bool:
     return len(input_names(spec)) > 1
 
@@ -689,15 +687,6 @@ def mask_names(spec: LayerSpec) -> dict[str, str]:
     if not found and spec.masking in ("use", "consume", "custom"):
         found = {names[0]: f"{names[0]}_mask"}
     return found
-
-
-def _shape_names(spec: LayerSpec) -> list[str]:
-    """The shape parameters of `build` and `compute_output_shape`, one per input
-    (Keras passes `<arg>_shape` by keyword when `call` takes several tensors)."""
-    names = input_names(spec)
-    if len(names) == 1 or spec.input_list:
-        return ["input_shape"]
-    return [f"{n}_shape" for n in names]
 
 
 def _source_value(value: Any) -> str:
@@ -725,7 +714,7 @@ def _class_ref(name: str, own: list[str]) -> str:
 def _sublayer_views(
     spec: LayerSpec, own: list[str], target: str = "keras3"
 ) -> list[SubLayerView]:
-    first = _shape_names(spec)[0]
+    first = spec_shape_names(spec)[0]
     if spec.input_list and several_inputs(spec):
         first = f"{input_names(spec)[0]}_shape"
     views = []
@@ -814,7 +803,7 @@ def _call_view(
     after += [f"self.add_loss({' '.join(e.split())})" for e in losses]
     outputs = list(spec.outputs) if spec.outputs is not None else ["outputs"]
     returns = ", ".join(outputs)
-    shape_names = _shape_names(spec)
+    shape_names = spec_shape_names(spec)
     build_params = [
         f"{n}=None" if (decls.get(i) is not None and decls[i].optional) else n
         for n, i in zip(
