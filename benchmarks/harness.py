@@ -31,7 +31,7 @@ KLGEN = str(REPO / ".venv" / "bin" / "klgen") if (REPO / ".venv").exists() else 
 def _child(folder: str, example: str) -> dict[str, float]:
     """Runs in the fresh process: time both harnesses on one layer."""
     from keraslayer_gen import api
-    from keraslayer_gen.harness.checks.saving import shared_reloader
+    from keraslayer_gen.harness.worker.checks.saving import shared_reloader
 
     sys.path.insert(0, folder)
     spec = api.load_example(example).spec

@@ -24,9 +24,9 @@ __all__ = [
 ]
 
 _LAZY = {
-    "LayerSpec": ".spec",
-    "KlgenError": ".diagnostics",
-    "SpecError": ".diagnostics",
+    "LayerSpec": ".spec.model",
+    "KlgenError": ".errors",
+    "SpecError": ".errors",
     "load_spec": ".api",
     "load_example": ".api",
     "example_names": ".api",

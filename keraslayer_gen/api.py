@@ -8,19 +8,10 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from . import __version__
-from .context import Region, build_context
-from .diagnostics import KlgenError
-from .loader import load_spec_file, load_spec_text
-from .naming import did_you_mean
-from .overlay import Overlay, load_overlay
-from .post_hooks import run_post_hooks
-from .project import Layout
-from .regions import RegionError, blank, digest, extract, recorded_digest
-from .render import render_file
-from .spec import LayerSpec
-from .spec_yaml import dump_spec_yaml
-from .writer import (
+from keraslayer_gen import __version__
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.layout import Layout
+from keraslayer_gen.files.plan import (
     CONFLICT,
     UPDATE,
     FileChange,
@@ -29,6 +20,21 @@ from .writer import (
     read_text,
     write_all,
 )
+from keraslayer_gen.files.post_hooks import run_post_hooks
+from keraslayer_gen.files.regions import (
+    RegionError,
+    blank,
+    digest,
+    extract,
+    recorded_digest,
+)
+from keraslayer_gen.generate.context import Region, build_context
+from keraslayer_gen.generate.overlay import Overlay, load_overlay
+from keraslayer_gen.generate.render import render_file
+from keraslayer_gen.spec.dump import dump_spec_yaml
+from keraslayer_gen.spec.load import load_spec_file, load_spec_text
+from keraslayer_gen.spec.model import LayerSpec
+from keraslayer_gen.spec.names import did_you_mean
 
 EXAMPLE_SUFFIX = ".klgen.yaml"
 
@@ -166,8 +172,8 @@ def plan_layer(
         plan.changes.append(change)
     if mode == "new":
         # `klgen sync` plans the schema files of all its specs at once.
-        from .schema_file import points_at_schema, schema_change
-        from .writer import IDENTICAL
+        from keraslayer_gen.files.plan import IDENTICAL
+        from keraslayer_gen.spec.schema import points_at_schema, schema_change
 
         spec_file = save_spec or source.path
         # Beside a spec that this run may write next to (inside the target root).
@@ -180,7 +186,7 @@ def plan_layer(
             if change.status != IDENTICAL:
                 plan.changes.append(change)
     if exports and layout.exports:
-        from .exports import Export, plan_exports
+        from keraslayer_gen.workflows.exports import Export, plan_exports
 
         export = Export(layout.layers_dir, layout.import_root, module, spec.name)
         changes, notes = plan_exports([export])
@@ -357,7 +363,7 @@ def generate(
 
     Returns the plan; raises `KlgenError` on a bad spec or on conflicts (nothing written).
     """
-    from .project import out_layout
+    from keraslayer_gen.files.layout import out_layout
 
     if isinstance(spec, LayerSpec):
         source = SpecSource(spec)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .harness import (
+from keraslayer_gen.harness import (
     DEFAULT_TIMEOUT,
     LayerReport,
     LayerTarget,
@@ -28,10 +28,10 @@ from .harness import (
     select_checks,
     verify,
 )
-from .harness.checklist import RUNTIME_CHECKS
-from .harness.static import run_static_checks
-from .harness.target import keras_target_of
-from .spec import LayerSpec
+from keraslayer_gen.harness.checklist import RUNTIME_CHECKS
+from keraslayer_gen.harness.static import run_static_checks
+from keraslayer_gen.harness.target import keras_target_of
+from keraslayer_gen.spec.model import LayerSpec
 
 __all__ = ["assert_layer_contract"]
 
@@ -43,7 +43,7 @@ def _ids(value: str | Iterable[str] | None) -> list[str] | None:
 
 
 def _target_of_class(cls: type) -> LayerTarget:
-    from .api import spec_of_generated
+    from keraslayer_gen.api import spec_of_generated
 
     source = inspect.getsourcefile(cls)
     path = Path(source).resolve() if source else None
@@ -68,7 +68,7 @@ def _target_of_class(cls: type) -> LayerTarget:
 
 
 def _with_spec(target: LayerTarget, spec: LayerSpec | str | Path) -> LayerTarget:
-    from .api import load_spec
+    from keraslayer_gen.api import load_spec
 
     if isinstance(spec, LayerSpec):
         return replace(target, spec=spec, spec_label="the given spec")
@@ -146,7 +146,7 @@ def assert_layer_contract(
     ):
         report = _in_process(layer_cls_or_target, target, expectations, checks)
     else:
-        from .project import load_layout
+        from keraslayer_gen.files.layout import load_layout
 
         configured = None if requested else load_layout(Path.cwd()).backends
         chosen = resolve_backends(requested, configured, expectations.target)
@@ -167,8 +167,12 @@ def _given_inputs(
 ) -> tuple[list[Any] | None, dict[str, Any] | None]:
     """`inputs=` and `call_args=` as `--inputs` and `--call-args` take them; bad data
     raises `KlgenError` with every problem."""
-    from .diagnostics import KlgenError
-    from .harness.expectations import example_of_inputs, parse_call_args, parse_inputs
+    from keraslayer_gen.errors import KlgenError
+    from keraslayer_gen.harness.expectations import (
+        example_of_inputs,
+        parse_call_args,
+        parse_inputs,
+    )
 
     problems: list[str] = []
     examples = None
@@ -187,7 +191,7 @@ def _given_inputs(
 def _in_process(
     cls: type, target: LayerTarget, expectations: Any, checks: list[str]
 ) -> Report:
-    from .harness.inprocess import run_in_process
+    from keraslayer_gen.harness.inprocess import run_in_process
 
     layer = LayerReport(
         target=target.text,

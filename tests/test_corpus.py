@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from keraslayer_gen.harness.target import keras_target_of
-from keraslayer_gen.lint import lint_file
+from keraslayer_gen.lint.driver import lint_file
 from tests.corpus import BACKENDS, CHECKS, EXPECT_KEYS, Case, load_cases
 from tests.corpus._verify import (
     ReportPool,

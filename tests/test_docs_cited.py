@@ -75,7 +75,7 @@ def test_every_cited_markdown_file_exists() -> None:
     missing = []
     files = _files()
     assert any(f.suffix == ".jinja" for f in files) and any(
-        f.name == "cli.py" for f in files
+        f.name == "main.py" for f in files
     ), "the scan must cover the package and the templates"
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -89,7 +89,7 @@ def test_every_cited_markdown_file_exists() -> None:
 
 def test_the_spec_reference_documents_every_field() -> None:
     """docs/spec.md has a row or section for every field of every model of the format."""
-    from keraslayer_gen.spec import (
+    from keraslayer_gen.spec.model import (
         Arg,
         CallArg,
         CallBodies,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.formatting import LINE_LENGTH, format_code
+from keraslayer_gen.generate.formatting import LINE_LENGTH, format_code
 from tests.golden.regen import TARGETS, folder, render_all
 
 FIX = "regenerate with `python -m tests.golden.regen` and review the diff"

@@ -7,7 +7,13 @@ import textwrap
 
 import pytest
 
-from keraslayer_gen.lint import CHECKS, LintError, LintIssue, lint_file, lint_source
+from keraslayer_gen.lint.driver import (
+    CHECKS,
+    LintError,
+    LintIssue,
+    lint_file,
+    lint_source,
+)
 
 GOOD = """
 import keras

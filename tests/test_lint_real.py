@@ -13,8 +13,13 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.lint import layer_classes, lint_file, lint_source, parse_module
-from keraslayer_gen.project import out_layout
+from keraslayer_gen.files.layout import out_layout
+from keraslayer_gen.lint.driver import (
+    layer_classes,
+    lint_file,
+    lint_source,
+    parse_module,
+)
 
 
 def _keras_layers_dir() -> Path | None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from keraslayer_gen.lint import lint_file
+from keraslayer_gen.lint.driver import lint_file
 from tests.peers.findings import ARGS, BUILD, OTHER
 from tests.test_peer_corpus import PEER_FINDINGS, PEERS, _kind, _root, needs_peers
 

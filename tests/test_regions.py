@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keraslayer_gen import regions
+from keraslayer_gen.files import regions
 
 FILE = """\
 # klgen-digest: 0

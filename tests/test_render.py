@@ -8,8 +8,8 @@ import ast
 import pytest
 
 from keraslayer_gen.api import SpecSource, load_example, plan_layer
-from keraslayer_gen.loader import load_spec_data
-from keraslayer_gen.output_shape import (
+from keraslayer_gen.files.layout import out_layout
+from keraslayer_gen.generate.output_shape import (
     ELLIPSIS,
     Dim,
     Unsupported,
@@ -18,7 +18,7 @@ from keraslayer_gen.output_shape import (
     shape_text,
     symbolic_input,
 )
-from keraslayer_gen.project import out_layout
+from keraslayer_gen.spec.load import load_spec_data
 
 
 def _render(data: dict, tmp_path, target: str = "keras3") -> str:

@@ -13,10 +13,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from keraslayer_gen import api, rules, rules_composite, schema_file, spec
+from keraslayer_gen import api
 from keraslayer_gen.cli import app
-from keraslayer_gen.diagnostics import SpecError
-from keraslayer_gen.loader import load_spec_text
+from keraslayer_gen.errors import SpecError
+from keraslayer_gen.spec import model as spec
+from keraslayer_gen.spec import schema as schema_file
+from keraslayer_gen.spec.load import load_spec_text
+from keraslayer_gen.spec.rules import composite as rules_composite
+from keraslayer_gen.spec.rules import core as rules
 from tests.test_flags_parity import EVERY_NEW_FIELD, ONE_INPUT_EXAMPLES, TRICKY
 
 

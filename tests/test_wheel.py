@@ -181,7 +181,7 @@ def test_no_keras_in_the_environment_and_none_imported(installed: Installed) -> 
         "import importlib.util, sys\n"
         f"backends = {BACKENDS!r}\n"
         "print([b for b in backends if importlib.util.find_spec(b) is not None])\n"
-        "import keraslayer_gen.cli\n"
+        "import keraslayer_gen.cli.main\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in backends))\n"
     )
     installable, imported = installed.run(

@@ -8,6 +8,6 @@ backend. See docs/adopt.md.
 
 from __future__ import annotations
 
-from .reader import Adoption, Refusal, adopt_source, read_file
+from keraslayer_gen.adopt.reader import Adoption, Refusal, adopt_source, read_file
 
 __all__ = ["Adoption", "Refusal", "adopt_source", "read_file"]

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import KlgenError, SpecError
-from ..project import Layout, find_root, load_layout
-from ..regions import splice, stamp
-from ..spec import LayerSpec
-from ..writer import CONFLICT, UPDATE, FileChange, Plan
-from .ports import keras3_problems, to_keras3
-from .reader import Adoption, Refusal, adopt_source, layer_names
+from keraslayer_gen.adopt.ports import keras3_problems, to_keras3
+from keraslayer_gen.adopt.reader import Adoption, Refusal, adopt_source, layer_names
+from keraslayer_gen.errors import KlgenError, SpecError
+from keraslayer_gen.files.layout import Layout, find_root, load_layout
+from keraslayer_gen.files.plan import CONFLICT, UPDATE, FileChange, Plan
+from keraslayer_gen.files.regions import splice, stamp
+from keraslayer_gen.spec.model import LayerSpec
 
 ADOPTED = "adopted"
 ADOPTED_REGIONS = "adopted with regions"
@@ -71,7 +71,7 @@ def find_layers(path: Path) -> list[tuple[Path, str | None]]:
         file, _, cls = text.rpartition(":")
         return [(Path(file), cls)]
     if path.is_dir():
-        from ..repository import SKIP_DIRS
+        from keraslayer_gen.files.inventory import SKIP_DIRS
 
         return [
             (p, None)
@@ -93,7 +93,7 @@ def adopt_file(
     force: bool = False,
 ) -> list[LayerResult]:
     """Read every layer of `path` (or `class_name`) and plan its adoption."""
-    from ..lint import LintError
+    from keraslayer_gen.lint.driver import LintError
 
     if not path.is_file():
         raise KlgenError(f"{path}: no such file")
@@ -105,7 +105,7 @@ def adopt_file(
     except LintError:
         raise
     if class_name is not None and not adoptions:
-        from ..naming import did_you_mean
+        from keraslayer_gen.spec.names import did_you_mean
 
         names = layer_names(text, str(path))
         raise KlgenError(
@@ -187,7 +187,7 @@ def _other_code(text: str, classes: set[str], filename: str) -> list[tuple[int, 
 def layout_for(path: Path) -> Layout:
     """The repository's layout (as `sync` and `check` see it), with the layers folder
     where the adopted file is when that is another folder."""
-    from ..project import _dotted
+    from keraslayer_gen.files.layout import _dotted
 
     layout = load_layout(path.parent)
     folder = path.parent
@@ -204,8 +204,8 @@ def layout_for(path: Path) -> Layout:
 def _plan(
     result: LayerResult, old_text: str, *, target: str | None, force: bool
 ) -> None:
-    from ..api import SpecSource, plan_layer
-    from ..loader import load_spec_data
+    from keraslayer_gen.api import SpecSource, plan_layer
+    from keraslayer_gen.spec.load import load_spec_data
 
     adoption = result.adoption
     layout = layout_for(result.path)
@@ -326,7 +326,7 @@ def _spec_yaml(spec: LayerSpec) -> str:
     model holds every bound as a float)."""
     import yaml  # type: ignore[import-untyped]
 
-    from ..spec_yaml import HEADER, _Dumper, spec_data
+    from keraslayer_gen.spec.dump import HEADER, _Dumper, spec_data
 
     data = spec_data(spec)
     for arg in (data.get("args") or {}).values():
@@ -347,7 +347,7 @@ def _spec_yaml(spec: LayerSpec) -> str:
 
 def _previous(path: Path, name: str) -> LayerSpec | None:
     """The spec already beside the file, when it is one of the same class."""
-    from ..loader import load_spec_file
+    from keraslayer_gen.spec.load import load_spec_file
 
     if not path.is_file():
         return None
@@ -360,7 +360,7 @@ def _previous(path: Path, name: str) -> LayerSpec | None:
 
 def _same_spec(path: Path, spec: LayerSpec, layout: Layout | None = None) -> str | None:
     """The text of the spec file at `path` when it describes the same layer as `spec`."""
-    from ..loader import load_spec_file
+    from keraslayer_gen.spec.load import load_spec_file
 
     if not path.is_file():
         return None
@@ -381,7 +381,7 @@ def _same_spec(path: Path, spec: LayerSpec, layout: Layout | None = None) -> str
 
 def _rendered(spec: LayerSpec, path: Path, layout: Layout) -> str | None:
     """The layer file `spec` generates (before the layout's post hooks)."""
-    from ..api import SpecSource, plan_layer
+    from keraslayer_gen.api import SpecSource, plan_layer
 
     try:
         plan = plan_layer(
@@ -438,7 +438,7 @@ def _spec_problems(result: LayerResult, exc: SpecError) -> None:
 
 
 def _snake(name: str) -> str:
-    from ..naming import snake_case
+    from keraslayer_gen.spec.names import snake_case
 
     return snake_case(name)
 
@@ -451,7 +451,7 @@ def _examples(
 ) -> list[dict[str, Any]]:
     """The examples: a spec beside the file (adopting again), else the generated test's
     `EXAMPLES`, else one inferred from the input spec, the masking and the arguments."""
-    from ..loader import load_spec_file
+    from keraslayer_gen.spec.load import load_spec_file
 
     if spec_path.is_file():
         try:
@@ -557,7 +557,7 @@ def _value(arg: dict[str, Any]) -> Any:
         return arg["choices"][0]
     lo, hi = arg.get("min"), arg.get("max")
     if "range" in arg:
-        from ..rules import parse_range
+        from keraslayer_gen.spec.rules.core import parse_range
 
         parsed = parse_range(arg["range"])
         if parsed:

@@ -27,11 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config_keys import returned_keys
-from ..layer_structure import BASE_KEYS
-from ..lint import Function, LayerClass, Module, layer_classes, parse_module, self_attr
-from ..naming import snake_case
-from ..spec import ALLOWED_IMPORTS, DTYPES, KERAS_OBJECT_MODULES
+from keraslayer_gen.lint.checks.structure import BASE_KEYS
+from keraslayer_gen.lint.config_keys import returned_keys
+from keraslayer_gen.lint.driver import (
+    Function,
+    LayerClass,
+    Module,
+    layer_classes,
+    parse_module,
+    self_attr,
+)
+from keraslayer_gen.spec.model import ALLOWED_IMPORTS, DTYPES, KERAS_OBJECT_MODULES
+from keraslayer_gen.spec.names import snake_case
 
 #: Methods a format-1 spec generates; any other method is a helper.
 _KNOWN_METHODS = {
@@ -145,7 +152,7 @@ class Adoption:
 def read_file(path: Path, class_name: str | None = None) -> list[Adoption]:
     """Every layer class of the file (or the one named), read. Raises `LintError` for a
     file that cannot be read or parsed."""
-    from ..lint import LintError
+    from keraslayer_gen.lint.driver import LintError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -1879,7 +1886,7 @@ class _Reader:
             and self_attr(func) == "add_update"
             and node.args
         ):
-            from ..tf_keras_idioms import updated_weight
+            from keraslayer_gen.generate.tf_keras_idioms import updated_weight
 
             text = self._text(node.args[0])
             weight = updated_weight(text)
@@ -2263,7 +2270,7 @@ class _Reader:
                 spec[key] = data.pop(key)
         if self.target != "keras3":
             spec["target"] = self.target
-        from ..naming import KERAS_LAYER_NAMES
+        from keraslayer_gen.spec.names import KERAS_LAYER_NAMES
 
         if self.layer.name in KERAS_LAYER_NAMES:
             spec["allow_shadowing"] = True

@@ -10,22 +10,37 @@ Public surface (stable; the CLI, `keraslayer_gen.testing` and the corpus tests u
   -> `Report` (`.exit_code`, `.to_dict()` for JSON, `.render()` for people).
 
 Nothing here imports Keras: the runtime checks run in worker processes
-(`python -m keraslayer_gen.harness.worker`), one per backend.
+(`python -m keraslayer_gen.harness.worker.serve`), one per backend.
 """
 
 from __future__ import annotations
 
-from .backends import BACKENDS, installed_backends, resolve_backends
-from .checklist import CHECK_IDS, CHECKS, RUNTIME_CHECKS, STATIC_CHECKS, select_checks
-from .expectations import (
+from keraslayer_gen.harness.backends import (
+    BACKENDS,
+    installed_backends,
+    resolve_backends,
+)
+from keraslayer_gen.harness.checklist import (
+    CHECK_IDS,
+    CHECKS,
+    RUNTIME_CHECKS,
+    STATIC_CHECKS,
+    select_checks,
+)
+from keraslayer_gen.harness.expectations import (
     Example,
     Expectations,
     expectations_for,
     expectations_from_spec,
 )
-from .report import BackendRun, CheckResult, LayerReport, Report
-from .target import LayerTarget, resolve_target
-from .verification import DEFAULT_TIMEOUT, Interrupted, expectations_for_target, verify
+from keraslayer_gen.harness.report import BackendRun, CheckResult, LayerReport, Report
+from keraslayer_gen.harness.target import LayerTarget, resolve_target
+from keraslayer_gen.harness.verification import (
+    DEFAULT_TIMEOUT,
+    Interrupted,
+    expectations_for_target,
+    verify,
+)
 
 __all__ = [
     "BACKENDS",

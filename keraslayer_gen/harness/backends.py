@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-from ..diagnostics import KlgenError
-from ..naming import did_you_mean
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.spec.names import did_you_mean
 
 BACKENDS = ("tensorflow", "jax", "torch")
 #: What people call the backends, for a did-you-mean (never accepted silently: the names

@@ -2,7 +2,7 @@
 
 The ids are part of klgen's interface (CLI `--only/--skip`, `--json`, `assert_layer_contract`):
 never rename one. Static checks run in the parent process with no Keras import (they are
-delegated to `keraslayer_gen.lint`); runtime checks run in one worker process per backend,
+delegated to `keraslayer_gen.lint.driver`); runtime checks run in one worker process per backend,
 in the order of `RUNTIME_CHECKS`.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..diagnostics import KlgenError
-from ..naming import did_you_mean
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.spec.names import did_you_mean
 
 
 @dataclass(frozen=True)

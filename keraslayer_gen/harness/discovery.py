@@ -14,12 +14,12 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..api import read_header
-from ..diagnostics import KlgenError
-from ..project import Layout
-from ..repository import GeneratedFile, _walk, default_paths, spec_key
-from .preflight import _imported, _is_layer
-from .target import SPEC_SUFFIXES
+from keraslayer_gen.api import read_header
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.inventory import GeneratedFile, _walk, default_paths, spec_key
+from keraslayer_gen.files.layout import Layout
+from keraslayer_gen.harness.preflight import _imported, _is_layer
+from keraslayer_gen.harness.target import SPEC_SUFFIXES
 
 
 @dataclass

@@ -11,8 +11,8 @@ import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from ..diagnostics import KlgenError
-from ..spec import DTYPES, LayerSpec
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.spec.model import DTYPES, LayerSpec
 
 MASKING_POLICIES = ("none", "propagate", "use", "consume", "custom")
 #: How an example's tensors are passed: one tensor, one list, or the first positionally
@@ -307,7 +307,7 @@ def _number(value: Any) -> bool:
 def _tensor(value: Any, name: str, where: str, problems: list[str]) -> TensorExample:
     """One tensor of `--inputs`: a shape list, or an object with `shape` and optional
     `dtype`, `min`, `max`, `padding`, `mask`."""
-    from ..naming import did_you_mean
+    from keraslayer_gen.spec.names import did_you_mean
 
     at = f"{where}: {name}"
     if isinstance(value, list):

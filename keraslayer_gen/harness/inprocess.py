@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .expectations import Expectations
-from .report import BackendRun, CheckResult
-from .runner import BackendOutcome
+from keraslayer_gen.harness.expectations import Expectations
+from keraslayer_gen.harness.report import BackendRun, CheckResult
+from keraslayer_gen.harness.runner import BackendOutcome
 
 
 def run_in_process(
@@ -27,9 +27,9 @@ def run_in_process(
     full: bool = False,
 ) -> BackendOutcome:
     """Run `checks` (runtime ids) on the current Keras backend, in this process."""
-    from .checks.saving import start_reloader
-    from .flavor import import_keras
-    from .session import Session, run_checks
+    from keraslayer_gen.harness.worker.checks.saving import start_reloader
+    from keraslayer_gen.harness.worker.flavor import import_keras
+    from keraslayer_gen.harness.worker.session import Session, run_checks
 
     keras = import_keras(expectations.target)
     started = time.perf_counter()

@@ -12,8 +12,8 @@ import ast
 import builtins
 from pathlib import Path
 
-from ..naming import did_you_mean
-from .target import LayerTarget
+from keraslayer_gen.harness.target import LayerTarget
+from keraslayer_gen.spec.names import did_you_mean
 
 #: Modules whose classes are Keras layers (or models, which are layers).
 _KERAS_ROOTS = (

@@ -1,6 +1,6 @@
 """The report of a verify run: results per check and backend, as data and as a text table.
 
-`Report.to_dict()` is the `--json` document (schema in `keraslayer_gen.commands.verify`);
+`Report.to_dict()` is the `--json` document (schema in `keraslayer_gen.cli.verify`);
 `Report.render()` is the table people read. The library never prints: callers do.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .. import __version__
-from .checklist import CHECK_IDS
-from .expectations import Expectations
+from keraslayer_gen import __version__
+from keraslayer_gen.harness.checklist import CHECK_IDS
+from keraslayer_gen.harness.expectations import Expectations
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 SCHEMA_VERSION = 1

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .expectations import Expectations
-from .report import FAIL, SKIP, BackendRun, CheckResult
-from .target import LayerTarget
+from keraslayer_gen.harness.expectations import Expectations
+from keraslayer_gen.harness.report import FAIL, SKIP, BackendRun, CheckResult
+from keraslayer_gen.harness.target import LayerTarget
 
 #: Importing Keras and a backend takes seconds, more under load: never less than this.
 STARTUP_SECONDS = 180.0
@@ -289,7 +289,7 @@ class _Worker:
             started = time.perf_counter()
             with open(stderr_path, "wb") as stderr:
                 process = self.registry.start(
-                    [sys.executable, "-m", "keraslayer_gen.harness.worker"],
+                    [sys.executable, "-m", "keraslayer_gen.harness.worker.serve"],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=stderr,

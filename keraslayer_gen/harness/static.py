@@ -10,15 +10,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import KlgenError
-from .checklist import STATIC_CHECKS
-from .report import FAIL, PASS, SKIP, CheckResult
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.harness.checklist import STATIC_CHECKS
+from keraslayer_gen.harness.report import FAIL, PASS, SKIP, CheckResult
 
 
 def _lint_source() -> Any:
     """`lint_source(text, filename)`, or None while the lint module is not there."""
     try:
-        module = importlib.import_module("keraslayer_gen.lint")
+        module = importlib.import_module("keraslayer_gen.lint.driver")
     except ImportError:
         return None
     return getattr(module, "lint_source", None)

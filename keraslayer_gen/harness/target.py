@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..diagnostics import KlgenError
-from ..spec import LayerSpec
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.spec.model import LayerSpec
 
 SPEC_SUFFIXES = (".klgen.yaml", ".klgen.yml")
 
@@ -53,8 +53,8 @@ def resolve_target(text: str, cwd: Path | None = None) -> LayerTarget:
 
 
 def _from_spec(text: str, path: Path) -> LayerTarget:
-    from .. import api
-    from ..project import load_layout
+    from keraslayer_gen import api
+    from keraslayer_gen.files.layout import load_layout
 
     if not path.is_file():
         raise KlgenError(f"{text}: no such spec file")
@@ -77,7 +77,7 @@ def _from_spec(text: str, path: Path) -> LayerTarget:
 
 
 def _from_file(text: str, path: Path, class_name: str | None) -> LayerTarget:
-    from .. import api
+    from keraslayer_gen import api
 
     if not path.is_file():
         raise KlgenError(f"{text}: no such file {path}")
@@ -88,7 +88,7 @@ def _from_file(text: str, path: Path, class_name: str | None) -> LayerTarget:
     if class_name is None:
         class_name = _only_layer_class(text, code)
     elif class_name not in _classes(code) and not _defined_elsewhere(code, class_name):
-        from ..naming import did_you_mean
+        from keraslayer_gen.spec.names import did_you_mean
 
         known = sorted(_classes(code))
         raise KlgenError(

@@ -9,19 +9,26 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any
 
-from ..diagnostics import KlgenError
-from ..spec import Example as SpecExample
-from .checklist import RUNTIME_CHECKS
-from .expectations import (
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.harness.checklist import RUNTIME_CHECKS
+from keraslayer_gen.harness.expectations import (
     Example,
     Expectations,
     expectations_for,
     expectations_from_spec,
 )
-from .report import SKIP, CheckResult, LayerReport, Report
-from .runner import PROCESSES, BackendOutcome, Job, Listener, Stopped, run_jobs
-from .static import run_static_checks
-from .target import LayerTarget
+from keraslayer_gen.harness.report import SKIP, CheckResult, LayerReport, Report
+from keraslayer_gen.harness.runner import (
+    PROCESSES,
+    BackendOutcome,
+    Job,
+    Listener,
+    Stopped,
+    run_jobs,
+)
+from keraslayer_gen.harness.static import run_static_checks
+from keraslayer_gen.harness.target import LayerTarget
+from keraslayer_gen.spec.model import Example as SpecExample
 
 #: Default seconds a single check may run (all examples) before it is stopped.
 DEFAULT_TIMEOUT = 180.0
@@ -145,7 +152,7 @@ def verify(
     process it started; a target that fails the static pre-flight (not valid Python, no
     such class, not a Layer) is reported with its `error`, and never sent to a worker.
     """
-    from .preflight import preflight
+    from keraslayer_gen.harness.preflight import preflight
 
     runtime = [c for c in checks if c in RUNTIME_CHECKS]
     layers: list[LayerReport] = []

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from keraslayer_gen.adopt.plan import REFUSED, adopt_file
-from keraslayer_gen.diagnostics import KlgenError
+from keraslayer_gen.errors import KlgenError
 
 from .sources import write_project
 

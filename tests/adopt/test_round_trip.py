@@ -9,7 +9,7 @@ import pytest
 
 from keraslayer_gen import api
 from keraslayer_gen.adopt.plan import ADOPTED, adopt_file
-from keraslayer_gen.project import out_layout
+from keraslayer_gen.files.layout import out_layout
 
 EXAMPLES = api.example_names()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.project import out_layout
+from keraslayer_gen.files.layout import out_layout
 from tests.spec.runner import Outcome, run_klgen
 
 EXAMPLE = "dense" if "dense" in api.example_names() else api.example_names()[0]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from keraslayer_gen.loader import load_spec_file
+from keraslayer_gen.spec.load import load_spec_file
 from tests.spec.runner import run_klgen
 
 #: Running any of this would create a file named PWNED.

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from keraslayer_gen import api
-from keraslayer_gen.project import out_layout
+from keraslayer_gen.files.layout import out_layout
 
 GOLDEN = Path(__file__).parent
 TARGETS = ("keras3", "tf-keras")

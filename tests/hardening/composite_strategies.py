@@ -2,7 +2,7 @@
 call styles), masks per input, call arguments, sub-layers, helper methods, imports and
 several outputs.
 
-Validity is by construction from the rules (keraslayer_gen/rules_composite.py and
+Validity is by construction from the rules (keraslayer_gen/spec/rules/composite.py and
 docs/spec.md): a spec drawn here that klgen refuses is a bug in the rules or in this file.
 No rendering here: the templates of these fields are tested with the catalogue.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from keraslayer_gen.naming import LAYER_ATTRIBUTES
+from keraslayer_gen.spec.names import LAYER_ATTRIBUTES
 
 from .strategies import prose, snake_names
 

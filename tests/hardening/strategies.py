@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from keraslayer_gen.naming import (
+from keraslayer_gen.spec.model import ARG_TYPES
+from keraslayer_gen.spec.names import (
     BODY_SCOPE,
     BUILTIN_NAMES,
     KERAS_LAYER_NAMES,
@@ -23,8 +24,12 @@ from keraslayer_gen.naming import (
     STDLIB_MODULES,
     snake_case,
 )
-from keraslayer_gen.rules import DTYPES, FLOAT_DTYPES, KERAS_IDENTIFIERS, MARKER_LIKE
-from keraslayer_gen.spec import ARG_TYPES
+from keraslayer_gen.spec.rules.core import (
+    DTYPES,
+    FLOAT_DTYPES,
+    KERAS_IDENTIFIERS,
+    MARKER_LIKE,
+)
 
 KERAS_KINDS = ("initializer", "regularizer", "constraint", "activation")
 #: Names the generated code itself uses where an argument or weight name could clash.

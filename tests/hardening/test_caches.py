@@ -10,7 +10,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from keraslayer_gen import api, formatting, render
+from keraslayer_gen import api
+from keraslayer_gen.generate import formatting, render
 
 from .helpers import klgen
 from .test_hostile import scale_spec

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keraslayer_gen.diagnostics import SpecError
-from keraslayer_gen.loader import load_spec_text
-from keraslayer_gen.spec import LayerSpec
+from keraslayer_gen.errors import SpecError
+from keraslayer_gen.spec.load import load_spec_text
+from keraslayer_gen.spec.model import LayerSpec
 
 from .composite_strategies import composite_specs
 from .strategies import spec_yaml

@@ -22,9 +22,9 @@ import pytest
 import yaml
 
 from keraslayer_gen import api
-from keraslayer_gen.diagnostics import KlgenError
-from keraslayer_gen.project import out_layout
-from keraslayer_gen.regions import extract
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.layout import out_layout
+from keraslayer_gen.files.regions import extract
 
 from .helpers import files, klgen, run_process
 
@@ -656,7 +656,7 @@ def test_file_changed_after_planning_is_not_overwritten(tmp_path: Path) -> None:
 RACER = """
 import os, sys, time
 from pathlib import Path
-from keraslayer_gen import writer
+from keraslayer_gen.files import plan as writer
 me, other = sys.argv[1], sys.argv[2]
 real_lock, real_replace = writer.repository_lock, os.replace
 

@@ -29,12 +29,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from keraslayer_gen import api
-from keraslayer_gen.diagnostics import SpecError
-from keraslayer_gen.formatting import format_code
-from keraslayer_gen.loader import load_spec_text
-from keraslayer_gen.project import out_layout
-from keraslayer_gen.regions import digest, recorded_digest
-from keraslayer_gen.spec import (
+from keraslayer_gen.errors import SpecError
+from keraslayer_gen.files.layout import out_layout
+from keraslayer_gen.files.plan import IDENTICAL, write_all
+from keraslayer_gen.files.regions import digest, recorded_digest
+from keraslayer_gen.generate.formatting import format_code
+from keraslayer_gen.spec.load import load_spec_text
+from keraslayer_gen.spec.model import (
     Arg,
     CallBodies,
     Example,
@@ -42,7 +43,6 @@ from keraslayer_gen.spec import (
     LayerSpec,
     Weight,
 )
-from keraslayer_gen.writer import IDENTICAL, write_all
 
 from .helpers import KLGEN, klgen
 from .strategies import runtime_specs, spec_yaml, specs

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from keraslayer_gen import cli
+from keraslayer_gen.cli import main as cli
 
 from .helpers import KLGEN
 
@@ -28,7 +28,7 @@ def test_every_command_is_mapped_to_its_module() -> None:
 @pytest.mark.parametrize(
     ("argv", "wanted"),
     [
-        (["/venv/bin/klgen", "new", "--example", "dense"], "generate"),
+        (["/venv/bin/klgen", "new", "--example", "dense"], "new"),
         (["/venv/bin/klgen", "--debug", "check"], "check"),
         (["klgen", "templates", "list"], "templates"),
         (["klgen", "schema"], "info"),

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.diagnostics import KlgenError
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.layout import load_layout
 from keraslayer_gen.harness import discovery
-from keraslayer_gen.project import load_layout
 
 from .conftest import SCALE, write_layer
 

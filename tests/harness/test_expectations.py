@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.diagnostics import KlgenError
+from keraslayer_gen.errors import KlgenError
 from keraslayer_gen.harness import (
     CHECK_IDS,
     CheckResult,
@@ -190,7 +190,7 @@ def test_nothing_here_imports_keras() -> None:
 
     code = (
         "import sys, keraslayer_gen.harness, keraslayer_gen.testing, "
-        "keraslayer_gen.commands.verify; "
+        "keraslayer_gen.cli.verify; "
         "bad = [m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -234,7 +234,7 @@ def test_an_unknown_declared_size_fits_any_eager_size() -> None:
     """A `None` in compute_output_shape's answer is unknown, as Keras reads it (keras's
     EinsumDense with `output_shape=[None, 5]`): no false alarm; a wrong size or rank
     still fails the shapes check."""
-    from keraslayer_gen.harness.checks.shapes import shape_agrees
+    from keraslayer_gen.harness.worker.checks.shapes import shape_agrees
 
     assert shape_agrees((1, None, 5), (1, 6, 5))
     assert shape_agrees((None, 6, 5), (1, 6, 5))

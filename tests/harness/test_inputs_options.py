@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.diagnostics import KlgenError
+from keraslayer_gen.errors import KlgenError
 from keraslayer_gen.harness import expectations_for_target, resolve_target
 from keraslayer_gen.harness.expectations import (
     Example,

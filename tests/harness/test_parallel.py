@@ -279,7 +279,7 @@ def saved_models(tmp_path_factory: pytest.TempPathFactory, fast_backend: str) ->
 
 
 def _reloader(folder: Path, module: str, backend: str) -> Any:
-    from keraslayer_gen.harness.checks.saving import Reloader
+    from keraslayer_gen.harness.worker.checks.saving import Reloader
 
     return Reloader(module, [str(folder)], backend, "keras", shared=True)
 

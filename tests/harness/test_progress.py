@@ -115,7 +115,7 @@ def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
 
 
 def test_colour_follows_no_color_and_the_flag(monkeypatch: pytest.MonkeyPatch) -> None:
-    import keraslayer_gen.commands.verify as command
+    import keraslayer_gen.cli.verify as command
 
     report = Report(
         [

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.diagnostics import KlgenError
+from keraslayer_gen.errors import KlgenError
 from keraslayer_gen.harness.target import find_module_file, module_of, resolve_target
 
 from .conftest import SCALE, write_layer

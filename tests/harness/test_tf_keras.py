@@ -94,7 +94,7 @@ def _running_mean(folder: Path, name: str, rate: str) -> str:
 
 
 def test_keras3_flavor_has_no_tf_keras_parts() -> None:
-    from keraslayer_gen.harness.flavor import Flavor, TfKerasFlavor
+    from keraslayer_gen.harness.worker.flavor import Flavor, TfKerasFlavor
 
     assert Flavor.save_formats == (".keras",) and Flavor.graph_mode is False
     assert Flavor(keras=None).policy("mixed_float16") == "mixed_float16"

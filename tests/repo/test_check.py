@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.check import check_repository
-from keraslayer_gen.project import load_layout
+from keraslayer_gen.files.layout import load_layout
+from keraslayer_gen.workflows.check import check_repository
 
 from .conftest import GitRepo
 

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.exports import Export, add_export, is_exported, plan_exports
-from keraslayer_gen.writer import CREATE, UPDATE
+from keraslayer_gen.files.plan import CREATE, UPDATE
+from keraslayer_gen.workflows.exports import (
+    Export,
+    add_export,
+    is_exported,
+    plan_exports,
+)
 
 CASES = [
     ("", 'from .scale import Scale\n\n__all__ = ["Scale"]\n'),

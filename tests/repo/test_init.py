@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.diagnostics import KlgenError
-from keraslayer_gen.init import plan_init
-from keraslayer_gen.project import load_layout
-from keraslayer_gen.writer import write_all
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.layout import load_layout
+from keraslayer_gen.files.plan import write_all
+from keraslayer_gen.workflows.init import plan_init
 
 PYPROJECT = """\
 # Build settings: keep this comment.

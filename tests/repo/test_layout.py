@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.diagnostics import KlgenError
-from keraslayer_gen.project import load_layout
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.layout import load_layout
 
 
 def make(root: Path, files: dict[str, str]) -> Path:

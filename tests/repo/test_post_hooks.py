@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.post_hooks import (
+from keraslayer_gen.files.layout import load_layout
+from keraslayer_gen.files.post_hooks import (
     STAGING,
     PostHookError,
     PostHooks,
     parse_post_hooks,
     run_post_hooks,
 )
-from keraslayer_gen.project import load_layout
-from keraslayer_gen.regions import digest, recorded_digest
+from keraslayer_gen.files.regions import digest, recorded_digest
 
 from .conftest import BIN, GitRepo
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from keraslayer_gen.init import hooks
-from keraslayer_gen.project import load_layout
+from keraslayer_gen.files.layout import load_layout
+from keraslayer_gen.workflows.init import hooks
 
 from .conftest import GitRepo
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import jsonschema
 import yaml
 
-from keraslayer_gen.schema_file import SCHEMA_NAME, schema_text, spec_schema
+from keraslayer_gen.spec.schema import SCHEMA_NAME, schema_text, spec_schema
 
 from .conftest import GitRepo
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.loader import load_spec_file, load_spec_text
+from keraslayer_gen.spec.load import load_spec_file, load_spec_text
 from tests.spec.runner import SPEC, assert_refused, run_klgen
 
 S = SPEC

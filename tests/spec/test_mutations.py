@@ -9,8 +9,8 @@ import random
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.diagnostics import SpecError
-from keraslayer_gen.loader import load_spec_text
+from keraslayer_gen.errors import SpecError
+from keraslayer_gen.spec.load import load_spec_text
 
 #: Fragments that break specs in the ways people and tools do.
 FRAGMENTS = [

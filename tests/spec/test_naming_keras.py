@@ -8,11 +8,11 @@ import importlib.util
 
 import pytest
 
-from keraslayer_gen.naming import KERAS_LAYER_NAMES, LAYER_ATTRIBUTES, is_pascal
+from keraslayer_gen.spec.names import KERAS_LAYER_NAMES, LAYER_ATTRIBUTES, is_pascal
 
 pytestmark = pytest.mark.backend
 
-FIX = "add them to keraslayer_gen/naming.py"
+FIX = "add them to keraslayer_gen/spec/names.py"
 
 
 def test_every_keras_layers_name_is_known() -> None:

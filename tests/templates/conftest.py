@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.context import TEMPLATE_API
-from keraslayer_gen.render import builtin_templates
+from keraslayer_gen.generate.context import TEMPLATE_API
+from keraslayer_gen.generate.render import builtin_templates
 
 # The temporary git repositories of tests/repo (their fixtures, shared).
 from tests.repo.conftest import GitRepo, Result, klgen_cache, make_repo  # noqa: F401

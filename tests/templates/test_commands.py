@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from keraslayer_gen.context import TEMPLATE_API
-from keraslayer_gen.overlay import builtin_names
+from keraslayer_gen.generate.context import TEMPLATE_API
+from keraslayer_gen.generate.overlay import builtin_names
 
 from .conftest import HEADER, builtin, klgen
 

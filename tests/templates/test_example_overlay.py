@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.context import (
+from keraslayer_gen.files.layout import out_layout
+from keraslayer_gen.generate.context import (
     TEMPLATE_API,
     ArgView,
     CheckView,
@@ -23,9 +24,8 @@ from keraslayer_gen.context import (
     LayerContext,
     WeightView,
 )
-from keraslayer_gen.docstring import DocItem, DocView
-from keraslayer_gen.overlay import load_overlay
-from keraslayer_gen.project import out_layout
+from keraslayer_gen.generate.docstring import DocItem, DocView
+from keraslayer_gen.generate.overlay import load_overlay
 
 from .conftest import EXAMPLE_OVERLAY, ROOT, builtin, klgen, write_overlay
 

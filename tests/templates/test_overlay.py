@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen import api
-from keraslayer_gen.context import TEMPLATE_API
-from keraslayer_gen.diagnostics import KlgenError
-from keraslayer_gen.overlay import (
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.layout import out_layout
+from keraslayer_gen.files.regions import digest, recorded_digest
+from keraslayer_gen.generate.context import TEMPLATE_API
+from keraslayer_gen.generate.overlay import (
     load_overlay,
     mark,
     recorded_overlay,
     unreachable,
 )
-from keraslayer_gen.project import out_layout
-from keraslayer_gen.regions import digest, recorded_digest
 
 from .conftest import HEADER, LICENCE
 

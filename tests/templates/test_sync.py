@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from keraslayer_gen.context import TEMPLATE_API
-from keraslayer_gen.overlay import load_overlay, recorded_overlay
+from keraslayer_gen.generate.context import TEMPLATE_API
+from keraslayer_gen.generate.overlay import load_overlay, recorded_overlay
 
 from .conftest import HEADER, LICENCE, GitRepo, write_overlay
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from keraslayer_gen import api
-from keraslayer_gen.project import out_layout
+from keraslayer_gen.files.layout import out_layout
 from tests.spec.runner import SPEC, assert_refused, run_klgen
 
 SCALE = """\

@@ -1,0 +1,7 @@
+"""`python -m keraslayer_gen.cli`: the `klgen` command."""
+
+import sys
+
+from keraslayer_gen.cli.main import app
+
+sys.exit(app())

@@ -1,0 +1,33 @@
+"""Printing a plan: one status line per file, diffs on request."""
+
+from __future__ import annotations
+
+import typer
+
+from keraslayer_gen.files.plan import CONFLICT, CREATE, UPDATE, Plan
+
+_WIDTH = 9
+
+
+def print_plan(
+    plan: Plan, *, diff: bool = False, dry_run: bool = False, all_or_none: bool = False
+) -> None:
+    """One line per file. With `all_or_none` (a run that writes all its files or none),
+    a conflict blocks the others: they are shown as `skipped`, not as written."""
+    blocked = all_or_none and bool(plan.conflicts) and not dry_run
+    for change in plan.changes:
+        status = change.status
+        if blocked and status in (CREATE, UPDATE):
+            status = "skipped"
+        line = f"{status:<{_WIDTH}} {plan.display(change)}"
+        if change.status == CONFLICT and change.reason:
+            line += f"  ({change.reason})"
+        elif status == "skipped":
+            line += f"  (would {change.status}; not written because of the conflict)"
+        typer.echo(line, err=change.status == CONFLICT)
+        if diff and change.status in ("update", "create", "conflict"):
+            typer.echo(change.diff(plan.root), nl=False)
+    for note in plan.notes:
+        typer.echo(f"note: {note}", err=True)
+    if dry_run:
+        typer.echo("dry run: nothing was written", err=True)

@@ -1,0 +1,1 @@
+"""Worker side of the harness: runs in the backend process that imports Keras."""

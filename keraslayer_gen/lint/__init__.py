@@ -1,0 +1,1 @@
+"""The static contract lint: the driver, the module model, and the checks by id."""
