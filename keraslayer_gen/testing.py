@@ -43,7 +43,7 @@ def _ids(value: str | Iterable[str] | None) -> list[str] | None:
 
 
 def _target_of_class(cls: type) -> LayerTarget:
-    from keraslayer_gen.api import spec_of_generated
+    from keraslayer_gen.files.inventory import spec_of_generated
 
     source = inspect.getsourcefile(cls)
     path = Path(source).resolve() if source else None
@@ -68,7 +68,7 @@ def _target_of_class(cls: type) -> LayerTarget:
 
 
 def _with_spec(target: LayerTarget, spec: LayerSpec | str | Path) -> LayerTarget:
-    from keraslayer_gen.api import load_spec
+    from keraslayer_gen.spec.catalogue import load_spec
 
     if isinstance(spec, LayerSpec):
         return replace(target, spec=spec, spec_label="the given spec")

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from keraslayer_gen import api
 from keraslayer_gen.cli import app
-from keraslayer_gen.files.regions import digest, recorded_digest
+from keraslayer_gen.files.header import digest, recorded_digest
 from keraslayer_gen.spec.dump import spec_data
 from keraslayer_gen.spec.flags import spec_to_flags
 from keraslayer_gen.spec.load import load_spec_file, load_spec_text

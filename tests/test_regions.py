@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keraslayer_gen.files import regions
+from keraslayer_gen.files import header, regions
 
 FILE = """\
 # klgen-digest: 0
@@ -32,12 +32,12 @@ def test_splice_reindents_and_keeps_user_code_verbatim() -> None:
 
 
 def test_digest_ignores_regions_but_not_the_rest() -> None:
-    stamped = regions.stamp(FILE)
-    assert regions.recorded_digest(stamped) == regions.digest(stamped)
+    stamped = header.stamp(FILE)
+    assert header.recorded_digest(stamped) == header.digest(stamped)
     edited_inside = regions.splice(stamped, {"call": "outputs = inputs + 1"})
-    assert regions.digest(edited_inside) == regions.recorded_digest(stamped)
+    assert header.digest(edited_inside) == header.recorded_digest(stamped)
     edited_outside = stamped.replace("return outputs", "return outputs * 2")
-    assert regions.digest(edited_outside) != regions.recorded_digest(stamped)
+    assert header.digest(edited_outside) != header.recorded_digest(stamped)
 
 
 @pytest.mark.parametrize(

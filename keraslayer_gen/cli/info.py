@@ -13,12 +13,12 @@ def examples() -> None:
 
     Example: `klgen new --example group-normalization --out layers/`
     """
-    from keraslayer_gen import api
+    from keraslayer_gen.spec.catalogue import example_names, load_example
 
-    names = api.example_names()
+    names = example_names()
     width = max(len(n) for n in names)
     for name in names:
-        spec = api.load_example(name).spec
+        spec = load_example(name).spec
         typer.echo(f"{name:<{width}}  {spec.summary}")
 
 

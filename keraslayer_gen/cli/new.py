@@ -447,7 +447,6 @@ def new(
     * `klgen new --spec layers/scale.klgen.yaml`
     * `klgen new --example dense --templates my_templates --out layers/`
     """
-    from keraslayer_gen import api
     from keraslayer_gen.cli.templates import use_templates
     from keraslayer_gen.files.layout import (
         configured_post_hooks,
@@ -455,8 +454,11 @@ def new(
         load_layout,
         out_layout,
     )
+    from keraslayer_gen.files.plan import write_all
+    from keraslayer_gen.spec.catalogue import SpecSource, load_example, load_spec
     from keraslayer_gen.spec.flags import Flags, flags_to_data
     from keraslayer_gen.spec.load import load_spec_data
+    from keraslayer_gen.workflows.new import plan_layer
 
     if target is not None and target not in ("keras3", "tf-keras"):
         raise KlgenError(f"--target {target}: expected keras3 or tf-keras")
@@ -551,9 +553,9 @@ def new(
         layout = replace(layout, post_hooks=configured_post_hooks(out))
     layout = use_templates(layout, templates)
     if spec is not None:
-        source = api.load_spec(spec)
+        source = load_spec(spec)
     elif example is not None:
-        source = api.load_example(example)
+        source = load_example(example)
     else:
         # The repeatable flags are lists (typer gives None when none is given).
         values: dict[str, Any] = {
@@ -570,7 +572,7 @@ def new(
                 **values,
             )
         )
-        source = api.SpecSource(load_spec_data(data, "command line"))
+        source = SpecSource(load_spec_data(data, "command line"))
     if out is None:
         # After the spec loaded: a missing file or a bad spec is reported on its own.
         for line in layout.inferred:
@@ -581,7 +583,7 @@ def new(
             )
     if save_spec is None and out is None and source.path is None:
         save_spec = layout.spec_dir() / f"{source.spec.module_name}.klgen.yaml"
-    plan = api.plan_layer(
+    plan = plan_layer(
         source, layout, target=target, mode="new", force=force, save_spec=save_spec
     )
     if stdout:
@@ -591,7 +593,7 @@ def new(
     if plan.conflicts:
         raise KlgenError(f"{len(plan.conflicts)} conflict(s); nothing was written")
     if not dry_run:
-        api.write(plan)
+        write_all(plan)
 
 
 def _check_out(out: Path) -> None:

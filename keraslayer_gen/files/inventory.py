@@ -8,8 +8,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from keraslayer_gen.api import EXAMPLE_SUFFIX, GeneratedHeader, read_header
+from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.header import (
+    EXAMPLE_PREFIX,
+    FROM_FLAGS,
+    HEADER_SPAN,
+    GeneratedHeader,
+    read_header,
+)
 from keraslayer_gen.files.layout import Layout
+from keraslayer_gen.files.plan import read_text
+from keraslayer_gen.spec.catalogue import (
+    EXAMPLE_SUFFIX,
+    SpecSource,
+    load_example,
+    load_spec,
+)
 
 SKIP_DIRS = frozenset(
     {
@@ -31,7 +45,6 @@ SKIP_DIRS = frozenset(
         "site-packages",
     }
 )
-FLAGS = "command-line flags"
 
 
 @dataclass(frozen=True)
@@ -45,9 +58,9 @@ class GeneratedFile:
     def key(self) -> str | None:
         """The spec it came from: an absolute spec path, `example:NAME`, or None (flags)."""
         source = self.header.source
-        if source == FLAGS:
+        if source == FROM_FLAGS:
             return None
-        if source.startswith("example:"):
+        if source.startswith(EXAMPLE_PREFIX):
             return source
         return spec_key(self.path.parent / source)
 
@@ -106,7 +119,7 @@ def _walk(paths: Iterable[Path]) -> list[Path]:
 def _header_of(path: Path) -> GeneratedHeader | None:
     try:
         with path.open(encoding="utf-8") as handle:
-            head = handle.read(2000)
+            head = handle.read(HEADER_SPAN)
     except (OSError, UnicodeDecodeError):
         return None
     return read_header(head)
@@ -131,8 +144,6 @@ def scan(layout: Layout, paths: list[Path] | None = None) -> Inventory:
     given = list(paths or [])
     missing = [p for p in given if not p.exists()]
     if missing:
-        from keraslayer_gen.errors import KlgenError
-
         raise KlgenError(f"{missing[0]}: no such file or folder")
     selected_files = _walk(given or default_paths(layout))
     lint_roots = given or [
@@ -167,3 +178,22 @@ def scan(layout: Layout, paths: list[Path] | None = None) -> Inventory:
             else:
                 inventory.selected.add(generated.key)
     return inventory
+
+
+def spec_of_generated(path: Path) -> SpecSource | None:
+    """The spec that a generated layer or test file names in its header, loaded; None when
+    the file has no header or was generated from flags without a saved spec."""
+    header = read_header(read_text(path) or "")
+    if header is None:
+        return None
+    if header.source.startswith(EXAMPLE_PREFIX):
+        return load_example(header.source.removeprefix(EXAMPLE_PREFIX))
+    if header.source == FROM_FLAGS:
+        return None
+    spec_path = (path.parent / header.source).resolve()
+    if not spec_path.is_file():
+        raise KlgenError(
+            f"{path}: its header names the spec {header.source}, which does "
+            f"not exist (looked for {spec_path})"
+        )
+    return load_spec(spec_path)

@@ -1,4 +1,5 @@
-"""The plan of a run (path -> new text and status) and its all-or-nothing, atomic write."""
+"""The plan of a run (path -> new text and status), klgen's conflict policy, and the
+plan's all-or-nothing, atomic write."""
 
 from __future__ import annotations
 
@@ -19,14 +20,10 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.header import blank, digest, recorded_digest
+from keraslayer_gen.files.regions import RegionError
 
-CREATE, IDENTICAL, UPDATE, CONFLICT, SKIP = (
-    "create",
-    "identical",
-    "update",
-    "conflict",
-    "skip",
-)
+CREATE, IDENTICAL, UPDATE, CONFLICT = ("create", "identical", "update", "conflict")
 
 
 @dataclass
@@ -79,7 +76,8 @@ def plain_change(
     conflict: str = "exists and differs; use --force to replace it",
 ) -> FileChange:
     """The status of writing `text` over `old`: create, identical, update (forced), or a
-    conflict with the reason given."""
+    conflict with the reason given. For files without a digest (overlays, schema files,
+    `__init__.py` exports); a generated file's status is `generated_change`'s."""
     if old is None:
         return FileChange(path, text, old, CREATE)
     if old == text:
@@ -87,6 +85,56 @@ def plain_change(
     if force:
         return FileChange(path, text, old, UPDATE, "--force")
     return FileChange(path, text, old, CONFLICT, conflict)
+
+
+def generated_change(
+    path: Path, text: str, old: str | None, mode: str, force: bool
+) -> FileChange:
+    """klgen's conflict policy for a generated file (one with a digest line): what may be
+    written over `old`, in `mode` `new` (never replaces a different file) or `sync`
+    (regenerates files whose digest says nobody edited them outside their regions)."""
+    if old is None or old == text or force:
+        return plain_change(path, text, old, force)
+    recorded = recorded_digest(old)
+    if recorded is not None and _same_but_digest(old, text):
+        # A hand edit that the spec now generates as well: nothing of the user's is
+        # lost by writing the file again, with its digest refreshed.
+        return FileChange(path, text, old, UPDATE, "only its digest line changes")
+    if recorded is None:
+        return FileChange(
+            path,
+            text,
+            old,
+            CONFLICT,
+            "exists and was not written by klgen; "
+            "move it away or use --force to replace it",
+        )
+    if recorded != digest(old):
+        return FileChange(
+            path,
+            text,
+            old,
+            CONFLICT,
+            "was edited outside its user regions; "
+            "move those edits into the spec or a region, or use --force",
+        )
+    if mode == "sync":
+        return FileChange(path, text, old, UPDATE)
+    return FileChange(
+        path,
+        text,
+        old,
+        CONFLICT,
+        "exists and differs from what this spec "
+        "generates; run `klgen sync` to regenerate it or use --force",
+    )
+
+
+def _same_but_digest(old: str, new: str) -> bool:
+    try:
+        return blank(old) == blank(new)
+    except RegionError:
+        return False
 
 
 def check_target(path: Path, root: Path) -> None:

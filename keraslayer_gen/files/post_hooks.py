@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keraslayer_gen.errors import KlgenError
-from keraslayer_gen.files.regions import RegionError, stamp
+from keraslayer_gen.files.header import stamp
+from keraslayer_gen.files.regions import RegionError
 
 KEY = "post_hooks"
 STAGING = ".klgen-post-hooks"  # the folder beside each planned file its copy goes in

@@ -5,13 +5,12 @@
     # klgen: end user region `call`
 
 `extract` reads the regions of an existing file, `splice` puts them into freshly generated
-text, and `digest` fingerprints a file with its regions blanked, so that a hand edit outside
-the regions can be told from a user's code inside them.
+text; `files.header.digest` fingerprints a file with its regions blanked, so that a hand
+edit outside the regions can be told from a user's code inside them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 USER_REGION_DEFAULT = "outputs = inputs"
@@ -21,15 +20,13 @@ _MARKER = re.compile(
     r"^(?P<indent>[ \t]*)# klgen: (?P<kind>begin|end) user region `(?P<id>[\w-]+)`[ \t]*$",
     re.MULTILINE,
 )
-DIGEST_PREFIX = "# klgen-digest: "
-_DIGEST_LINE = re.compile(r"^# klgen-digest:[ 0-9a-f]*\n", re.MULTILINE)
 
 
 class RegionError(ValueError):
     """Markers that do not pair up: the file was edited in a way klgen cannot merge."""
 
 
-def _spans(text: str) -> list[tuple[str, int, int]]:
+def region_spans(text: str) -> list[tuple[str, int, int]]:
     """(id, start of content, end of content) of each region, in file order."""
     spans: list[tuple[str, int, int]] = []
     open_id: str | None = None
@@ -61,7 +58,7 @@ def _spans(text: str) -> list[tuple[str, int, int]]:
 def extract(text: str) -> dict[str, str]:
     """The code inside each region, dedented to column 0, by region id."""
     out = {}
-    for rid, start, end in _spans(text):
+    for rid, start, end in region_spans(text):
         out[rid] = _dedent(text[start:end])
     return out
 
@@ -70,7 +67,7 @@ def splice(generated: str, regions: dict[str, str]) -> str:
     """`generated` with each region's content replaced by `regions[id]`, re-indented."""
     pieces: list[str] = []
     last = 0
-    for rid, start, end in _spans(generated):
+    for rid, start, end in region_spans(generated):
         if rid not in regions:
             continue
         indent = _indent_before(generated, start)
@@ -79,33 +76,6 @@ def splice(generated: str, regions: dict[str, str]) -> str:
         last = end
     pieces.append(generated[last:])
     return "".join(pieces)
-
-
-def blank(text: str) -> str:
-    """`text` with every region emptied and the digest line removed."""
-    text = _DIGEST_LINE.sub("", text)
-    pieces: list[str] = []
-    last = 0
-    for _, start, end in _spans(text):
-        pieces.append(text[last:start])
-        last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-def digest(text: str) -> str:
-    """A fingerprint of everything outside the regions."""
-    return hashlib.sha256(blank(text).encode("utf-8")).hexdigest()[:16]
-
-
-def recorded_digest(text: str) -> str | None:
-    match = re.search(r"^# klgen-digest: ([0-9a-f]+)$", text, re.MULTILINE)
-    return match.group(1) if match else None
-
-
-def stamp(text: str) -> str:
-    """Fill the header's digest line with the digest of `text`."""
-    return _DIGEST_LINE.sub(lambda _: f"{DIGEST_PREFIX}{digest(text)}\n", text, count=1)
 
 
 def _indent_before(text: str, start: int) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import jinja2
 
-from keraslayer_gen.files.regions import splice, stamp
+from keraslayer_gen.files.header import stamp
+from keraslayer_gen.files.regions import splice
 from keraslayer_gen.generate.context import LayerContext
 from keraslayer_gen.generate.docstring import wrap
 from keraslayer_gen.generate.formatting import FormatError, cache_dir, format_code

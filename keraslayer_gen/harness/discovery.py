@@ -14,8 +14,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keraslayer_gen.api import read_header
 from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.header import read_header
 from keraslayer_gen.files.inventory import GeneratedFile, _walk, default_paths, spec_key
 from keraslayer_gen.files.layout import Layout
 from keraslayer_gen.harness.preflight import _imported, _is_layer

@@ -53,12 +53,12 @@ def resolve_target(text: str, cwd: Path | None = None) -> LayerTarget:
 
 
 def _from_spec(text: str, path: Path) -> LayerTarget:
-    from keraslayer_gen import api
     from keraslayer_gen.files.layout import load_layout
+    from keraslayer_gen.spec.catalogue import load_spec
 
     if not path.is_file():
         raise KlgenError(f"{text}: no such spec file")
-    source = api.load_spec(path)
+    source = load_spec(path)
     module = source.spec.module_name
     candidates = [path.parent / f"{module}.py"]
     try:
@@ -77,12 +77,12 @@ def _from_spec(text: str, path: Path) -> LayerTarget:
 
 
 def _from_file(text: str, path: Path, class_name: str | None) -> LayerTarget:
-    from keraslayer_gen import api
+    from keraslayer_gen.files.inventory import spec_of_generated
 
     if not path.is_file():
         raise KlgenError(f"{text}: no such file {path}")
     code = path.read_text(encoding="utf-8", errors="replace")
-    spec_source = api.spec_of_generated(path)
+    spec_source = spec_of_generated(path)
     if class_name is None and spec_source is not None:
         class_name = spec_source.spec.name
     if class_name is None:

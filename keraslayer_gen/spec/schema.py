@@ -1,4 +1,5 @@
-"""The JSON Schema file that every saved spec's modeline points at.
+"""The JSON Schema of the spec format, the file that every saved spec's modeline points at
+(writing that file is `files.schema_file`'s).
 
 A spec klgen saves starts with `# yaml-language-server: $schema=klgen-spec.schema.json`,
 a path relative to the spec. klgen writes that file beside the specs (`klgen init`, and
@@ -10,17 +11,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
-
-from keraslayer_gen.files.plan import (
-    CONFLICT,
-    CREATE,
-    IDENTICAL,
-    UPDATE,
-    FileChange,
-    read_text,
-)
 
 SCHEMA_NAME = "klgen-spec.schema.json"
 SCHEMA_ID = "https://klgen.dev/schema/klgen-spec-1.json"
@@ -70,50 +61,3 @@ def spec_schema() -> dict[str, Any]:
 def schema_text() -> str:
     """The schema file's text: the same bytes for the same klgen."""
     return json.dumps(spec_schema(), indent=2) + "\n"
-
-
-def points_at_schema(spec_path: Path) -> bool:
-    """Whether the spec's first lines hold the modeline that names the schema file."""
-    text = read_text(spec_path) or ""
-    return any(MODELINE in line for line in text.splitlines()[:5])
-
-
-def schema_change(folder: Path) -> FileChange:
-    """The schema file in `folder`: created when missing, refreshed when stale (it is
-    klgen's own file); a file of that name that is not klgen's schema is a conflict."""
-    path = folder / SCHEMA_NAME
-    text = schema_text()
-    old = read_text(path)
-    if old is None:
-        return FileChange(path, text, old, CREATE)
-    if old == text:
-        return FileChange(path, text, old, IDENTICAL)
-    if not _is_klgen_schema(old):
-        return FileChange(
-            path,
-            text,
-            old,
-            CONFLICT,
-            "exists and is not klgen's spec schema; move it away so that the specs' "
-            f"`{MODELINE}` modeline finds klgen's",
-        )
-    return FileChange(path, text, old, UPDATE, "the schema of this klgen")
-
-
-def schema_changes(spec_paths: list[Path]) -> list[FileChange]:
-    """The schema file of each folder of the specs whose modeline names it, where it is
-    missing or stale (a current one is not worth a line of every `sync`)."""
-    folders: dict[Path, None] = {}
-    for spec_path in spec_paths:
-        if points_at_schema(spec_path):
-            folders.setdefault(spec_path.parent.resolve(), None)
-    changes = [schema_change(folder) for folder in folders]
-    return [change for change in changes if change.status != IDENTICAL]
-
-
-def _is_klgen_schema(text: str) -> bool:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and data.get("$id") == SCHEMA_ID

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keraslayer_gen.api import read_header
 from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.header import blank, digest, read_header, recorded_digest
 from keraslayer_gen.files.layout import Layout
 from keraslayer_gen.files.plan import (
     CONFLICT,
@@ -19,7 +19,6 @@ from keraslayer_gen.files.plan import (
     read_text,
 )
 from keraslayer_gen.files.post_hooks import layout_advice, layout_only
-from keraslayer_gen.files.regions import blank, digest, recorded_digest
 from keraslayer_gen.generate.overlay import recorded_overlay
 from keraslayer_gen.lint.driver import lint_source
 from keraslayer_gen.workflows.sync import SyncPlan, plan_sync

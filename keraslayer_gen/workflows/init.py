@@ -18,7 +18,7 @@ from keraslayer_gen.files.plan import (
     Plan,
     read_text,
 )
-from keraslayer_gen.spec.schema import schema_change
+from keraslayer_gen.files.schema_file import schema_change
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 HOOK_IDS = ("klgen-check", "klgen-verify")

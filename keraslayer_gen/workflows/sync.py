@@ -9,15 +9,16 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from keraslayer_gen import api
 from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.header import recorded_digest
 from keraslayer_gen.files.inventory import GeneratedFile, Inventory, scan
 from keraslayer_gen.files.layout import Layout
 from keraslayer_gen.files.plan import CONFLICT, FileChange, Plan, read_text, write_all
 from keraslayer_gen.files.post_hooks import layout_advice, layout_only
-from keraslayer_gen.files.regions import recorded_digest
-from keraslayer_gen.spec.schema import schema_changes
+from keraslayer_gen.files.schema_file import schema_changes
+from keraslayer_gen.spec.catalogue import load_example, load_spec
 from keraslayer_gen.workflows.exports import Export, plan_exports
+from keraslayer_gen.workflows.new import apply_post_hooks, plan_layer
 
 
 @dataclass
@@ -77,7 +78,7 @@ def plan_sync(
             if export is not None:
                 exports.append(export)
     plans = [layer.plan for layer in sync.layers if layer.plan is not None]
-    api.apply_post_hooks(layout, plans, mode="sync", force=force)
+    apply_post_hooks(layout, plans, mode="sync", force=force)
     _name_layout_rewrites(plans, hooked=layout.post_hooks is not None)
     changes, notes = plan_exports(exports)
     sync.exports = changes
@@ -128,7 +129,7 @@ def _plan_key(
     label = key if key.startswith("example:") else _rel(Path(key), layout.root)
     try:
         if key.startswith("example:"):
-            source = api.load_example(key.removeprefix("example:"))
+            source = load_example(key.removeprefix("example:"))
         else:
             if not Path(key).is_file():
                 names = ", ".join(
@@ -138,7 +139,7 @@ def _plan_key(
                     f"{names}: the header names the spec {label}, which does not exist; "
                     "restore the spec, or delete the generated files"
                 )
-            source = api.load_spec(_from_cwd(Path(key)))
+            source = load_spec(_from_cwd(Path(key)))
     except KlgenError as exc:
         return [(LayerSync(label, error=exc.lines()), None)]
     module = source.spec.module_name
@@ -155,7 +156,7 @@ def _plan_key(
         if layer_path is not None and "target" not in source.spec.model_fields_set:
             keras_target = _file_target(layer_path)
         try:
-            entry.plan = api.plan_layer(
+            entry.plan = plan_layer(
                 source,
                 target,
                 target=keras_target,

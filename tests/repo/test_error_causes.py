@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from keraslayer_gen.files.regions import stamp
+from keraslayer_gen.files.header import stamp
 
 from .conftest import GitRepo
 

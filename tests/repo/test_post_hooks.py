@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from keraslayer_gen.files.header import digest, recorded_digest
 from keraslayer_gen.files.layout import load_layout
 from keraslayer_gen.files.post_hooks import (
     STAGING,
@@ -23,7 +24,6 @@ from keraslayer_gen.files.post_hooks import (
     parse_post_hooks,
     run_post_hooks,
 )
-from keraslayer_gen.files.regions import digest, recorded_digest
 
 from .conftest import BIN, GitRepo
 

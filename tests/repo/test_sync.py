@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from keraslayer_gen import api
+from keraslayer_gen.files.header import stamp
 from keraslayer_gen.files.layout import load_layout
-from keraslayer_gen.files.regions import stamp
 from keraslayer_gen.lint.config_keys import returned_keys
 from keraslayer_gen.lint.driver import lint_source
 from keraslayer_gen.workflows.sync import plan_sync, write_sync

@@ -9,8 +9,8 @@ import pytest
 
 from keraslayer_gen import api
 from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.files.header import digest, recorded_digest
 from keraslayer_gen.files.layout import out_layout
-from keraslayer_gen.files.regions import digest, recorded_digest
 from keraslayer_gen.generate.context import TEMPLATE_API
 from keraslayer_gen.generate.overlay import (
     load_overlay,
