@@ -379,7 +379,7 @@ def test_the_new_flags_are_the_ones_documented(
     assert ("--call-arg", "start_index:int=0") in pairs
     assert (
         "--method",
-        "scaled:x, factor=1.0;doc=x times factor over the square " "root of two.",
+        "scaled:x, factor=1.0;doc=x times factor over the square root of two.",
     ) in pairs
     assert ("--method-body", "scaled=method_scaled.py") in pairs
     assert ("--method", "noop") in pairs

@@ -1886,7 +1886,7 @@ class _Reader:
             and self_attr(func) == "add_update"
             and node.args
         ):
-            from keraslayer_gen.generate.tf_keras_idioms import updated_weight
+            from keraslayer_gen.spec.updates import updated_weight
 
             text = self._text(node.args[0])
             weight = updated_weight(text)

@@ -142,9 +142,8 @@ def _bytecode_cache(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
 
 @dataclass(frozen=True)
 class Rendered:
-    """One generated file: its kind (`layer`, `test`) and its final text."""
+    """One generated file's final text."""
 
-    kind: str
     text: str
 
 
@@ -180,4 +179,4 @@ def render_file(
     if used is not None:
         text = mark(text, used.digest)
     text = splice(text, regions)
-    return Rendered(kind, stamp(text))
+    return Rendered(stamp(text))

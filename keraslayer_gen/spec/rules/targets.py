@@ -11,8 +11,8 @@ import ast
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from keraslayer_gen.generate.tf_keras_idioms import updated_weight
 from keraslayer_gen.spec.model import LayerSpec, TargetBodies
+from keraslayer_gen.spec.updates import updated_weight
 
 #: The modules a target's code sees, besides `inputs`, `self`, `mask` and `training`.
 TARGET_MODULES = {"keras3": ("keras", "ops"), "tf-keras": ("tf", "K", "keras")}
