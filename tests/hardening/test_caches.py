@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from keraslayer_gen import api
+from keraslayer_gen.workflows import new as new_workflow
 from keraslayer_gen.generate import formatting, render
 
 from .helpers import klgen
@@ -85,7 +85,7 @@ def test_check_with_a_warm_cache_sees_every_change(
     layer.write_text(text, encoding="utf-8")
     assert _check(root) == (0, "")
 
-    monkeypatch.setattr(api, "__version__", "99.0.0")
+    monkeypatch.setattr(new_workflow, "__version__", "99.0.0")
     code, out = _check(root)
     assert code == 1
     for name in ("layers/scale.py", "layers/shift.py", "tests/test_scale.py"):
