@@ -18,9 +18,8 @@ from keraslayer_gen.cli import app
 from keraslayer_gen.errors import SpecError
 from keraslayer_gen.spec import model as spec
 from keraslayer_gen.spec import schema as schema_file
+from keraslayer_gen.spec import values
 from keraslayer_gen.spec.load import load_spec_text
-from keraslayer_gen.spec.rules import composite as rules_composite
-from keraslayer_gen.spec.rules import core as rules
 from tests.test_flags_parity import EVERY_NEW_FIELD, ONE_INPUT_EXAMPLES, TRICKY
 
 
@@ -317,7 +316,7 @@ def test_the_type_pattern_matches_what_klgen_parses(text: str) -> None:
     ],
 )
 def test_the_range_pattern_accepts_every_range_klgen_parses(text: str) -> None:
-    if rules.parse_range(text) is not None:
+    if values.parse_range(text) is not None:
         assert re.match(spec.RANGE_PATTERN, text)
     else:
         # the schema may be looser than klgen (it cannot check the bounds are numbers),
@@ -326,7 +325,7 @@ def test_the_range_pattern_accepts_every_range_klgen_parses(text: str) -> None:
 
 
 def test_the_schema_dtypes_are_the_rules_dtypes() -> None:
-    assert tuple(spec.DTYPES) == tuple(rules.DTYPES)
+    assert tuple(spec.DTYPES) == tuple(values.DTYPES)
 
 
 def test_schema_indent_option() -> None:
@@ -379,5 +378,5 @@ def test_the_import_pattern_matches_what_klgen_accepts(text: str) -> None:
     ],
 )
 def test_the_call_arg_type_pattern_matches_what_klgen_parses(text: str) -> None:
-    parsed = rules_composite.call_arg_type(text) is not None
+    parsed = values.call_arg_type(text) is not None
     assert bool(re.match(schema_file.call_arg_type_pattern(), text)) == parsed

@@ -560,7 +560,7 @@ def _value(arg: dict[str, Any]) -> Any:
         return arg["choices"][0]
     lo, hi = arg.get("min"), arg.get("max")
     if "range" in arg:
-        from keraslayer_gen.spec.rules.core import parse_range
+        from keraslayer_gen.spec.values import parse_range
 
         parsed = parse_range(arg["range"])
         if parsed:

@@ -10,7 +10,8 @@ import typer
 
 from keraslayer_gen.cli.output import print_plan
 from keraslayer_gen.errors import KlgenError
-from keraslayer_gen.spec.load import MAX_SPEC_BYTES
+from keraslayer_gen.spec.registry import BODY_FIELDS, TARGETS
+from keraslayer_gen.spec.source import MAX_SPEC_BYTES
 
 _LAYER = "Layer (spec fields as flags)"
 _PARTS = "Sub-layers, inputs, outputs, call arguments, methods (spec fields as flags)"
@@ -460,7 +461,7 @@ def new(
     from keraslayer_gen.spec.load import load_spec_data
     from keraslayer_gen.workflows.new import plan_layer
 
-    if target is not None and target not in ("keras3", "tf-keras"):
+    if target is not None and target not in TARGETS:
         raise KlgenError(f"--target {target}: expected keras3 or tf-keras")
     if training_forward and training is not None:
         flag = "--training" if training else "--no-training"
@@ -505,28 +506,18 @@ def new(
         float32_internal=float32_internal,
         allow_shadowing=allow_shadowing,
     )
-    read = {
-        key: _read_body(path, flag)
-        for key, path, flag in (
-            ("body", body, "--body"),
-            ("training", training_body, "--training-body"),
-            ("inference", inference_body, "--inference-body"),
-            ("compute_mask", compute_mask_body, "--compute-mask-body"),
-            ("build", build_body, "--build-body"),
-        )
+    body_paths = {
+        "body": body,
+        "training": training_body,
+        "inference": inference_body,
+        "compute_mask": compute_mask_body,
+        "build": build_body,
     }
+    read = {f.key: _read_body(body_paths[f.key], f.flag) for f in BODY_FIELDS}
     bodies: dict[str, str] = {k: v for k, v in read.items() if v is not None}
     method_bodies, method_body_files = _read_method_bodies(method_body or [])
     body_files = {
-        key: str(path)
-        for key, path in (
-            ("body", body),
-            ("training", training_body),
-            ("inference", inference_body),
-            ("compute_mask", compute_mask_body),
-            ("build", build_body),
-        )
-        if path is not None
+        key: str(path) for key, path in body_paths.items() if path is not None
     }
     if name is None:
         # `is not None`: `--no-training` is a flag given, though False.

@@ -11,6 +11,7 @@ from keraslayer_gen.errors import KlgenError
 from keraslayer_gen.files.post_hooks import KEY as POST_HOOKS
 from keraslayer_gen.files.post_hooks import PostHooks, parse_post_hooks
 from keraslayer_gen.spec.names import did_you_mean
+from keraslayer_gen.spec.registry import TARGETS
 
 CONFIG_KEYS = (
     "package",
@@ -140,7 +141,7 @@ def load_layout(start: Path, overrides: dict[str, Any] | None = None) -> Layout:
             package = package_dir.name if package_dir else DEFAULT_PACKAGE
         inferred.append(f"package = {package!r}")
     target = str(config.get("target", "keras3"))
-    if target not in ("keras3", "tf-keras"):
+    if target not in TARGETS:
         raise KlgenError(
             f"{source}: target = {target!r}; expected 'keras3' or 'tf-keras'"
         )

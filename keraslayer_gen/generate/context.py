@@ -31,9 +31,9 @@ from keraslayer_gen.spec.model import (
     LayerSpec,
     TensorExample,
 )
-from keraslayer_gen.spec.rules.composite import input_names
-from keraslayer_gen.spec.rules.composite import shape_names as spec_shape_names
-from keraslayer_gen.spec.rules.core import parse_range
+from keraslayer_gen.spec.scope import input_names
+from keraslayer_gen.spec.scope import shape_names as spec_shape_names
+from keraslayer_gen.spec.values import parse_range
 
 TEMPLATE_API = 2
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from keraslayer_gen.errors import KlgenError
 from keraslayer_gen.spec.model import DTYPES, LayerSpec
+from keraslayer_gen.spec.registry import TARGETS
 
 MASKING_POLICIES = ("none", "propagate", "use", "consume", "custom")
 #: How an example's tensors are passed: one tensor, one list, or the first positionally
@@ -181,7 +182,7 @@ class Expectations:
                 f"masking={self.masking!r}; expected one of "
                 f"{', '.join(MASKING_POLICIES)}"
             )
-        if self.target not in ("keras3", "tf-keras"):
+        if self.target not in TARGETS:
             raise ValueError(f"target={self.target!r}; expected keras3 or tf-keras")
         if self.state_on not in ("training", "every_call"):
             raise ValueError(

@@ -29,6 +29,7 @@ from keraslayer_gen.harness.runner import (
 from keraslayer_gen.harness.static import run_static_checks
 from keraslayer_gen.harness.target import LayerTarget
 from keraslayer_gen.spec.model import Example as SpecExample
+from keraslayer_gen.spec.registry import TARGETS
 
 #: Default seconds a single check may run (all examples) before it is stopped.
 DEFAULT_TIMEOUT = 180.0
@@ -264,7 +265,7 @@ def _tasks(
     per_backend: list[list[tuple[str, list[Job]]]] = []
     for backend in backends:
         groups: list[tuple[str, list[Job]]] = []
-        for flavour in ("keras3", "tf-keras"):
+        for flavour in TARGETS:
             mine = [
                 j
                 for j in jobs

@@ -26,7 +26,8 @@ import yaml
 
 from keraslayer_gen.errors import Diagnostic, SpecError
 from keraslayer_gen.spec.model import Example, LayerSpec, default_example
-from keraslayer_gen.spec.names import did_you_mean
+from keraslayer_gen.spec.names import did_you_mean, dotted
+from keraslayer_gen.spec.registry import BODY_FLAGS, CODE_FILE_FLAGS
 
 _SPLIT = re.compile(r"(?<!\\);")
 Path_ = tuple[str | int, ...]
@@ -98,7 +99,7 @@ class Flags:
 
 class FlagData(dict[str, Any]):
     """Spec data made from flags; `origins` maps a field path to the flag that gave
-    it, so    that `loader.load_spec_data` reports a problem against the flag to fix."""
+    it, so that `load.load_spec_data` reports a problem against the flag to fix."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -456,7 +457,7 @@ def _set(data: dict[str, Any], text: str, problems: list[Diagnostic]) -> None:
                     _problem(
                         flag,
                         f"`{key}` is not an index of this list of {len(node)}",
-                        _dotted(keys[:i]),
+                        dotted(keys[:i]),
                     )
                 )
                 return
@@ -469,22 +470,13 @@ def _set(data: dict[str, Any], text: str, problems: list[Diagnostic]) -> None:
                 _problem(
                     flag,
                     f"is not a mapping, so it has no field `{keys[i + 1]}`",
-                    _dotted(keys[: i + 1]),
+                    dotted(keys[: i + 1]),
                 )
             )
             return
     node[keys[-1]] = _value(value)
     if isinstance(data, FlagData):
         data.origins[tuple(keys)] = flag
-
-
-def _dotted(path: list[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += (
-            f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-        )
-    return out
 
 
 def _named(
@@ -721,13 +713,19 @@ def _method_bodies(flags: Flags, data: FlagData, problems: list[Diagnostic]) -> 
         data.origins[("methods", name, "body")] = origin
 
 
-BODY_FLAGS = {
-    "build": "--build-body",
-    "body": "--body",
-    "training": "--training-body",
-    "inference": "--inference-body",
-    "compute_mask": "--compute-mask-body",
-}
+def origin_of(origins: dict[Path_, str], path: Path_, default: str) -> str:
+    """The flag that gave the value at `path` (its longest prefix that has one)."""
+    probe = path
+    while probe:
+        if probe in origins:
+            return origins[probe]
+        probe = probe[:-1]
+    return origins.get((), default)
+
+
+def reads_code_file(origin: str) -> bool:
+    """Whether `origin` is a flag that read code from a file (`--body scale.py`)."""
+    return origin.startswith(tuple(f"{flag} " for flag in CODE_FILE_FLAGS))
 
 
 # -- spec -> flags ----------------------------------------------------------------------

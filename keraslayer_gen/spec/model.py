@@ -1,6 +1,6 @@
 """The layer spec, format 1: pydantic models of every field, structure only.
 
-Cross-field rules (names, expressions, bodies) live in `rules.py`, so that every problem of a
+Cross-field rules (names, expressions, bodies) live in `spec/rules/`, so that every problem of a
 spec is reported at once instead of the first one a validator raises.
 """
 
@@ -17,10 +17,19 @@ from pydantic import (
     model_validator,
 )
 
+from keraslayer_gen.spec.registry import (
+    DOTTED_PATTERN,
+    EXAMPLE_NAME_PATTERN,
+    PACKAGE_PATTERN,
+    PASCAL_PATTERN,
+    RANGE_PATTERN,
+    SNAKE_PATTERN,
+    Target,
+    optional_type_pattern,
+)
+
 FORMAT_VERSION = 1
 
-TARGETS = ("keras3", "tf-keras")
-Target = Literal["keras3", "tf-keras"]
 Masking = Literal["none", "propagate", "use", "consume", "custom"]
 Aggregation = Literal["none", "mean", "sum", "only_first_replica"]
 
@@ -48,19 +57,8 @@ KERAS_OBJECT_MODULES = {
 }
 
 
-#: Identifier patterns, for editors: the JSON Schema flags a bad name as it is typed.
-#: (The rules check more: keywords, builtins, `Layer` attributes.)
-PASCAL_PATTERN = r"^[A-Z][A-Za-z0-9]*$"
-SNAKE_PATTERN = r"^[a-z_][a-z0-9_]*$"
-_TYPE_WORDS = "|".join(ARG_TYPES)
 #: What `parse_arg_type` accepts: one type, optionally `| None` (on either side).
-ARG_TYPE_PATTERN = (
-    rf"^\s*(?:(?:{_TYPE_WORDS})(?:\s*\|\s*None)?|None\s*\|\s*(?:{_TYPE_WORDS}))\s*$"
-)
-#: An example's `name`: a pytest id that needs no quoting on the command line.
-EXAMPLE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
-#: Interval notation of `range`, as `rules.parse_range` reads it.
-RANGE_PATTERN = r"^\s*[\[(]\s*[^,\s]*\s*,\s*[^,\s]*\s*[\])]\s*$"
+ARG_TYPE_PATTERN = optional_type_pattern(ARG_TYPES)
 #: The dtypes a weight or an example may name.
 DTYPES = (
     "float16",
@@ -198,9 +196,7 @@ class SubLayer(_Model):
         description="The class: a `keras.layers` name (`Dense`, `MultiHeadAttention`, "
         "...; `keras.layers.Dense` also works), or `module.path.Class` of a layer "
         "class of your own package (imported in the generated module).",
-        json_schema_extra={
-            "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
-        },
+        json_schema_extra={"pattern": DOTTED_PATTERN},
     )
     args: dict[str, Any] = Field(
         default_factory=dict,
@@ -468,7 +464,7 @@ class LayerSpec(_Model):
         None,
         description="`register_keras_serializable(package=...)`; default: "
         "`[tool.klgen] package`, else the project name.",
-        json_schema_extra={"pattern": r"^[A-Za-z0-9_.\-]+$"},
+        json_schema_extra={"pattern": PACKAGE_PATTERN},
     )
     target: Target = Field(
         "keras3",
@@ -483,9 +479,7 @@ class LayerSpec(_Model):
         description="The base class: a `keras.layers` name (`MultiHeadAttention`, with "
         "`call` overridden) or `module.path.Class` of your package's base layer; "
         "default `keras.layers.Layer`.",
-        json_schema_extra={
-            "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
-        },
+        json_schema_extra={"pattern": DOTTED_PATTERN},
     )
     base_args: dict[str, Any] = Field(
         default_factory=dict,
@@ -682,8 +676,3 @@ def parse_arg_type(text: str) -> tuple[str, bool]:
     if len(rest) != 1 or rest[0] not in ARG_TYPES or len(parts) > 2:
         raise ValueError(text)
     return rest[0], nullable
-
-
-def dump_spec(spec: LayerSpec) -> dict[str, Any]:
-    """The spec as plain data in field order, leaving out what equals its default."""
-    return spec.model_dump(mode="json", exclude_unset=True, exclude_defaults=False)

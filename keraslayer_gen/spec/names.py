@@ -1,4 +1,5 @@
-"""Identifiers: case conversion, and the names a layer may not use."""
+"""Identifiers: case conversion, the names a layer may not use, and how a field path is
+spelt (`examples[0].init`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import difflib
 import keyword
 import re
 import sys
+from collections.abc import Iterable
 
-_PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-_SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
+from keraslayer_gen.spec.registry import PASCAL_PATTERN, SNAKE_PATTERN
+
+_PASCAL = re.compile(PASCAL_PATTERN)
+_SNAKE = re.compile(SNAKE_PATTERN)
 
 #: Attributes and methods of `keras.layers.Layer` (Keras 3 and tf-keras) that an
 #: argument, a weight or a seed generator must not overwrite: assigning them breaks
@@ -49,9 +53,6 @@ LAYER_ATTRIBUTES = (
     """.split()
     )
 )
-
-#: Names a spec's code sees that are not arguments or weights.
-BODY_SCOPE = frozenset({"inputs", "mask", "training", "self", "ops", "keras"})
 
 #: `keras.layers` names, for the shadowing check; kept here so that the generation
 #: path never imports Keras. `tests/spec/test_naming_keras.py` fails when Keras grows.
@@ -149,3 +150,13 @@ def did_you_mean(word: str, choices: object) -> str:
     """` (did you mean `x`?)` for the closest of `choices`, or an empty string."""
     found = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)  # type: ignore[attr-defined]
     return f" (did you mean `{found[0]}`?)" if found else ""
+
+
+def dotted(path: Iterable[str | int]) -> str:
+    """`("examples", 0, "init")` -> `examples[0].init`."""
+    out = ""
+    for part in path:
+        out += (
+            f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        )
+    return out

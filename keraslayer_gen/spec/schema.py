@@ -13,31 +13,26 @@ import json
 from functools import cache
 from typing import Any
 
+from keraslayer_gen.spec.registry import import_pattern as registry_import_pattern
+from keraslayer_gen.spec.registry import optional_type_pattern
+
 SCHEMA_NAME = "klgen-spec.schema.json"
 SCHEMA_ID = "https://klgen.dev/schema/klgen-spec-1.json"
 MODELINE = f"$schema={SCHEMA_NAME}"
-
-
-def _alternatives(words: Any) -> str:
-    return "|".join(str(w) for w in words)
 
 
 def import_pattern() -> str:
     """What an entry of `imports` may be: an allowed module, optionally `as NAME`."""
     from keraslayer_gen.spec.model import ALLOWED_IMPORTS
 
-    return (
-        rf"^\s*(?:{_alternatives(ALLOWED_IMPORTS)})"
-        r"(?:\s+as\s+[A-Za-z_][A-Za-z0-9_]*)?\s*$"
-    )
+    return registry_import_pattern(ALLOWED_IMPORTS)
 
 
 def call_arg_type_pattern() -> str:
     """What a call argument's `type` may be: one type, optionally `| None`."""
     from keraslayer_gen.spec.model import CALL_ARG_TYPES
 
-    words = _alternatives(CALL_ARG_TYPES)
-    return rf"^\s*(?:(?:{words})(?:\s*\|\s*None)?|None\s*\|\s*(?:{words}))\s*$"
+    return optional_type_pattern(CALL_ARG_TYPES)
 
 
 def spec_schema() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 call styles), masks per input, call arguments, sub-layers, helper methods, imports and
 several outputs.
 
-Validity is by construction from the rules (keraslayer_gen/spec/rules/composite.py and
+Validity is by construction from the rules (keraslayer_gen/spec/rules/ and
 docs/spec.md): a spec drawn here that klgen refuses is a bug in the rules or in this file.
 No rendering here: the templates of these fields are tested with the catalogue.
 """
@@ -27,7 +27,7 @@ _CALL_ARG_VALUES = {
 
 
 def _mask_params(inputs: dict[str, dict[str, Any]], masking: str, listed: bool) -> Any:
-    """The mask names a body sees, as rules_composite.mask_scope gives them."""
+    """The mask names a body sees, as keraslayer_gen.spec.scope.mask_scope gives them."""
     names = [n for n, d in inputs.items() if d.get("mask")]
     if not names and masking in ("use", "consume"):
         names = [next(iter(inputs))]

@@ -15,21 +15,19 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from keraslayer_gen.spec.model import ARG_TYPES
+from keraslayer_gen.spec.model import ARG_TYPES, DTYPES
 from keraslayer_gen.spec.names import (
-    BODY_SCOPE,
     BUILTIN_NAMES,
     KERAS_LAYER_NAMES,
     LAYER_ATTRIBUTES,
     STDLIB_MODULES,
     snake_case,
 )
-from keraslayer_gen.spec.rules.core import (
-    DTYPES,
-    FLOAT_DTYPES,
-    KERAS_IDENTIFIERS,
-    MARKER_LIKE,
-)
+from keraslayer_gen.spec.registry import BODY_SCOPE
+from keraslayer_gen.spec.rules.prose import MARKER_LIKE
+from keraslayer_gen.spec.values import KERAS_IDENTIFIERS
+
+FLOAT_DTYPES = tuple(d for d in DTYPES if d.startswith(("float", "bfloat")))
 
 KERAS_KINDS = ("initializer", "regularizer", "constraint", "activation")
 #: Names the generated code itself uses where an argument or weight name could clash.

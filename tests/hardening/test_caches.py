@@ -10,8 +10,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from keraslayer_gen.workflows import new as new_workflow
 from keraslayer_gen.generate import formatting, render
+from keraslayer_gen.workflows import new as new_workflow
 
 from .helpers import klgen
 from .test_hostile import scale_spec
