@@ -89,12 +89,11 @@ def adopt(
     * `klgen adopt layers/scale.py --write`
     """
     from keraslayer_gen.adopt.plan import adopt_file, find_layers
+    from keraslayer_gen.cli.options import check_target
     from keraslayer_gen.errors import KlgenError
     from keraslayer_gen.lint.driver import LintError
-    from keraslayer_gen.spec.registry import TARGETS
 
-    if target is not None and target not in TARGETS:
-        raise KlgenError(f"--target {target}: expected keras3 or tf-keras")
+    check_target(target)
     do_verify = write if verify is None else verify
     show_diff = (not write) if diff is None else diff
     pairs: list[tuple[Path, str | None]] = []

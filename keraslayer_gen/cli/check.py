@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from keraslayer_gen.cli.templates import TemplatesOption, use_templates
+from keraslayer_gen.cli.options import Templates, use_templates
 
 
 def check(
@@ -19,7 +19,7 @@ def check(
             show_default=False,
         ),
     ] = None,
-    templates: TemplatesOption = None,
+    templates: Templates = None,
     diff: Annotated[
         bool, typer.Option("--diff", help="Show what `klgen sync` would change.")
     ] = False,

@@ -7,15 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
+from keraslayer_gen.cli.options import Diff, DryRun, Package, Target
 from keraslayer_gen.cli.output import print_plan
 from keraslayer_gen.errors import KlgenError
 
 
 def init(
-    package: Annotated[
-        str | None,
-        typer.Option("--package", help="Package of register_keras_serializable."),
-    ] = None,
+    package: Package = None,
     layers_dir: Annotated[
         str | None, typer.Option("--layers-dir", help="Where generated layers go.")
     ] = None,
@@ -26,9 +24,7 @@ def init(
         str | None,
         typer.Option("--specs", help="Where specs go (default: beside the layers)."),
     ] = None,
-    target: Annotated[
-        str | None, typer.Option("--target", help="keras3 (default) or tf-keras.")
-    ] = None,
+    target: Target = None,
     pre_commit: Annotated[
         bool,
         typer.Option(
@@ -36,12 +32,8 @@ def init(
             help="Add klgen's hooks to .pre-commit-config.yaml.",
         ),
     ] = True,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print what would happen; write nothing.")
-    ] = False,
-    diff: Annotated[
-        bool, typer.Option("--diff", help="Show unified diffs against the disk.")
-    ] = False,
+    dry_run: DryRun = False,
+    diff: Diff = False,
 ) -> None:
     """Write `[tool.klgen]` into pyproject.toml (comments and formatting kept) and add the
     `klgen-check` and `klgen-verify` hooks to .pre-commit-config.yaml. Running it again

@@ -1,10 +1,17 @@
-"""Printing a plan: one status line per file, diffs on request."""
+"""What the commands print besides their reports: a plan (one status line per file,
+diffs on request), what the layout inferred, the warnings of a templates overlay."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import typer
 
 from keraslayer_gen.files.plan import CONFLICT, CREATE, UPDATE, Plan
+
+if TYPE_CHECKING:
+    from keraslayer_gen.files.layout import Layout
+    from keraslayer_gen.generate.overlay import Overlay
 
 _WIDTH = 9
 
@@ -31,3 +38,22 @@ def print_plan(
         typer.echo(f"note: {note}", err=True)
     if dry_run:
         typer.echo("dry run: nothing was written", err=True)
+
+
+def err(line: str) -> None:
+    """One line on stderr."""
+    typer.echo(line, err=True)
+
+
+def print_inferred(layout: Layout) -> None:
+    """Say what klgen guessed because `[tool.klgen]` does not say it."""
+    for line in layout.inferred:
+        err(
+            f"klgen: no [tool.klgen] {line.split(' = ')[0]} in pyproject.toml; "
+            f"inferred {line}"
+        )
+
+
+def print_overlay_warnings(overlay: Overlay) -> None:
+    for warning in overlay.warnings():
+        err(f"warning: {warning}")

@@ -7,19 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from keraslayer_gen.cli.output import print_plan
-from keraslayer_gen.cli.templates import TemplatesOption, use_templates
+from keraslayer_gen.cli.options import Diff, DryRun, Templates, use_templates
+from keraslayer_gen.cli.output import print_inferred, print_plan
 from keraslayer_gen.errors import KlgenError
-
-
-def print_inferred(layout: Any) -> None:
-    """Say what klgen guessed because `[tool.klgen]` does not say it."""
-    for line in layout.inferred:
-        typer.echo(
-            f"klgen: no [tool.klgen] {line.split(' = ')[0]} in pyproject.toml; "
-            f"inferred {line}",
-            err=True,
-        )
 
 
 def sync(
@@ -37,13 +27,9 @@ def sync(
             "--force", help="Overwrite files edited outside their user regions."
         ),
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print what would happen; write nothing.")
-    ] = False,
-    templates: TemplatesOption = None,
-    diff: Annotated[
-        bool, typer.Option("--diff", help="Show unified diffs against the disk.")
-    ] = False,
+    dry_run: DryRun = False,
+    templates: Templates = None,
+    diff: Diff = False,
 ) -> None:
     """Regenerate every spec'd layer and its test after a spec, klgen or template change.
 

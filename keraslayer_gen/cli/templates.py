@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from keraslayer_gen.cli.options import DryRun, Templates
+from keraslayer_gen.cli.output import print_overlay_warnings
 from keraslayer_gen.errors import KlgenError
 
 if TYPE_CHECKING:
     from keraslayer_gen.files.layout import Layout
     from keraslayer_gen.generate.overlay import Overlay
-
-TEMPLATES_HELP = (
-    "A templates overlay: a folder whose files replace klgen's templates of the same "
-    "name (default: `[tool.klgen].templates`)."
-)
-TemplatesOption = Annotated[
-    Path | None,
-    typer.Option("--templates", help=TEMPLATES_HELP, metavar="DIR", show_default=False),
-]
-
-
-def warn(overlay: Overlay) -> None:
-    for warning in overlay.warnings():
-        typer.echo(f"warning: {warning}", err=True)
-
-
-def use_templates(layout: Layout, templates: Path | None) -> Layout:
-    """`--templates DIR` over `[tool.klgen].templates`; the overlay's warnings on stderr."""
-    from keraslayer_gen.generate.overlay import load_overlay
-
-    if templates is not None:
-        layout = replace(layout, templates=templates)
-    if layout.templates is not None:
-        warn(load_overlay(layout.templates))
-    return layout
 
 
 def _overlay(templates: Path | None) -> Overlay | None:
@@ -50,7 +26,7 @@ def _overlay(templates: Path | None) -> Overlay | None:
     return load_overlay(folder) if folder is not None else None
 
 
-def list_templates(templates: TemplatesOption = None) -> None:
+def list_templates(templates: Templates = None) -> None:
     """List klgen's built-in templates, marking those the overlay replaces.
 
     Example: `klgen templates list --templates my_templates`
@@ -81,7 +57,7 @@ def list_templates(templates: TemplatesOption = None) -> None:
         for name in extra:
             note = "not used by any template" if name in lost else "used by the overlay"
             typer.echo(f"  {name:<{width}}overlay only ({note})")
-        warn(overlay)
+        print_overlay_warnings(overlay)
 
 
 def eject(
@@ -103,9 +79,7 @@ def eject(
     force: Annotated[
         bool, typer.Option("--force", help="Replace a file of the same name.")
     ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print what would happen; write nothing.")
-    ] = False,
+    dry_run: DryRun = False,
 ) -> None:
     """Copy built-in templates into an overlay folder, to change them there. The first
     eject also writes `klgen-templates.toml`, declaring the template API they follow.
@@ -146,7 +120,7 @@ def check(
             show_default=False,
         ),
     ] = None,
-    templates: TemplatesOption = None,
+    templates: Templates = None,
     verify: Annotated[
         bool,
         typer.Option(
@@ -192,7 +166,7 @@ def check(
     chosen = folder or templates or layout.templates
     overlay = load_overlay(chosen) if chosen is not None else None
     if overlay is not None:
-        warn(overlay)
+        print_overlay_warnings(overlay)
     else:
         typer.echo(
             "note: no overlay given or configured; checking klgen's built-in "
