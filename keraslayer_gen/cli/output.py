@@ -3,7 +3,9 @@ diffs on request), what the layout inferred, the warnings of a templates overlay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import sys
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -57,3 +59,26 @@ def print_inferred(layout: Layout) -> None:
 def print_overlay_warnings(overlay: Overlay) -> None:
     for warning in overlay.warnings():
         err(f"warning: {warning}")
+
+
+def print_report(report: Any, as_json: bool, color: bool) -> None:
+    """A `klgen verify` report: as JSON, or as text (coloured on a terminal)."""
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        typer.echo(report.render(color=color and sys.stdout.isatty()), nl=False)
+
+
+def progress_listener(
+    resolved: list[tuple[Any, Any]], backends: list[str], color: bool
+) -> Any:
+    """The progress of `klgen verify` on stderr: a live line per backend on a terminal,
+    one line per finished check elsewhere."""
+    from keraslayer_gen.harness.progress import LiveProgress, PlainProgress
+
+    names = {
+        (b, i): t.class_name for i, (t, _) in enumerate(resolved) for b in backends
+    }
+    if sys.stderr.isatty():
+        return LiveProgress(backends, names, sys.stderr, color)
+    return PlainProgress(backends, names, sys.stderr)

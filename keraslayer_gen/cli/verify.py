@@ -41,104 +41,14 @@ elsewhere); `--quiet` leaves only the report.
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from keraslayer_gen.errors import KlgenError
-from keraslayer_gen.spec.names import did_you_mean
+from keraslayer_gen.cli.verify_plan import VerifyRequest
 
 _LAYER = "Expectations (for a layer without a spec; they override a spec)"
 _RUN = "Run"
-
-
-def parse_shape(text: str, option: str) -> tuple[int, ...]:
-    try:
-        dims = tuple(
-            int(part) for part in text.replace(" ", "").strip("()[]").split(",")
-        )
-    except ValueError:
-        raise KlgenError(
-            f"{option} {text}: expected integers separated by commas, with the "
-            "batch dimension first, e.g. 2,5,8"
-        ) from None
-    if not dims or any(d < 0 for d in dims):
-        raise KlgenError(f"{option} {text}: expected non-negative sizes, e.g. 2,5,8")
-    return dims
-
-
-def _init(text: str | None) -> dict[str, Any] | None:
-    """`--init` as YAML (the spec's own syntax), which JSON objects also are."""
-    if text is None:
-        return None
-    import yaml
-
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or "not YAML"
-        raise KlgenError(
-            f"--init {text}: not a YAML or JSON mapping ({problem}); e.g. --init "
-            "'{units: 4}' or --init '{\"units\": 4}'"
-        ) from None
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise KlgenError(
-            f"--init {text}: expected a mapping of __init__ arguments, e.g. "
-            "'{units: 4}'"
-        )
-    return value
-
-
-class GivenInputs:
-    """`--inputs` examples and `--call-args`, parsed."""
-
-    def __init__(self, examples: list[Any], call_args: dict[str, Any] | None) -> None:
-        self.examples = examples
-        self.call_args = call_args
-
-
-def _json(text: str, where: str, problems: list[str]) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.append(
-            f"{where}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}): "
-            f"{text}"
-        )
-        return None
-
-
-def parse_inputs_options(inputs: list[str], call_args: str | None) -> GivenInputs:
-    """`--inputs` (each one example) and `--call-args`, every problem at once:
-    `--inputs #2: mask_positions: dtype: ...` (exit 2)."""
-    from keraslayer_gen.harness.expectations import (
-        example_of_inputs,
-        parse_call_args,
-        parse_inputs,
-    )
-
-    problems: list[str] = []
-    examples = []
-    for number, text in enumerate(inputs, start=1):
-        where = f"--inputs #{number}" if len(inputs) > 1 else "--inputs"
-        data = _json(text, where, problems)
-        if data is None and text.strip() != "null":
-            continue
-        before = len(problems)
-        tensors, style = parse_inputs(data, where, problems)
-        if len(problems) == before:
-            examples.append(example_of_inputs(tensors, style))
-    args = None
-    if call_args is not None:
-        data = _json(call_args, "--call-args", problems)
-        if data is not None or call_args.strip() == "null":
-            args = parse_call_args(data, "--call-args", problems)
-    if problems:
-        raise KlgenError("\n".join(problems))
-    return GivenInputs(examples, args)
 
 
 def verify(
@@ -401,9 +311,9 @@ def verify(
     # Before anything starts: from here on, SIGTERM stops the run as Ctrl-C does.
     previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _verify(
-            targets or [],
-            locals_=dict(
+        _run(
+            VerifyRequest(
+                targets=targets or [],
                 input_shape=input_shape,
                 inputs=inputs,
                 call_args=call_args,
@@ -427,199 +337,57 @@ def verify(
                 jobs=jobs,
                 changed=changed,
                 shard=shard,
-                as_json=as_json,
-                quiet=quiet,
-                color=not no_color and not os.environ.get("NO_COLOR"),
             ),
+            as_json=as_json,
+            quiet=quiet,
+            color=not no_color and not os.environ.get("NO_COLOR"),
         )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _verify(texts: list[str], locals_: dict[str, Any]) -> None:
+def _run(request: VerifyRequest, as_json: bool, quiet: bool, color: bool) -> None:
     from keraslayer_gen import harness
-    from keraslayer_gen.files.layout import load_layout
-    from keraslayer_gen.harness import discovery
-    from keraslayer_gen.harness.checklist import split_ids
-    from keraslayer_gen.harness.preflight import preflight
+    from keraslayer_gen.cli.output import err, print_report, progress_listener
+    from keraslayer_gen.cli.verify_plan import plan_verify
 
-    o = locals_
-    if (
-        o["masking"] is not None
-        and o["masking"] not in harness.expectations.MASKING_POLICIES
-    ):
-        raise KlgenError(
-            f"--masking {o['masking']}: expected none, propagate, use, consume or "
-            "custom" + did_you_mean(o["masking"], harness.expectations.MASKING_POLICIES)
-        )
-    if o["timeout"] is not None and o["timeout"] <= 0:
-        raise KlgenError(
-            f"--timeout {o['timeout']:g}: expected a positive number of seconds"
-        )
-    if o["jobs"] is not None and o["jobs"] < 1:
-        raise KlgenError(f"--jobs {o['jobs']}: expected a positive number of workers")
-    checks = harness.select_checks(o["only"], o["skip"], o["full"])
-    shapes = [parse_shape(s, "--input-shape") for s in o["input_shape"] or []]
-    given = parse_inputs_options(o["inputs"] or [], o["call_args"])
-    overrides = dict(
-        call_args=given.call_args,
-        init=_init(o["init"]),
-        mask=o["mask"],
-        dtype=o["dtype"],
-        masking=o["masking"],
-        training=o["training"],
-        stochastic=o["stochastic"],
-        state=tuple(o["state"]) if o["state"] else None,
-        trainable=o["trainable"],
-        non_trainable=o["non_trainable"],
-        seed_generators=o["seed_generators"],
-        output_shape=(
-            parse_shape(o["output_shape"], "--output-shape")
-            if o["output_shape"]
-            else None
-        ),
-        output_dtype=o["output_dtype"],
-    )
-    cwd = Path.cwd()
-    found = _targets(texts, o["changed"], cwd)
-    for note in found.notes:
-        typer.echo(f"klgen verify: {note}", err=True)
-    names = found.targets
-    if o["shard"] is not None:
-        names = discovery.shard(names, o["shard"])
-    problems: list[str] = []
-    resolved: list[tuple[Any, Any]] = []
-    seen: set[tuple[str, str, str]] = set()
-    for text in names:
-        try:
-            target = harness.resolve_target(text)
-        except KlgenError as exc:
-            problems += exc.lines()
-            continue
-        identity = (str(target.source or ""), target.module, target.class_name)
-        if identity in seen:  # a spec and the file generated from it: one target
-            continue
-        seen.add(identity)
-        problem = preflight(target)
-        if problem is not None:
-            problems.append(problem)
-            continue
-        if (
-            text in found.handwritten
-            and target.spec is None
-            and not shapes
-            and not given.examples
-        ):
-            typer.echo(
-                f"klgen verify: skipped {text}: a hand-written layer without a spec; "
-                f"verify it with `klgen verify {text} --input-shape ...`",
-                err=True,
-            )
-            continue
-        try:
-            resolved.append(
-                (
-                    target,
-                    harness.expectations_for_target(
-                        target,
-                        input_shapes=shapes or None,
-                        examples=given.examples or None,
-                        **overrides,
-                    ),
-                )
-            )
-        except KlgenError as exc:
-            problems += exc.lines()
-    if problems:
-        raise KlgenError("\n".join(dict.fromkeys(problems)))
-    if not resolved:
-        if not o["as_json"]:
-            typer.echo("klgen verify: nothing to verify", err=True)
+    plan = plan_verify(request)
+    if not plan.resolved:
+        if not as_json:
+            err("klgen verify: nothing to verify")
         else:
-            typer.echo(json.dumps(harness.Report().to_dict(), indent=2))
+            print_report(harness.Report(), as_json=True, color=False)
         raise typer.Exit(0)
-    configured = None if o["backend"] else load_layout(cwd).backends
-    kinds = {exp.target for _, exp in resolved}
-    backends = harness.resolve_backends(
-        split_ids(o["backend"]) or None,
-        configured,
-        "tf-keras" if kinds == {"tf-keras"} else "keras3",
-    )
-    listener = None if o["quiet"] else _progress(resolved, backends, o["color"])
+    listener = None if quiet else progress_listener(plan.resolved, plan.backends, color)
     try:
         report = harness.verify(
-            resolved,
-            backends=backends,
-            checks=checks,
-            full=o["full"],
-            timeout=o["timeout"] or harness.DEFAULT_TIMEOUT,
+            plan.resolved,
+            backends=plan.backends,
+            checks=plan.checks,
+            full=request.full,
+            timeout=request.timeout or harness.DEFAULT_TIMEOUT,
             listener=listener,
-            jobs=o["jobs"],
-            init_from="--init" if o["init"] is not None else None,
+            jobs=request.jobs,
+            init_from="--init" if request.init is not None else None,
         )
     except harness.Interrupted as stop:
         _close(listener)
-        _print(stop.report, o["as_json"], o["color"])
+        print_report(stop.report, as_json, color)
         finished = sum(len(layer.backends) for layer in stop.report.layers)
-        typer.echo(
+        err(
             f"klgen verify: interrupted; {finished} layer run(s) finished (above), "
-            f"not finished: {', '.join(stop.unfinished) or 'none'}",
-            err=True,
+            f"not finished: {', '.join(stop.unfinished) or 'none'}"
         )
         raise typer.Exit(130) from None
     _close(listener)
-    _print(report, o["as_json"], o["color"])
+    print_report(report, as_json, color)
     raise typer.Exit(report.exit_code)
-
-
-def _targets(texts: list[str], changed: bool, cwd: Path) -> Any:
-    """The target texts: as given, folders expanded, or the repository's layers."""
-    from keraslayer_gen.files.layout import load_layout
-    from keraslayer_gen.harness import discovery
-
-    if changed:
-        files = [cwd / t for t in texts] if texts else None
-        return discovery.changed_layers(files, load_layout(cwd), cwd)
-    if not texts:
-        return discovery.repository_layers(load_layout(cwd), cwd)
-    found = discovery.Found()
-    layout = None
-    for text in texts:
-        path = cwd / text
-        if path.is_dir():
-            layout = layout or load_layout(cwd)
-            inner = discovery.folder_layers([path], layout, cwd)
-            if not inner.targets:
-                found.notes.append(f"{text}: no layer in this folder")
-            for name in inner.targets:
-                found.add(name, name, handwritten=name in inner.handwritten)
-        else:
-            found.add(text, text)
-    return found
-
-
-def _progress(resolved: list[tuple[Any, Any]], backends: list[str], color: bool) -> Any:
-    from keraslayer_gen.harness.progress import LiveProgress, PlainProgress
-
-    names = {
-        (b, i): t.class_name for i, (t, _) in enumerate(resolved) for b in backends
-    }
-    if sys.stderr.isatty():
-        return LiveProgress(backends, names, sys.stderr, color)
-    return PlainProgress(backends, names, sys.stderr)
 
 
 def _close(listener: Any) -> None:
     if listener is not None:
         listener.close()
-
-
-def _print(report: Any, as_json: bool, color: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
-    else:
-        typer.echo(report.render(color=color and sys.stdout.isatty()), nl=False)
 
 
 def register(app: typer.Typer, handle_errors: Any) -> None:

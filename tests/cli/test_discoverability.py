@@ -302,7 +302,7 @@ def test_verify_suggests_like_new_does(tmp_path: Path) -> None:
 
 
 def test_verify_init_takes_yaml_as_a_spec_does() -> None:
-    from keraslayer_gen.cli.verify import _init
+    from keraslayer_gen.cli.verify_plan import _init
 
     assert _init("{units: 4, use_bias: false}") == {"units": 4, "use_bias": False}
     assert _init('{"units": 4, "use_bias": false}') == {"units": 4, "use_bias": False}

@@ -115,7 +115,7 @@ def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
 
 
 def test_colour_follows_no_color_and_the_flag(monkeypatch: pytest.MonkeyPatch) -> None:
-    import keraslayer_gen.cli.verify as command
+    from keraslayer_gen.cli.output import print_report
 
     report = Report(
         [
@@ -134,11 +134,11 @@ def test_colour_follows_no_color_and_the_flag(monkeypatch: pytest.MonkeyPatch) -
 
     out = Tty()
     monkeypatch.setattr(sys, "stdout", out)
-    command._print(report, as_json=False, color=True)
+    print_report(report, as_json=False, color=True)
     assert "\x1b[32m" in out.getvalue()
     out = Tty()
     monkeypatch.setattr(sys, "stdout", out)
-    command._print(report, as_json=False, color=False)
+    print_report(report, as_json=False, color=False)
     assert "\x1b[" not in out.getvalue()
 
 

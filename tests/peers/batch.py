@@ -43,7 +43,7 @@ def expectations_of(target: Any, expect: dict[str, Any]) -> Any:
     shapes = [tuple(expect["input_shape"])] if "input_shape" in expect else None
     if "inputs" not in expect and "call_args" not in expect:
         return harness.expectations_for_target(target, input_shapes=shapes, **overrides)
-    from keraslayer_gen.cli.verify import parse_inputs_options
+    from keraslayer_gen.cli.verify_plan import parse_inputs_options
 
     given = parse_inputs_options(
         list(expect.get("inputs", ())), expect.get("call_args")
