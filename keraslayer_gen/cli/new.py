@@ -10,13 +10,16 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin, get_type_hints
 
 import typer
 
 from keraslayer_gen.cli import options
 from keraslayer_gen.spec.flags import Flags
 from keraslayer_gen.spec.registry import BODY_FLAGS
+
+if TYPE_CHECKING:
+    from keraslayer_gen.cli.new_plan import NewRequest
 
 _SOURCE = "Source"
 _LAYER = "Layer (spec fields as flags)"
@@ -73,11 +76,12 @@ def _option(
     return Parameter(name, "option", flag, Annotated[kind, info], default)
 
 
-def _shared(name: str, alias: Any, panel: str, default: Any = None) -> Parameter:
+def _shared(
+    name: str, alias: Any, panel: str, default: Any = None, kind: str = "option"
+) -> Parameter:
     """An option declared in `cli/options.py`, shown in this command's panel `panel`."""
     annotation = options.in_panel(alias, panel)
     flag = get_args(annotation)[1].default
-    kind = "field" if name in _FLAG_TYPES and name != "target" else "option"
     return Parameter(name, kind, flag, annotation, default)
 
 
@@ -204,7 +208,7 @@ PARAMETERS = (
         "--reference",
     ),
     _field("module", "Module name (default: snake_case of NAME).", _LAYER),
-    _shared("package", options.Package, _LAYER),
+    _shared("package", options.Package, _LAYER, kind="field"),
     _field(
         "float32_internal",
         "Compute in float32, return the compute dtype (normalisation layers).",
@@ -277,7 +281,7 @@ def new(name: str | None = None, **given: Any) -> None:
         write_all(plan)
 
 
-def _request(name: str | None, given: dict[str, Any]) -> Any:
+def _request(name: str | None, given: dict[str, Any]) -> NewRequest:
     """The keywords of `new` -> the `NewRequest` of `plan_new`, by `PARAMETERS`."""
     from keraslayer_gen.cli.new_plan import NewRequest
 
@@ -285,10 +289,10 @@ def _request(name: str | None, given: dict[str, Any]) -> Any:
     for parameter in PARAMETERS:
         by_kind[parameter.kind].append(parameter)
     fields = {p.name: given[p.name] for p in by_kind["field"]}
+    key_of = {flag: key for key, flag in BODY_FLAGS.items()}
     bodies = {
-        key: given[p.name]
+        key_of[p.flag]: given[p.name]
         for p in by_kind["body"]
-        for key in [p.flag]
         if given[p.name] is not None
     }
     # `is not None`: `--no-training` is a flag given, though False.
@@ -299,14 +303,13 @@ def _request(name: str | None, given: dict[str, Any]) -> Any:
     ]
     typed += ["--training-forward"] if given["training_forward"] else []
     typed += ["--method-body"] if given["method_body"] else []
-    key_of = {flag: key for key, flag in BODY_FLAGS.items()}
     return NewRequest(
         name=name,
         spec=given["spec"],
         example=given["example"],
         flags=fields,
         training_forward=given["training_forward"],
-        body_files={key_of[flag]: path for flag, path in bodies.items()},
+        body_files=bodies,
         method_bodies=given["method_body"] or [],
         given=typed,
         target=given["target"],
