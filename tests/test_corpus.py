@@ -7,7 +7,10 @@ Three layers of proof, cheapest first:
   backends where it manifests and each `Fixed` twin is sound, so the corpus is real
   independently of klgen's harness;
 - `@pytest.mark.harness`: `klgen verify` fails each `Broken` layer on exactly its
-  check (plus the consequences the case declares) and passes each `Fixed` twin.
+  check (plus the consequences the case declares) and passes each `Fixed` twin. The
+  layers that run on the same backends go through one run of its engine
+  (`tests.corpus._batch`: one worker per backend serves them all); each test reads its
+  own layer's report.
 """
 
 from __future__ import annotations
@@ -18,19 +21,14 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from keraslayer_gen.harness.target import keras_target_of
 from keraslayer_gen.lint.driver import lint_file
 from tests.corpus import BACKENDS, CHECKS, EXPECT_KEYS, Case, load_cases
-from tests.corpus._verify import (
-    ReportPool,
-    installed_backends,
-    legit_skip,
-    table,
-    verify_argv,
-)
+from tests.corpus._verify import BatchPool, installed_backends, legit_skip, table
 
 CASES = load_cases()
 BY_NAME = {case.name: case for case in CASES}
@@ -186,23 +184,38 @@ def _harness_backends(case: Case, twin: str) -> list[str]:
     return [b for b in wanted if b in installed_backends(case.keras_target)]
 
 
-def _argv(case: Case, twin: str) -> list[str]:
-    return verify_argv(
-        case.target(twin), case.expect, _harness_backends(case, twin), full=case.full
+def _submit(pool: BatchPool, case: Case, twin: str) -> None:
+    pool.add(
+        (case.name, twin),
+        case.target(twin),
+        case.expect,
+        _harness_backends(case, twin),
+        full=case.full,
     )
 
 
+def _layer(pool: BatchPool, case: Case, twin: str) -> dict[str, Any]:
+    """The report of `twin`: what `klgen verify TARGET --json --backend ...` with the
+    case's expectations as options (and `--full` for a `full` case) reports."""
+    _submit(pool, case, twin)
+    return pool.get((case.name, twin))
+
+
 @pytest.fixture(scope="module")
-def corpus_reports(request: pytest.FixtureRequest) -> Iterator[ReportPool]:
-    """Starts every selected corpus harness run at once, `JOBS` at a time."""
-    pool = ReportPool()
+def corpus_reports(request: pytest.FixtureRequest) -> Iterator[BatchPool]:
+    """Starts every selected corpus harness run at once: the layers that run on the same
+    backends (and with or without `--full`) share one run of the `klgen verify` engine,
+    one worker per backend for all of them (`tests.corpus._batch`); each test then reads its
+    own layer's report, so each case still passes or fails on its own."""
+    pool = BatchPool()
     for item in request.session.items:
         twin = _TWINS.get(getattr(item, "originalname", ""))
         callspec = getattr(item, "callspec", None)
         if twin and callspec is not None and item.module is request.module:
             case = callspec.params["case"]
             if _harness_backends(case, twin):
-                pool.submit((case.name, twin), _argv(case, twin))
+                _submit(pool, case, twin)
+    pool.start()
     yield pool
     pool.close()
 
@@ -225,12 +238,12 @@ BROKEN_CASES = [
 @pytest.mark.harness
 @pytest.mark.parametrize("case", BROKEN_CASES, ids=_ids(CASES))
 def test_broken_layer_fails_exactly_its_check(
-    case: Case, corpus_reports: ReportPool
+    case: Case, corpus_reports: BatchPool
 ) -> None:
     backends = _harness_backends(case, "Broken")
     if not backends:
         pytest.skip(f"none of {', '.join(case.backends)} is installed")
-    layer = corpus_reports.get((case.name, "Broken"), _argv(case, "Broken"))
+    layer = _layer(corpus_reports, case, "Broken")
     report = table(layer)
     assert layer["error"] is None, layer["error"]
     assert layer["exit_code"] == 1, report
@@ -266,11 +279,11 @@ def test_broken_layer_fails_exactly_its_check(
 
 @pytest.mark.harness
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
-def test_fixed_twin_passes_every_check(case: Case, corpus_reports: ReportPool) -> None:
+def test_fixed_twin_passes_every_check(case: Case, corpus_reports: BatchPool) -> None:
     backends = _harness_backends(case, "Fixed")
     if not backends:
         pytest.skip("no Keras backend is installed")
-    layer = corpus_reports.get((case.name, "Fixed"), _argv(case, "Fixed"))
+    layer = _layer(corpus_reports, case, "Fixed")
     report = table(layer)
     assert layer["error"] is None, layer["error"]
     bad = [r for r in layer["results"] if not (r["status"] == "pass" or legit_skip(r))]

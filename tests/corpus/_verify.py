@@ -1,8 +1,10 @@
-"""Run `klgen verify --json` from the tests: one call per layer for all its backends,
-a few calls at a time.
+"""Run `klgen verify --json` from the tests: one call per layer for all its backends
+(`run_verify`), or one run of its engine for many layers (`BatchPool`, through
+`tests.corpus._batch`), a few at a time.
 
-Shared by tests/test_corpus.py and tests/test_peers.py. Expectations use the keys of a
-corpus `CASE["expect"]` (see `tests.corpus`), and become `klgen verify` options.
+Shared by tests/test_corpus.py, tests/test_peers.py and tests/test_verify_calibration.py.
+Expectations use the keys of a corpus `CASE["expect"]` (see `tests.corpus`), and become
+`klgen verify` options.
 """
 
 from __future__ import annotations
@@ -75,20 +77,77 @@ def run_verify(argv: list[str]) -> dict[str, Any]:
     return report["layers"][0]
 
 
-class ReportPool:
-    """Reports by key, computed `JOBS` at a time in the background, in submission order."""
+def run_batch(
+    layers: list[tuple[str, dict[str, Any]]], backends: list[str], full: bool = False
+) -> list[dict[str, Any]]:
+    """The layer reports, in order, of one `tests.corpus._batch` run over `layers`
+    (`(target, expect)` pairs) on `backends`: one worker per backend serves them all."""
+    argv = [sys.executable, "-m", "tests.corpus._batch", ",".join(backends)]
+    if full:
+        argv.append("--full")
+    out = subprocess.run(
+        argv,
+        cwd=REPO,
+        input=json.dumps(layers),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    if out.returncode != 0:
+        raise AssertionError(
+            f"the batch run exited {out.returncode}:\n{out.stderr[-4000:]}"
+        )
+    report = json.loads(out.stdout)
+    if len(report["layers"]) != len(layers):
+        raise AssertionError(
+            f"expected {len(layers)} layers in the report, got {report['layers']}"
+        )
+    return list(report["layers"])
+
+
+class BatchPool:
+    """Layer reports by key. The layers `add`ed with the same backends and `full` share
+    one batch run (`run_batch`); `start` runs the batches `JOBS` at a time in the
+    background, the largest first; `get` waits for a key's report."""
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=max(1, JOBS))
-        self._futures: dict[Any, Future[dict[str, Any]]] = {}
+        # (backends, full[, key]) -> keys: one batch run each
+        self._groups: dict[tuple[Any, ...], list[Any]] = {}
+        self._layers: dict[Any, tuple[str, dict[str, Any]]] = {}
+        self._where: dict[Any, tuple[tuple[Any, ...], int]] = {}
+        self._futures: dict[tuple[Any, ...], Future[list[Any]]] = {}
 
-    def submit(self, key: Any, argv: list[str]) -> None:
-        if key not in self._futures:
-            self._futures[key] = self._pool.submit(run_verify, argv)
+    def add(
+        self,
+        key: Any,
+        target: str,
+        expect: dict[str, Any],
+        backends: list[str],
+        full: bool = False,
+    ) -> None:
+        if key in self._where:
+            return
+        group: tuple[Any, ...] = (tuple(backends), full)
+        if group in self._futures:  # already running: a batch of its own
+            group = (tuple(backends), full, key)
+        keys = self._groups.setdefault(group, [])
+        self._where[key] = (group, len(keys))
+        self._layers[key] = (target, expect)
+        keys.append(key)
 
-    def get(self, key: Any, argv: list[str]) -> dict[str, Any]:
-        self.submit(key, argv)
-        return self._futures[key].result()
+    def start(self) -> None:
+        waiting = [g for g in self._groups if g not in self._futures]
+        for group in sorted(waiting, key=lambda g: -len(self._groups[g])):
+            layers = [self._layers[key] for key in self._groups[group]]
+            self._futures[group] = self._pool.submit(
+                run_batch, layers, list(group[0]), group[1]
+            )
+
+    def get(self, key: Any) -> dict[str, Any]:
+        group, index = self._where[key]
+        self.start()
+        return dict(self._futures[group].result()[index])
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
