@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from keraslayer_gen import api
 from keraslayer_gen.harness import (
     BACKENDS,
+    LayerReport,
     Report,
     expectations_for_target,
     installed_backends,
@@ -42,15 +44,27 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-#: One `verify` call per (folder, backend, full) for all the catalogue layers: one worker
-#: serves them all, as `klgen verify` does for the targets of one call.
-_REPORTS: dict[tuple[str, str, bool], Report] = {}
+#: One `verify` call per (folder, full) for all the catalogue layers on every installed
+#: backend: one worker per backend serves them all, as `klgen verify` does for the targets
+#: of one call, and the backends run side by side. Each test reads its backend's slice.
+_REPORTS: dict[tuple[str, bool], Report] = {}
+
+
+def _on(layer: LayerReport, backend: str) -> LayerReport:
+    """`layer`'s report as a call with `--backend backend` alone gives it: the static
+    results and `backend`'s."""
+    return replace(
+        layer,
+        backends=[b for b in layer.backends if b.backend == backend],
+        results=[r for r in layer.results if r.backend in (None, backend)],
+    )
 
 
 def _verify(catalogue: Path, example: str, backend: str, full: bool):  # type: ignore[no-untyped-def]
-    if backend not in installed_backends():
+    installed = installed_backends()
+    if backend not in installed:
         pytest.skip(f"{backend} is not installed")
-    key = (str(catalogue), backend, full)
+    key = (str(catalogue), full)
     if key not in _REPORTS:
         targets = [
             resolve_target(
@@ -60,12 +74,13 @@ def _verify(catalogue: Path, example: str, backend: str, full: bool):  # type: i
         ]
         _REPORTS[key] = verify(
             [(t, expectations_for_target(t)) for t in targets],
-            backends=[backend],
+            backends=[b for b in BACKENDS if b in installed],
             checks=select_checks(full=full),
             full=full,
         )
-    layer = _REPORTS[key].layers[EXAMPLES.index(example)]
+    layer = _on(_REPORTS[key].layers[EXAMPLES.index(example)], backend)
     assert layer.spec == f"example:{example}"
+    assert [b.backend for b in layer.backends] == [backend]
     text = Report([layer]).render()
     assert layer.exit_code == 0, text
     for result in layer.results:
@@ -145,23 +160,41 @@ def test_tf_keras_rendering_passes_the_full_contract(
 ) -> None:
     if "tensorflow" not in installed_backends("tf-keras"):
         pytest.skip("tf-keras is not installed")
-    module = api.load_example(example).spec.module_name
-    target = resolve_target(str(tf_keras_catalogue / f"{module}.py"))
-    assert target.target == "tf-keras"
-    expectations = expectations_for_target(target)
-    assert expectations.target == "tf-keras"
-    report = verify(
-        [(target, expectations)],
-        backends=["tensorflow"],
-        checks=select_checks(full=True),
-        full=True,
+    layer = _tf_keras_report(tf_keras_catalogue).layers[
+        examples_for("tf-keras").index(example)
+    ]
+    assert layer.target == str(
+        tf_keras_catalogue / f"{api.load_example(example).spec.module_name}.py"
     )
-    text = report.render()
-    assert report.exit_code == 0, text
-    layer = report.layers[0]
+    assert layer.expectations is not None
+    assert layer.expectations.target == "tf-keras"
+    text = Report([layer]).render()
+    assert layer.exit_code == 0, text
     assert layer.backends[0].keras_version.startswith(
         "2."
     ), text  # tf_keras, not Keras 3
     for result in layer.results:
         if result.check in ALWAYS | {"distributed"}:
             assert result.status == "pass", text
+
+
+_TF_KERAS_REPORTS: dict[str, Report] = {}
+
+
+def _tf_keras_report(folder: Path) -> Report:
+    """One `verify --full` call on TensorFlow for every tf-keras rendering (under
+    `distributed` each still gets a worker of its own; they run side by side)."""
+    if str(folder) not in _TF_KERAS_REPORTS:
+        targets = []
+        for name in examples_for("tf-keras"):
+            module = api.load_example(name).spec.module_name
+            target = resolve_target(str(folder / f"{module}.py"))
+            assert target.target == "tf-keras", name
+            targets.append((target, expectations_for_target(target)))
+        _TF_KERAS_REPORTS[str(folder)] = verify(
+            targets,
+            backends=["tensorflow"],
+            checks=select_checks(full=True),
+            full=True,
+        )
+    return _TF_KERAS_REPORTS[str(folder)]
