@@ -19,8 +19,14 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 _KLGEN = "import sys; from keraslayer_gen.cli import app; sys.argv[0] = 'klgen'; app()"
-#: Harness calls in flight at once; each keeps about one worker process busy.
-JOBS = int(os.environ.get("KLGEN_HARNESS_JOBS", "2"))
+#: Harness calls in flight at once; each keeps about one worker process busy. Under
+#: pytest-xdist (the harness tier runs on two pytest workers) one per pytest worker, so
+#: that the machine runs about as many backend workers as it has cores.
+JOBS = int(
+    os.environ.get(
+        "KLGEN_HARNESS_JOBS", "1" if os.environ.get("PYTEST_XDIST_WORKER") else "2"
+    )
+)
 
 
 def installed_backends(target: str = "keras3") -> list[str]:
