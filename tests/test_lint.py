@@ -7,13 +7,9 @@ import textwrap
 
 import pytest
 
-from keraslayer_gen.lint.driver import (
-    CHECKS,
-    LintError,
-    LintIssue,
-    lint_file,
-    lint_source,
-)
+from keraslayer_gen.lint.base import LintIssue
+from keraslayer_gen.lint.driver import CHECKS, lint_file, lint_source
+from keraslayer_gen.lint.module import LintError
 
 GOOD = """
 import keras

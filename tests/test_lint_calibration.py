@@ -16,7 +16,8 @@ from types import ModuleType
 
 import pytest
 
-from keraslayer_gen.lint.driver import LintIssue, lint_source
+from keraslayer_gen.lint.base import LintIssue
+from keraslayer_gen.lint.driver import lint_source
 
 
 def lint(code: str, filename: str = "layer.py") -> list[LintIssue]:

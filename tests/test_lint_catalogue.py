@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from keraslayer_gen.api import example_names
 from keraslayer_gen.cli import app
-from keraslayer_gen.lint.driver import layer_classes, lint_file, parse_module
+from keraslayer_gen.lint.driver import lint_file
+from keraslayer_gen.lint.module import layer_classes, parse_module
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "keraslayer_gen" / "examples"
 

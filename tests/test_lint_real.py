@@ -14,12 +14,8 @@ import pytest
 
 from keraslayer_gen import api
 from keraslayer_gen.files.layout import out_layout
-from keraslayer_gen.lint.driver import (
-    layer_classes,
-    lint_file,
-    lint_source,
-    parse_module,
-)
+from keraslayer_gen.lint.driver import lint_file, lint_source
+from keraslayer_gen.lint.module import layer_classes, parse_module
 
 
 def _keras_layers_dir() -> Path | None:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from keraslayer_gen.lint.driver import layer_classes, lint_file, parse_module
+from keraslayer_gen.lint.driver import lint_file
+from keraslayer_gen.lint.module import layer_classes, parse_module
 
 #: (package, folder inside it) whose every layer module is linted.
 PEERS = (("keras", "src/layers"), ("keras_hub", "src"), ("keras_rs", "src"))

@@ -94,7 +94,7 @@ def adopt_file(
     force: bool = False,
 ) -> list[LayerResult]:
     """Read every layer of `path` (or `class_name`) and plan its adoption."""
-    from keraslayer_gen.lint.driver import LintError
+    from keraslayer_gen.lint.module import LintError
 
     if not path.is_file():
         raise KlgenError(f"{path}: no such file")

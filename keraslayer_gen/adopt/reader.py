@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keraslayer_gen.lint.checks.structure import BASE_KEYS
-from keraslayer_gen.lint.config_keys import returned_keys
-from keraslayer_gen.lint.driver import (
+from keraslayer_gen.lint.config_keys import BASE_KEYS, returned_keys
+from keraslayer_gen.lint.module import (
     Function,
     LayerClass,
     Module,
@@ -152,7 +151,7 @@ class Adoption:
 def read_file(path: Path, class_name: str | None = None) -> list[Adoption]:
     """Every layer class of the file (or the one named), read. Raises `LintError` for a
     file that cannot be read or parsed."""
-    from keraslayer_gen.lint.driver import LintError
+    from keraslayer_gen.lint.module import LintError
 
     try:
         text = path.read_text(encoding="utf-8")

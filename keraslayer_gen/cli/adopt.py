@@ -91,7 +91,7 @@ def adopt(
     from keraslayer_gen.adopt.plan import adopt_file, find_layers
     from keraslayer_gen.cli.options import check_target
     from keraslayer_gen.errors import KlgenError
-    from keraslayer_gen.lint.driver import LintError
+    from keraslayer_gen.lint.module import LintError
 
     check_target(target)
     do_verify = write if verify is None else verify

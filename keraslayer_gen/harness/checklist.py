@@ -1,9 +1,10 @@
 """The contract's checks: stable ids, what each guards against, and `--only`/`--skip` parsing.
 
 The ids are part of klgen's interface (CLI `--only/--skip`, `--json`, `assert_layer_contract`):
-never rename one. Static checks run in the parent process with no Keras import (they are
-delegated to `keraslayer_gen.lint.driver`); runtime checks run in one worker process per backend,
-in the order of `RUNTIME_CHECKS`.
+never rename one. Static checks run in the parent process with no Keras import: they are
+the lint's checks, whose ids and metadata come from its registry
+(`keraslayer_gen.lint.driver.REGISTRY`); runtime checks run in one worker process per
+backend, in the order of `RUNTIME_CHECKS`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.lint.driver import REGISTRY as LINT_REGISTRY
 from keraslayer_gen.spec.names import did_you_mean
 
 
@@ -27,28 +29,8 @@ class Check:
 
 
 CHECKS: tuple[Check, ...] = (
-    Check(
-        "structure",
-        1,
-        True,
-        False,
-        "a class Keras cannot construct, register or call with training/mask",
-    ),
-    Check(
-        "config-complete",
-        2,
-        True,
-        False,
-        "an __init__ argument missing from get_config",
-    ),
-    Check(
-        "state-hygiene",
-        3,
-        True,
-        False,
-        "weights or Python state created outside build, "
-        "unseeded randomness, backend-specific code",
-    ),
+    # §1-3: the lint's checks (keraslayer_gen/lint/checks/), as its registry describes them.
+    *(Check(c.id, c.number, True, False, c.guards) for c in LINT_REGISTRY),
     Check(
         "config-roundtrip",
         4,

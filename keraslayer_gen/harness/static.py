@@ -1,27 +1,17 @@
-"""Checks 1-3 (structure, config-complete, state-hygiene): delegated to `keraslayer_gen.lint`.
+"""Checks 1-3 (structure, config-complete, state-hygiene): the lint's registered checks.
 
 They read the layer's source with `ast` in the parent process; no backend is imported.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from pathlib import Path
-from typing import Any
 
 from keraslayer_gen.errors import KlgenError
-from keraslayer_gen.harness.checklist import STATIC_CHECKS
 from keraslayer_gen.harness.report import FAIL, PASS, SKIP, CheckResult
-
-
-def _lint_source() -> Any:
-    """`lint_source(text, filename)`, or None while the lint module is not there."""
-    try:
-        module = importlib.import_module("keraslayer_gen.lint.driver")
-    except ImportError:
-        return None
-    return getattr(module, "lint_source", None)
+from keraslayer_gen.lint.driver import CHECKS as STATIC_CHECKS
+from keraslayer_gen.lint.driver import lint_source
 
 
 def run_static_checks(
@@ -31,9 +21,6 @@ def run_static_checks(
     wanted = [c for c in STATIC_CHECKS if c in checks]
     if not wanted:
         return []
-    lint_source = _lint_source()
-    if lint_source is None:
-        return [CheckResult(c, None, SKIP, message="lint unavailable") for c in wanted]
     if source is None or not source.is_file():
         return [
             CheckResult(
@@ -67,14 +54,11 @@ def run_static_checks(
             f"{class_name}`, for the static checks"
         )
         return [CheckResult(c, None, SKIP, message=why) for c in wanted]
-    issues = [i for i in found if getattr(i, "class_name", None) in (class_name, None)]
+    issues = [i for i in found if i.class_name == class_name]
     seconds = time.perf_counter() - start
     results = []
     for check in wanted:
-        mine = sorted(
-            (i for i in issues if i.check == check),
-            key=lambda i: getattr(i, "line", 0) or 0,
-        )
+        mine = sorted((i for i in issues if i.check == check), key=lambda i: i.line)
         if not mine:
             results.append(CheckResult(check, None, PASS, seconds))
             continue

@@ -4,12 +4,29 @@
 `{**base, **config}`, `config.update(...)`, `config["k"] = v`, `dict(...)`,
 `dict(list(base.items()) + list(config.items()))` — and answers `None` whenever the method
 is too dynamic to read with confidence: the lint then says nothing rather than guess.
+`BASE_KEYS` are the keys `Layer.get_config` itself contributes.
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+
+# Keys `Layer.get_config` itself returns (Keras 3 and tf.keras), merged by super().get_config().
+BASE_KEYS = frozenset(
+    {
+        "name",
+        "trainable",
+        "dtype",
+        "activity_regularizer",
+        "autocast",
+        "input_dim",
+        "input_shape",
+        "batch_input_shape",
+        "batch_size",
+        "dynamic",
+    }
+)
 
 
 @dataclass

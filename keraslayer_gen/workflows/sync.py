@@ -204,7 +204,7 @@ def _target_layout(
 def _file_target(path: Path) -> str | None:
     """The target an existing layer was generated for (`klgen new --target` with a spec
     that does not name one): a tf.keras file is `tf-keras`; None when unknown."""
-    from keraslayer_gen.lint.driver import LintError, parse_module
+    from keraslayer_gen.lint.module import LintError, parse_module
 
     try:
         module = parse_module(read_text(path) or "", str(path))

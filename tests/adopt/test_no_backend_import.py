@@ -46,6 +46,6 @@ def test_adopt_dry_run_and_no_verify_write_import_no_backend(tmp_path) -> None:
 
 def test_the_worker_leaves_out_the_same_base_keys_as_the_lint() -> None:
     from keraslayer_gen.adopt.equivalence import _BASE_KEYS
-    from keraslayer_gen.lint.checks.structure import BASE_KEYS
+    from keraslayer_gen.lint.config_keys import BASE_KEYS
 
     assert _BASE_KEYS == BASE_KEYS

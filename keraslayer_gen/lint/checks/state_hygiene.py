@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import ast
 
-from keraslayer_gen.lint.driver import (
-    STATE_HYGIENE,
-    Checker,
+from keraslayer_gen.lint.base import Checker, Registry
+from keraslayer_gen.lint.module import (
     Function,
     Module,
     lineage,
@@ -15,6 +14,8 @@ from keraslayer_gen.lint.driver import (
     scope_walk,
     self_attr,
 )
+
+STATE_HYGIENE = "state-hygiene"
 
 RANDOM_FUNCTIONS = frozenset(
     {
@@ -65,6 +66,13 @@ Path = tuple[tuple[int, str], ...]  # the if/else and try arms that lead to a no
 
 
 class StateChecker(Checker):
+    id = STATE_HYGIENE
+    number = 3
+    guards = (
+        "weights or Python state created outside build, "
+        "unseeded randomness, backend-specific code"
+    )
+
     def run(self) -> None:
         self._weights()
         self._random()
@@ -456,3 +464,7 @@ def _exclusive(a: Path, b: Path) -> bool:
             both = {arm_a, arm_b}
             return not (both & {"test", "finally"} or both == {"try", "try-else"})
     return False
+
+
+def register(registry: Registry) -> None:
+    registry.register(StateChecker)

@@ -1,17 +1,15 @@
-"""The `structure` and `config-complete` checks of one layer class (docs/contract.md §1 and §2)."""
+"""The `structure` check of one layer class (docs/contract.md §1): registration, the
+`__init__` signature and its `super().__init__(**kwargs)`, and the `call` defaults."""
 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-from keraslayer_gen.lint.config_keys import returned_keys
-from keraslayer_gen.lint.driver import (
-    CONFIG_COMPLETE,
-    STRUCTURE,
-    Checker,
+from keraslayer_gen.lint.base import Checker, Registry
+from keraslayer_gen.lint.module import (
     Function,
     LayerClass,
+    is_abstract,
     is_self,
     lineage,
     position,
@@ -19,23 +17,7 @@ from keraslayer_gen.lint.driver import (
     self_attr,
 )
 
-# Keys `Layer.get_config` itself returns (Keras 3 and tf.keras), merged by super().get_config().
-BASE_KEYS = frozenset(
-    {
-        "name",
-        "trainable",
-        "dtype",
-        "activity_regularizer",
-        "autocast",
-        "input_dim",
-        "input_shape",
-        "batch_input_shape",
-        "batch_size",
-        "dynamic",
-    }
-)
-# `weights` (Keras's initial-weights argument) is restored with the saved weights.
-NOT_CONFIG = frozenset({"weights"})
+STRUCTURE = "structure"
 # Decorators that register the class: Keras's own and the exporters of keras-hub and
 # keras-rs (`keras_hub_export` and `keras_rs_export` call register_keras_serializable).
 _REGISTRARS = (
@@ -47,20 +29,18 @@ _REGISTRARS = (
 # Packages whose classes Keras's deserializer imports by module and name, registered or
 # not (`serialization_lib._retrieve_class_or_fn`): no custom_objects needed for them.
 LOCATABLE_PACKAGES = frozenset({"keras", "keras_hub", "keras_cv", "keras_nlp"})
-# Values Keras 3's automatic config (`Operation.__new__`) accepts: everything else
-# (layers, initializer objects, functions, tensors) switches it off, and get_config raises.
-_PLAIN_NAMES = frozenset({"str", "int", "float", "bool", "None", "NoneType"})
-_OBJECT_TYPES = frozenset(
-    {"Layer", "Model", "KerasTensor", "Tensor", "Variable", "ndarray", "Array"}
-)
 
 
 class StructureChecker(Checker):
+    id = STRUCTURE
+    number = 1
+    guards = "a class Keras cannot construct, register or call with training/mask"
+
     def run(self) -> None:
         layer, name = self.layer, self.layer.name
         if (
             not self._registered()
-            and not self._abstract()
+            and not is_abstract(layer, self.module)
             and self.module.package not in LOCATABLE_PACKAGES
         ):
             self.report(
@@ -74,8 +54,6 @@ class StructureChecker(Checker):
         init = layer.methods.get("__init__")
         if init is not None:
             self._init(init)
-            if not self._abstract():
-                self._config_complete(init)
         call = layer.methods.get("call")
         if call is not None:
             self._call_defaults(call)
@@ -97,37 +75,6 @@ class StructureChecker(Checker):
             ):
                 names = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name)}
                 if self.layer.name in names:
-                    return True
-        return False
-
-    def _abstract(self) -> bool:
-        """An abstract base is never instantiated, so it need not be registered, and its
-        subclasses fill in some of its arguments (Keras's `BaseConv(rank, ...)`): a `Base`
-        or `Abstract` name, a `base_*.py` module, abstract methods, or a method that only
-        raises NotImplementedError."""
-        if self.layer.name.lstrip("_").startswith(("Base", "Abstract")):
-            return True
-        # A `base_*.py` module holds the base that the real classes subclass (Keras's
-        # base_conv.py, keras-rs's base_distributed_embedding.py).
-        if Path(self.module.filename).stem.startswith("base_"):
-            return True
-        for function in self.layer.methods.values():
-            for decorator in function.decorator_list:
-                if (self.module.dotted(decorator) or "").endswith("abstractmethod"):
-                    return True
-            body = [
-                s
-                for s in function.body
-                if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
-            ]
-            if (
-                len(body) == 1
-                and isinstance(body[0], ast.Raise)
-                and body[0].exc is not None
-            ):
-                exc = body[0].exc
-                exc = exc.func if isinstance(exc, ast.Call) else exc
-                if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
                     return True
         return False
 
@@ -373,285 +320,6 @@ class StructureChecker(Checker):
                     f"to {default.value!r}; default it to None",
                 )
 
-    def _config_complete(self, init: Function) -> None:
-        layer = self.layer
-        defaults = _defaults(init)
-        params = [p for p in defaults if p not in NOT_CONFIG]
-        if not params:
-            return
-        if layer.method("get_config") is None:
-            if not layer.unknown_bases:
-                self._auto_config(init, defaults)
-            return
-        keys = _config_keys(layer)
-        if keys is None:
-            return
-        stored = _stored_on_self(init)
-        required = [p for p in params if p not in keys and defaults[p] is None]
-        # An argument with a default that get_config leaves out comes back as that
-        # default: a defect when the layer keeps the argument (self.x / self._x), and
-        # unknowable when it only derives other state from it (InputLayer's shape).
-        lost = [
-            p
-            for p in params
-            if p not in keys
-            and defaults[p] is not None
-            and p in stored
-            and _used_as_object(init, layer, p) is None  # a tensor is no config value
-        ]
-        where = layer.methods.get("get_config") or layer.node
-        if required:
-            many = len(required) > 1
-            listed = ", ".join(f"`{p}`" for p in required)
-            count = f"{len(required)} required positional argument{'s' * many}"
-            self.report(
-                CONFIG_COMPLETE,
-                where,
-                f"`{layer.name}.get_config()` does not return {listed} (required "
-                f"__init__ argument{'s' * many}); add "
-                f'"{required[0]}": self.{stored.get(required[0], required[0])} to its '
-                "config, or from_config "
-                f'and load_model fail with "missing {count}"',
-            )
-        if lost:
-            many = len(lost) > 1
-            listed = ", ".join(f"`{p}`" for p in lost)
-            default = ast.unparse(defaults[lost[0]])  # type: ignore[arg-type]
-            self.report(
-                CONFIG_COMPLETE,
-                where,
-                f"`{layer.name}.get_config()` does not return {listed} (__init__ "
-                f"argument{'s' * many} with a default), so from_config and "
-                f"load_model silently rebuild the layer with the default "
-                f"({lost[0]}={default}) instead of the value it was created with; "
-                f'add "{lost[0]}": self.{stored[lost[0]]} to its config',
-            )
-
-    def _auto_config(
-        self, init: Function, defaults: dict[str, ast.expr | None]
-    ) -> None:
-        """No get_config anywhere: Keras builds the config from the constructor's
-        arguments, which works as long as they are plain values. Report the arguments
-        that are Keras objects, layers, functions or tensors."""
-        layer = self.layer
-        objects: dict[str, str] = {}
-        for arg in _init_args(init):
-            if arg.arg in NOT_CONFIG:
-                continue
-            why = self._object_annotation(arg.annotation)
-            default = defaults[arg.arg]
-            if why is None and default is not None and not self.module.tf_keras:
-                # Keras 3 puts the defaults in the automatic config too (tf-keras only
-                # the arguments given).
-                why = self._object_value(default)
-            if why is None:
-                why = _used_as_object(init, layer, arg.arg)
-            if why is not None:
-                objects[arg.arg] = why
-        if not objects:
-            return
-        first, why = next(iter(objects.items()))
-        listed = ", ".join(f"`{p}`" for p in objects)
-        many = len(objects) > 1
-        self.report(
-            CONFIG_COMPLETE,
-            layer.node,
-            f"`{layer.name}` has no get_config and its argument{'s' * many} {listed} "
-            f"{'are' if many else 'is'} not a plain value (`{first}` {why}): Keras "
-            "builds a config automatically only from str, int, float, bool and None "
-            "(and lists or dicts of them), so get_config, and saving, raise "
-            "NotImplementedError; add get_config returning "
-            f'{{**super().get_config(), "{first}": '
-            f"keras.saving.serialize_keras_object(self.{first}), ...}} and a "
-            "from_config that deserializes it",
-        )
-
-    def _object_annotation(self, annotation: ast.expr | None) -> str | None:
-        """Why an annotation says the argument is a Keras object, when every type it
-        allows (None aside) is one."""
-        if annotation is None:
-            return None
-        kinds: list[str | None] = []
-        for part in _union_members(annotation):
-            if isinstance(part, ast.Constant) and part.value is None:
-                continue  # Optional: None is a plain value, and no evidence either way
-            name = self.module.canonical(part) or ""
-            tail = name.rpartition(".")[2]
-            if tail in _PLAIN_NAMES or name in ("", "typing.Optional"):
-                kinds.append(None)
-            elif tail in ("Layer", "Model", "Sequential") or name.startswith(
-                "keras.layers."
-            ):
-                kinds.append("is annotated as a layer")
-            elif tail in ("Tensor", "KerasTensor", "ndarray", "Array", "Variable"):
-                kinds.append("is annotated as a tensor")
-            elif name.startswith(
-                ("keras.initializers.", "keras.regularizers.", "keras.constraints.")
-            ):
-                kinds.append("is annotated as a Keras object")
-            else:
-                kinds.append(None)
-        if kinds and all(k is not None for k in kinds):
-            return kinds[0]
-        return None
-
-    def _object_value(self, default: ast.expr) -> str | None:
-        """Why a default value is not a plain value, when that is certain."""
-        if isinstance(default, ast.Lambda):
-            return "defaults to a lambda"
-        if isinstance(default, (ast.Tuple, ast.List, ast.Set)):
-            for element in default.elts:
-                why = self._object_value(element)
-                if why is not None:
-                    return why
-            return None
-        if isinstance(default, ast.Dict):
-            for value in default.values:
-                why = self._object_value(value)
-                if why is not None:
-                    return why
-            return None
-        func = default.func if isinstance(default, ast.Call) else default
-        if not isinstance(func, (ast.Name, ast.Attribute)):
-            return None
-        name = self.module.canonical(func) or ""
-        if isinstance(func, ast.Name) and func.id in self.module.layer_names:
-            return f"defaults to a {func.id} layer"
-        if name.startswith(("keras.", "numpy.", "jax.", "torch.", "tensorflow.")):
-            kind = "an object" if isinstance(default, ast.Call) else "a function"
-            return f"defaults to {kind}, `{ast.unparse(default)}`"
-        return None
-
-
-def _init_args(init: Function) -> list[ast.arg]:
-    args = init.args
-    return [*args.posonlyargs[1:], *args.args[1:], *args.kwonlyargs]
-
-
-def _defaults(init: Function) -> dict[str, ast.expr | None]:
-    """Every parameter of `__init__` but self, with its default (None: required)."""
-    args = init.args
-    positional = [*args.posonlyargs, *args.args][1:]
-    out: dict[str, ast.expr | None] = {a.arg: None for a in positional}
-    for arg, default in zip(
-        positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
-    ):
-        out[arg.arg] = default
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-        out[arg.arg] = kw_default
-    return out
-
-
-def _stored_on_self(init: Function) -> dict[str, str]:
-    """Parameters `__init__` keeps as `self.<name>` or `self._<name>`, whatever the
-    expression (`self._flash = flash or default()`) that reads them: name -> the
-    attribute (the first one assigned)."""
-    out: dict[str, str] = {}
-    for node in scope_walk(init):
-        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
-            continue
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        pairs: list[tuple[ast.expr, ast.expr]] = []
-        for target in targets:
-            if (
-                isinstance(target, ast.Tuple)
-                and isinstance(node.value, ast.Tuple)
-                and len(target.elts) == len(node.value.elts)
-            ):
-                pairs.extend(zip(target.elts, node.value.elts, strict=True))
-            elif isinstance(target, ast.Tuple):
-                pairs.extend((element, node.value) for element in target.elts)
-            else:
-                pairs.append((target, node.value))
-        for target, value in pairs:
-            attr = self_attr(target)
-            if attr is None:
-                continue
-            name = attr.lstrip("_")
-            read = {
-                n.id
-                for n in ast.walk(value)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-            }
-            if name in read:
-                out.setdefault(name, attr)
-    return out
-
-
-def _union_members(annotation: ast.expr) -> list[ast.expr]:
-    """`A | B`, `Optional[A]`, `Union[A, B]` and `"A"` as their members."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return []
-    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        return [*_union_members(annotation.left), *_union_members(annotation.right)]
-    if isinstance(annotation, ast.Subscript):
-        head = annotation.value
-        head_name = (
-            head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
-        )
-        if head_name in ("Optional", "Union"):
-            inner = annotation.slice
-            elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
-            return [m for e in elements for m in _union_members(e)]
-        return [annotation.value]
-    return [annotation]
-
-
-def _used_as_object(init: Function, layer: LayerClass, param: str) -> str | None:
-    """Why the class uses the parameter as a layer or a callable: it is called, built
-    or serialised, directly or as the `self.<attr>` it is stored in."""
-    attrs: set[str] = set()
-    for node in scope_walk(init):
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == param
-        ):
-            attrs.update(a for t in node.targets if (a := self_attr(t)) is not None)
-    for current in lineage(layer):
-        for function in current.methods.values():
-            for node in scope_walk(function):
-                if not isinstance(node, ast.Call):
-                    continue
-                func = node.func
-                if (
-                    function is init
-                    and isinstance(func, ast.Name)
-                    and func.id == "isinstance"
-                    and len(node.args) == 2
-                    and isinstance(node.args[0], ast.Name)
-                    and node.args[0].id == param
-                ):
-                    kinds = {
-                        (getattr(t, "attr", None) or getattr(t, "id", ""))
-                        for t in ast.walk(node.args[1])
-                        if isinstance(t, (ast.Name, ast.Attribute))
-                    }
-                    if kinds & _OBJECT_TYPES:
-                        return "is checked to be a layer or a tensor"
-                direct = isinstance(func, ast.Name) and func.id == param
-                if function is init and direct:
-                    return "is called like a layer or a function"
-                if self_attr(func) in attrs:
-                    return f"is stored as self.{self_attr(func)} and called"
-                if (
-                    isinstance(func, ast.Attribute)
-                    and func.attr in ("build", "get_config")
-                    and (
-                        self_attr(func.value) in attrs
-                        or (
-                            function is init
-                            and isinstance(func.value, ast.Name)
-                            and func.value.id == param
-                        )
-                    )
-                ):
-                    return f"has its .{func.attr}() called, so it is a layer"
-    return None
-
 
 _TRACKED_CONSEQUENCE = {
     "a sub-layer": "on torch a Keras layer is a torch Module, and the constructor "
@@ -711,25 +379,5 @@ def _harmless_self(function: Function) -> set[int]:
     return out
 
 
-def _config_keys(layer: LayerClass) -> set[str] | None:
-    """Every key the class's get_config returns, or None when that cannot be known."""
-    function = layer.methods.get("get_config")
-    keys: set[str] = set()
-    has_base = True
-    if function is not None:
-        found = returned_keys(function)
-        if found is None:
-            return None
-        keys, has_base = set(found.keys), found.has_base
-    if not has_base:
-        return keys
-    if layer.unknown_bases:
-        return None
-    if layer.keras_base:
-        keys |= BASE_KEYS
-    for parent in layer.parents:
-        inherited = _config_keys(parent)
-        if inherited is None:
-            return None
-        keys |= inherited
-    return keys
+def register(registry: Registry) -> None:
+    registry.register(StructureChecker)
