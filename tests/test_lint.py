@@ -435,3 +435,41 @@ def test_syntax_errors_and_files(tmp_path) -> None:
     assert issue.filename == str(path) and issue.check == "structure"
     with pytest.raises(LintError, match="cannot read"):
         lint_file(tmp_path / "missing.py")
+
+
+def test_each_check_module_registers_the_checker_of_its_own_check_id() -> None:
+    import importlib
+    import pkgutil
+
+    from keraslayer_gen.lint import checks
+    from keraslayer_gen.lint.base import Registry
+    from keraslayer_gen.lint.driver import REGISTRY
+
+    names = sorted(m.name for m in pkgutil.iter_modules(checks.__path__))
+    assert names == ["config_complete", "state_hygiene", "structure"]
+    for name in names:
+        registry = Registry()
+        importlib.import_module(f"{checks.__name__}.{name}").register(registry)
+        assert [c.id.replace("-", "_") for c in registry] == [name]
+    assert CHECKS == ("structure", "config-complete", "state-hygiene")  # §1, §2, §3
+    assert [c.number for c in REGISTRY] == [1, 2, 3]
+
+
+def test_the_registry_refuses_a_second_checker_for_a_check_id() -> None:
+    from keraslayer_gen.lint.base import Registry
+    from keraslayer_gen.lint.checks.structure import StructureChecker
+
+    registry = Registry()
+    registry.register(StructureChecker)
+    with pytest.raises(ValueError, match="clashes with StructureChecker"):
+        registry.register(StructureChecker)
+
+
+def test_the_harness_static_checks_are_the_lint_registry() -> None:
+    from keraslayer_gen.harness.checklist import BY_ID, STATIC_CHECKS
+    from keraslayer_gen.lint.driver import REGISTRY
+
+    assert STATIC_CHECKS == CHECKS
+    for checker in REGISTRY:
+        check = BY_ID[checker.id]
+        assert (check.number, check.guards) == (checker.number, checker.guards)
