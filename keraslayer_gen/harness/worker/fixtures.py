@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from keraslayer_gen.harness.expectations import Example, TensorExample
-
-if TYPE_CHECKING:
-    from keraslayer_gen.harness.worker.session import Session
+from keraslayer_gen.harness.worker.outcomes import SharedRuns
+from keraslayer_gen.harness.worker.tensors import TensorOps
 
 
 def make_inputs(
@@ -148,10 +148,26 @@ class Fixture:
     model takes it (one array, or a list of arrays in input order), `mask` the first
     input's mask. `call`, `symbolic` and `model` pass the tensors the way the example
     says (one tensor, one list, or the first positionally and the rest by keyword),
-    with the example's call arguments."""
+    with the example's call arguments.
 
-    def __init__(self, session: Session, index: int, example: Example) -> None:
-        self.session = session
+    It gets what it uses as values: the layer class, the backend's `TensorOps`, and the
+    `SharedRuns` that remembers which shared operation failed in which check; `labelled`
+    says whether its messages start with its label (when there are several examples)."""
+
+    def __init__(
+        self,
+        index: int,
+        example: Example,
+        *,
+        layer_cls: type,
+        ops: TensorOps,
+        runs: SharedRuns,
+        labelled: bool,
+    ) -> None:
+        self.layer_cls = layer_cls
+        self.ops = ops
+        self.keras = ops.keras
+        self.runs = runs
         self.index = index
         self.example = example
         self.rng = np.random.default_rng(1000 + index)
@@ -164,6 +180,8 @@ class Fixture:
         self.mask = self.masks[0]
         self.masked = any(m is not None for m in self.masks)
         self.label = f"example {index} ({example.label()})"
+        #: What the messages about this example start with.
+        self.prefix = f"{self.label}: " if labelled else ""
         self._predictions: dict[str, dict[str, Any]] = {}
         self._mode = ""
 
@@ -222,7 +240,7 @@ class Fixture:
     @property
     def shape_text(self) -> str:
         """The shapes `build` gets, for messages."""
-        cls: Any = self.session.layer_cls
+        cls: Any = self.layer_cls
         args, kwargs = self.build_args(method=cls.build)
         if kwargs:
             return ", ".join(f"{k}={v}" for k, v in kwargs.items())
@@ -230,7 +248,7 @@ class Fixture:
 
     # -- layers --------------------------------------------------------------------------
     def new_layer(self, **extra: Any) -> Any:
-        return self.session.layer_cls(**{**self.example.init, **extra})
+        return self.layer_cls(**{**self.example.init, **extra})
 
     def inputs(self, batch: int, seed: int = 0) -> Any:
         """Fresh data like the example's (padding included), with another batch size."""
@@ -245,12 +263,12 @@ class Fixture:
         `call` receives them as `mask` / `<name>_mask` if it declares them), unless
         `masked` is False (data of another batch size)."""
         xs = self.xs if x is None else self.unpack(x)
-        session = self.session
+        ops = self.ops
         tensors = [
             (
-                session.attach_mask(value, mask)
+                ops.attach_mask(value, mask)
                 if masked and mask is not None
-                else session.convert(value)
+                else ops.convert(value)
             )
             for value, mask in zip(xs, self.masks, strict=True)
         ]
@@ -258,7 +276,7 @@ class Fixture:
         return layer(*args, **kwargs, **training)
 
     def keras_inputs(self) -> list[Any]:
-        keras = self.session.keras
+        keras = self.keras
         return [keras.Input(shape=t.shape[1:], dtype=t.dtype) for t in self.tensors]
 
     def keras_input(self) -> Any:
@@ -269,7 +287,7 @@ class Fixture:
         """Symbolic inputs with the example's masks computed from the padding values
         (`Masking` for floats, `not_equal` to the padding for integer ids)."""
         return [
-            self.session.mask_from_padding(source, t) if mask is not None else source
+            self.ops.mask_from_padding(source, t) if mask is not None else source
             for source, t, mask in zip(sources, self.tensors, self.masks, strict=True)
         ]
 
@@ -281,6 +299,11 @@ class Fixture:
         return self.pack(sources), layer(*args, **kwargs)
 
     # -- the shared model ----------------------------------------------------------------
+    def shared(self, what: str, compute: Callable[[], Any]) -> Any:
+        """Run an operation on the shared model that several checks reuse (see
+        `SharedRuns`): its failure is the current check's, a later check skips."""
+        return self.runs.run(self.index, self.prefix, what, compute)
+
     @functools.cached_property
     def model(self) -> Any:
         """`Input(s) -> [masks] -> layer` with a spy on the layer's `call` that records
@@ -288,12 +311,12 @@ class Fixture:
         self.layer = self.new_layer()
         self.calls = spy_on(self.layer)
         inputs, outputs = self.symbolic(self.layer, masked=True)
-        return self.session.keras.Model(inputs, outputs)
+        return self.keras.Model(inputs, outputs)
 
     @functools.cached_property
     def output_is_float(self) -> bool:
         """Whether every output is floating point (a fit step and gradients apply)."""
-        value = self.session.numpy(self.call(self.new_layer(), training=False))
+        value = self.ops.numpy(self.call(self.new_layer(), training=False))
         outputs = value if isinstance(value, list) else [value]
         return all(is_float(v.dtype) for v in outputs)
 
@@ -302,7 +325,7 @@ class Fixture:
         """The shared model compiled as `fit` uses it (`jit_compile="auto"`: XLA on
         TensorFlow and JAX, eager on torch)."""
         self.model.compile(
-            optimizer=self.session.keras.optimizers.Adam(learning_rate=0.01), loss="mse"
+            optimizer=self.keras.optimizers.Adam(learning_rate=0.01), loss="mse"
         )
         self._mode = "auto"
         return self.model
@@ -313,23 +336,23 @@ class Fixture:
         the `training` values `call` saw. The step is `train_on_batch`: the compiled train
         function `fit` runs, without the data pipeline around it (on TensorFlow a tf.data
         pipeline per call that costs more than the step)."""
-        return self.session.shared(self, "one fit step (train_on_batch)", self._fit)
+        return self.shared("one fit step (train_on_batch)", self._fit)
 
     def _fit(self) -> dict[str, Any]:
         model = self.compiled
         # the target's shape from a fresh layer: a call of the shared model would move
         # the state of a layer whose state moves on every call before the step
-        y = self.session.numpy(self.call(self.new_layer(), training=False))
+        y = self.ops.numpy(self.call(self.new_layer(), training=False))
         target: Any = (
             [self.rng.normal(size=v.shape).astype("float32") for v in y]
             if isinstance(y, list)
             else self.rng.normal(size=y.shape).astype("float32")
         )
-        before = self.session.snapshot(self.layer)
+        before = self.ops.snapshot(self.layer)
         self.calls.clear()
         logs = model.train_on_batch(self.x, target, return_dict=True)
         fit_calls = list(self.calls)
-        after = self.session.snapshot(self.layer)
+        after = self.ops.snapshot(self.layer)
         return {
             "before": before,
             "after": after,
@@ -345,7 +368,7 @@ class Fixture:
         data pipeline around it."""
         if self.output_is_float:
             self.fitted  # noqa: B018
-        return self.session.numpy(self.model(self.x, training=False))
+        return self.ops.numpy(self.model(self.x, training=False))
 
     def predict(self, mode: str | None = None) -> dict[str, Any]:
         """`predict` of the shared model (after the fit step when the output is float), once
@@ -355,7 +378,7 @@ class Fixture:
         records and the weights around it. Runs `predict_on_batch`: the compiled predict
         function, without the data pipeline."""
         if mode is None:
-            mode = "auto" if self.session.backend == "torch" else "jit"
+            mode = "auto" if self.ops.flavor.backend == "torch" else "jit"
         if mode in self._predictions:
             return self._predictions[mode]
         if self.output_is_float:
@@ -368,22 +391,22 @@ class Fixture:
         if mode != self._mode:
             options = {"auto": {}, "jit": {"jit_compile": True}}[mode]
             model.compile(
-                optimizer=self.session.keras.optimizers.Adam(learning_rate=0.01),
+                optimizer=self.keras.optimizers.Adam(learning_rate=0.01),
                 loss="mse",
                 **options,
             )
             self._mode = mode
-        before = self.session.snapshot(self.layer)
+        before = self.ops.snapshot(self.layer)
         self.calls.clear()
         label = "predict()" + (" with jit_compile=True" if mode == "jit" else "")
-        value = self.session.numpy(
-            self.session.shared(self, label, lambda: model.predict_on_batch(self.x))
+        value = self.ops.numpy(
+            self.shared(label, lambda: model.predict_on_batch(self.x))
         )
         result = {
             "value": value,
             "calls": list(self.calls),
             "before": before,
-            "after": self.session.snapshot(self.layer),
+            "after": self.ops.snapshot(self.layer),
         }
         self._predictions[mode] = result
         return result

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from keraslayer_gen.harness.registry import runtime_check
+
 if TYPE_CHECKING:
     from keraslayer_gen.harness.worker.fixtures import Fixture
     from keraslayer_gen.harness.worker.session import Session
@@ -110,6 +112,12 @@ def _normalised(
     }
 
 
+@runtime_check(
+    "config-roundtrip",
+    4,
+    "configs that are not JSON, change on "
+    "from_config, or cannot be deserialised without custom_objects",
+)
 def check_config_roundtrip(session: Session) -> list[str]:
     keras = session.keras
     cls: Any = session.layer_cls

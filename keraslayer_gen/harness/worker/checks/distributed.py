@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from keraslayer_gen.harness.registry import runtime_check
 from keraslayer_gen.harness.worker.fixtures import padding_positions
-from keraslayer_gen.harness.worker.session import CheckSkipped
+from keraslayer_gen.harness.worker.outcomes import CheckSkipped
 
 if TYPE_CHECKING:
     from keraslayer_gen.harness.worker.fixtures import Fixture
@@ -141,6 +142,13 @@ def _run(session: Session, fx: Fixture, kind: str) -> list[str]:
     return notes
 
 
+@runtime_check(
+    "distributed",
+    14,
+    "state that diverges across replicas or has the "
+    "wrong aggregation under MirroredStrategy / DataParallel",
+    full_only=True,
+)
 def check_distributed(session: Session) -> list[str]:
     notes: list[str] = []
     with _scope(session) as kind:

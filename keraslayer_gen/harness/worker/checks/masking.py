@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from keraslayer_gen.harness.registry import runtime_check
 from keraslayer_gen.harness.worker.checks.training import takes
 from keraslayer_gen.harness.worker.fixtures import (
     allclose,
@@ -14,7 +15,7 @@ from keraslayer_gen.harness.worker.fixtures import (
     max_difference,
     spy_on,
 )
-from keraslayer_gen.harness.worker.session import CheckSkipped
+from keraslayer_gen.harness.worker.outcomes import CheckSkipped
 
 if TYPE_CHECKING:
     from keraslayer_gen.harness.worker.fixtures import Fixture
@@ -224,6 +225,11 @@ def _invariance(session: Session, fx: Fixture, layer: Any, outputs: Any) -> str 
     return None
 
 
+@runtime_check(
+    "masking",
+    10,
+    "masks dropped, leaked or ignored; padded values changing unpadded outputs",
+)
 def check_masking(session: Session) -> list[str]:
     keras = session.keras
     policy = session.expectations.masking

@@ -8,9 +8,10 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from keraslayer_gen.harness.registry import runtime_check
 from keraslayer_gen.harness.worker.checks.training import takes
 from keraslayer_gen.harness.worker.fixtures import allclose, is_float, max_difference
-from keraslayer_gen.harness.worker.session import CheckSkipped
+from keraslayer_gen.harness.worker.outcomes import CheckSkipped
 
 if TYPE_CHECKING:
     from keraslayer_gen.harness.worker.session import Session
@@ -54,6 +55,12 @@ def _sublayer_policies(
             )
 
 
+@runtime_check(
+    "mixed-precision",
+    11,
+    "float16 variables, outputs in the wrong "
+    "dtype, dtype clashes with tensors created in call",
+)
 def check_mixed_precision(session: Session) -> list[str]:
     std = session.flavor.dtype
     notes: list[str] = []
@@ -200,6 +207,11 @@ def _graph_parity(session: Session, fx: Any, label: str) -> None:
         )
 
 
+@runtime_check(
+    "jit-parity",
+    12,
+    "compiled predict differing from eager predict",
+)
 def check_jit_parity(session: Session) -> list[str]:
     """Compiled `predict` against the same model run eagerly (the computation of
     `predict(run_eagerly=True)`, called directly: it skips a data pipeline that costs

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from keraslayer_gen.harness.registry import runtime_check
 from keraslayer_gen.harness.worker.fixtures import allclose, max_difference
 from keraslayer_gen.harness.worker.flavor import KERAS_MODULES
 
@@ -185,6 +186,12 @@ def _hint(error: str) -> str:
     return "make the layer rebuild from its config and weights alone"
 
 
+@runtime_check(
+    "save-load",
+    13,
+    "models that do not reload in a fresh process, or "
+    "reload with different outputs or state",
+)
 def check_save_load(session: Session) -> list[str]:
     start_reloader(session)
     notes = []

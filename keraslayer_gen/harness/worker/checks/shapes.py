@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from keraslayer_gen.harness.registry import runtime_check
 from keraslayer_gen.harness.worker.fixtures import make_inputs
-from keraslayer_gen.harness.worker.session import describe
+from keraslayer_gen.harness.worker.outcomes import describe
 
 if TYPE_CHECKING:
     from keraslayer_gen.harness.worker.fixtures import Fixture
@@ -108,6 +109,12 @@ def _counts(
             )
 
 
+@runtime_check(
+    "build",
+    5,
+    "wrong weight counts, undefined or batch-dependent "
+    "weight shapes, duplicate names, unbuilt state",
+)
 def check_build(session: Session) -> list[str]:
     observed: dict[str, list[int]] = {}
     for fx in session.fixtures:
@@ -280,6 +287,12 @@ def _which(index: int, count: int) -> str:
     return f"output {index}: " if count > 1 else ""
 
 
+@runtime_check(
+    "shapes",
+    6,
+    "compute_output_shape, the symbolic and the eager call "
+    "disagreeing on shape or dtype",
+)
 def check_shapes(session: Session) -> list[str]:
     std = session.flavor.dtype
     declares = overrides(session, "compute_output_shape")

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from keraslayer_gen.harness.registry import runtime_check
 from keraslayer_gen.harness.worker.fixtures import allclose, max_difference
-from keraslayer_gen.harness.worker.session import CheckSkipped
+from keraslayer_gen.harness.worker.outcomes import CheckSkipped
 
 if TYPE_CHECKING:
     from keraslayer_gen.harness.worker.fixtures import Fixture
@@ -44,6 +45,12 @@ def _replicas(session: Session, fx: Fixture, every_call: bool) -> Any:
     return fresh
 
 
+@runtime_check(
+    "training",
+    7,
+    "a training default that leaks, non-deterministic "
+    "inference, unseeded or repeated noise, fit/predict on the wrong path",
+)
 def check_training(session: Session) -> list[str]:
     expected = session.expectations.training
     random_inference = session.expectations.random_inference
@@ -175,6 +182,11 @@ def _changed(before: list[Any], after: list[Any]) -> dict[str, bool]:
     }
 
 
+@runtime_check(
+    "state",
+    8,
+    "state updated at inference, never updated, or " "updated without being declared",
+)
 def check_state(session: Session) -> list[str]:
     """Non-trainable weights: the declared state moves in training and stays at
     inference, or, with `state_on: every_call`, moves in every call (predict too)."""
@@ -398,6 +410,11 @@ def _training_updates(
             )
 
 
+@runtime_check(
+    "gradients",
+    9,
+    "trainable weights that get no gradient or non-finite values",
+)
 def check_gradients(session: Session) -> list[str]:
     for fx in session.fixtures:
         if not fx.output_is_float:
