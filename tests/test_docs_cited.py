@@ -136,3 +136,19 @@ def test_the_contract_reference_has_a_section_per_check_under_its_number() -> No
     text = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
     headings = re.findall(r"^### (\d+)\. `([\w-]+)`$", text, re.MULTILINE)
     assert headings == [(str(c.number), c.id) for c in CHECKS]
+
+
+def test_the_contract_table_has_a_row_per_registered_check() -> None:
+    """The table at the top of docs/contract.md: number, id, static or runtime, and
+    "only with `--full`" for exactly the registry's `full_only` checks."""
+    from keraslayer_gen.harness.checklist import CHECKS
+
+    text = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    rows = re.findall(
+        r"^\| (\d+) \| `([\w-]+)` \| (static|runtime) \| ([^|]*) \|", text, re.M
+    )
+    assert [(n, i, k) for n, i, k, _ in rows] == [
+        (str(c.number), c.id, "static" if c.static else "runtime") for c in CHECKS
+    ]
+    full_only = [i for _, i, _, runs in rows if runs.startswith("only with `--full`")]
+    assert full_only == [c.id for c in CHECKS if c.full_only]

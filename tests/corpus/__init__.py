@@ -41,22 +41,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from keraslayer_gen.harness.checklist import RUNTIME_CHECKS, STATIC_CHECKS
+
 CORPUS_DIR = Path(__file__).resolve().parent
 BACKENDS = ("tensorflow", "jax", "torch")
-STATIC_CHECKS = ("structure", "config-complete", "state-hygiene")
-RUNTIME_CHECKS = (
-    "config-roundtrip",
-    "build",
-    "shapes",
-    "training",
-    "state",
-    "gradients",
-    "masking",
-    "mixed-precision",
-    "jit-parity",
-    "save-load",
-    "distributed",
-)
 CHECKS = STATIC_CHECKS + RUNTIME_CHECKS
 EXPECT_KEYS = frozenset(
     "input_shape init mask masking training stochastic state trainable non_trainable "
