@@ -185,7 +185,7 @@ def _changed(before: list[Any], after: list[Any]) -> dict[str, bool]:
 @runtime_check(
     "state",
     8,
-    "state updated at inference, never updated, or " "updated without being declared",
+    "state updated at inference, never updated, or updated without being declared",
 )
 def check_state(session: Session) -> list[str]:
     """Non-trainable weights: the declared state moves in training and stays at
