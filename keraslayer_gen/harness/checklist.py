@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from keraslayer_gen.errors import KlgenError
-from keraslayer_gen.harness.registry import Check, checks
+from keraslayer_gen.harness.registry import BY_ID, CHECKS
 from keraslayer_gen.spec.names import did_you_mean
 
-CHECKS: tuple[Check, ...] = checks()
-BY_ID = {check.id: check for check in CHECKS}
 CHECK_IDS = tuple(check.id for check in CHECKS)
 STATIC_CHECKS = tuple(check.id for check in CHECKS if check.static)
 RUNTIME_CHECKS = tuple(check.id for check in CHECKS if not check.static)

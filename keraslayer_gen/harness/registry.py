@@ -2,27 +2,26 @@
 or runtime, and a runtime check's runner.
 
 The ids are part of klgen's interface (CLI `--only/--skip`, `--json`,
-`assert_layer_contract`): never rename one. The static checks (1-3) are declared here: they
-run in the parent process through `keraslayer_gen.lint.driver`, with no Keras import. Each
-runtime check (4-14) declares itself in its module under
-`keraslayer_gen.harness.worker.checks` with `@runtime_check(...)`; `checks()` imports that
-package (which imports its modules, none of which imports Keras) and returns every check
-in contract order. Everything else (`--only/--skip`, the report's rows, the worker's check
-loop, the contract reference test) derives from `checks()`.
+`assert_layer_contract`): never rename one. `CHECKS` declares every check, with no import
+(the parent process reads it and must not import Keras or numpy); each runtime check's
+function binds itself to its id in its module under `keraslayer_gen.harness.worker.checks`
+with `@runtime_check(id)`, and `runners()` (worker side) imports that package and returns
+them. Everything else (`--only/--skip`, the report's rows, the worker's check loop, the
+contract reference test) derives from `CHECKS`.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 #: A runtime check: takes the worker's `Session`, returns its notes.
 Runner = Callable[[Any], list[str]]
 R = TypeVar("R", bound=Runner)
 
-#: The package whose modules declare the runtime checks.
+#: The package whose modules define the runtime checks.
 RUNTIME_PACKAGE = "keraslayer_gen.harness.worker.checks"
 
 
@@ -35,55 +34,9 @@ class Check:
     static: bool
     full_only: bool  # run only with `--full` (or when named by `--only`)
     guards: str  # the bug it catches, for people
-    runner: Runner | None = field(default=None, compare=False, repr=False)
 
 
-_REGISTERED: dict[str, Check] = {}
-
-
-def register(check: Check) -> Check:
-    """Add `check`; its id and its number must be new."""
-    if check.id in _REGISTERED:
-        raise ValueError(f"check {check.id!r} is registered twice")
-    for other in _REGISTERED.values():
-        if other.number == check.number:
-            raise ValueError(
-                f"checks {other.id!r} and {check.id!r} have the same number "
-                f"{check.number}"
-            )
-    _REGISTERED[check.id] = check
-    return check
-
-
-def runtime_check(
-    id: str, number: int, guards: str, *, full_only: bool = False
-) -> Callable[[R], R]:
-    """Declare the decorated function as runtime check `id` (section `number` of
-    docs/contract.md)."""
-
-    def declare(runner: R) -> R:
-        register(Check(id, number, False, full_only, guards, runner))
-        return runner
-
-    return declare
-
-
-def checks() -> tuple[Check, ...]:
-    """Every check, in contract order (their numbers, 1..N without gaps)."""
-    importlib.import_module(RUNTIME_PACKAGE)
-    ordered = tuple(sorted(_REGISTERED.values(), key=lambda c: c.number))
-    numbers = [c.number for c in ordered]
-    if numbers != list(range(1, len(ordered) + 1)):
-        raise ValueError(f"the check numbers are not 1..{len(ordered)}: {numbers}")
-    return ordered
-
-
-def runners() -> dict[str, Runner]:
-    """The runtime checks' runners, by id."""
-    return {c.id: c.runner for c in checks() if c.runner is not None}
-
-
-for _static in (
+CHECKS: tuple[Check, ...] = (
     Check(
         "structure",
         1,
@@ -106,5 +59,114 @@ for _static in (
         "weights or Python state created outside build, "
         "unseeded randomness, backend-specific code",
     ),
-):
-    register(_static)
+    Check(
+        "config-roundtrip",
+        4,
+        False,
+        False,
+        "configs that are not JSON, change on "
+        "from_config, or cannot be deserialised without custom_objects",
+    ),
+    Check(
+        "build",
+        5,
+        False,
+        False,
+        "wrong weight counts, undefined or batch-dependent "
+        "weight shapes, duplicate names, unbuilt state",
+    ),
+    Check(
+        "shapes",
+        6,
+        False,
+        False,
+        "compute_output_shape, the symbolic and the eager call "
+        "disagreeing on shape or dtype",
+    ),
+    Check(
+        "training",
+        7,
+        False,
+        False,
+        "a training default that leaks, non-deterministic "
+        "inference, unseeded or repeated noise, fit/predict on the wrong path",
+    ),
+    Check(
+        "state",
+        8,
+        False,
+        False,
+        "state updated at inference, never updated, or "
+        "updated without being declared",
+    ),
+    Check(
+        "gradients",
+        9,
+        False,
+        False,
+        "trainable weights that get no gradient or non-finite values",
+    ),
+    Check(
+        "masking",
+        10,
+        False,
+        False,
+        "masks dropped, leaked or ignored; padded values changing unpadded outputs",
+    ),
+    Check(
+        "mixed-precision",
+        11,
+        False,
+        False,
+        "float16 variables, outputs in the wrong "
+        "dtype, dtype clashes with tensors created in call",
+    ),
+    Check(
+        "jit-parity", 12, False, False, "compiled predict differing from eager predict"
+    ),
+    Check(
+        "save-load",
+        13,
+        False,
+        False,
+        "models that do not reload in a fresh process, or "
+        "reload with different outputs or state",
+    ),
+    Check(
+        "distributed",
+        14,
+        False,
+        True,
+        "state that diverges across replicas or has the "
+        "wrong aggregation under MirroredStrategy / DataParallel",
+    ),
+)
+
+
+BY_ID = {check.id: check for check in CHECKS}
+_RUNNERS: dict[str, Runner] = {}
+
+
+def runtime_check(id: str) -> Callable[[R], R]:
+    """Bind the decorated function as the runner of runtime check `id`."""
+
+    def bind(runner: R) -> R:
+        check = BY_ID.get(id)
+        if check is None or check.static:
+            raise ValueError(f"{id!r} is not a runtime check of the registry")
+        if id in _RUNNERS:
+            raise ValueError(f"runtime check {id!r} has two runners")
+        _RUNNERS[id] = runner
+        return runner
+
+    return bind
+
+
+def runners() -> dict[str, Runner]:
+    """The runtime checks' runners by id, in contract order (worker side: imports the
+    checks' modules); every runtime check must have one."""
+    importlib.import_module(RUNTIME_PACKAGE)
+    missing = [c.id for c in CHECKS if not c.static and c.id not in _RUNNERS]
+    if missing:
+        raise ValueError(f"runtime checks without a runner: {', '.join(missing)}")
+    return {c.id: _RUNNERS[c.id] for c in CHECKS if not c.static}

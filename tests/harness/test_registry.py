@@ -12,66 +12,36 @@ from pathlib import Path
 import pytest
 
 from keraslayer_gen.harness import checklist, registry
-from keraslayer_gen.harness.registry import Check, register, runtime_check
+from keraslayer_gen.harness.registry import runtime_check
 
 HARNESS = Path(checklist.__file__).resolve().parent
 WORKER = HARNESS / "worker"
 
 
-def test_every_runtime_check_declares_its_runner_in_its_own_module() -> None:
+def test_every_runtime_check_has_one_runner_in_the_checks_package() -> None:
     runners = registry.runners()
     assert tuple(runners) == checklist.RUNTIME_CHECKS
-    for check in checklist.CHECKS:
-        if check.static:
-            assert check.runner is None, check.id
-            continue
-        assert check.runner is not None, check.id
-        assert check.runner.__module__.startswith(
-            registry.RUNTIME_PACKAGE + "."
-        ), check.id
+    for check_id, runner in runners.items():
+        assert runner.__module__.startswith(registry.RUNTIME_PACKAGE + "."), check_id
 
 
 def test_the_tables_derive_from_the_registry_in_contract_order() -> None:
     numbers = [c.number for c in checklist.CHECKS]
     assert numbers == list(range(1, len(numbers) + 1))
+    assert len(set(checklist.CHECK_IDS)) == len(checklist.CHECK_IDS)
     assert checklist.CHECK_IDS == tuple(c.id for c in checklist.CHECKS)
     assert checklist.STATIC_CHECKS + checklist.RUNTIME_CHECKS == checklist.CHECK_IDS
     assert checklist.select_checks(full=True) == list(checklist.CHECK_IDS)
 
 
-@pytest.fixture
-def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, Check]:
-    """The registry with its real checks, on a copy a test may add to."""
-    copy = dict(registry._REGISTERED)
-    monkeypatch.setattr(registry, "_REGISTERED", copy)
-    return copy
-
-
-def test_an_id_or_a_number_registered_twice_is_refused(
-    scratch_registry: dict[str, Check],
-) -> None:
-    with pytest.raises(ValueError, match="'build' is registered twice"):
-        register(Check("build", 99, False, False, "again"))
-    with pytest.raises(ValueError, match="'build' and 'other' have the same number 5"):
-        register(Check("other", 5, False, False, "a clash"))
-
-
-def test_a_new_runtime_check_needs_only_its_declaration(
-    scratch_registry: dict[str, Check],
-) -> None:
-    @runtime_check("extra", len(scratch_registry) + 1, "a defect", full_only=True)
-    def check_extra(session: object) -> list[str]:
-        return ["seen"]
-
-    assert registry.checks()[-1].id == "extra"
-    assert registry.runners()["extra"] is check_extra
-    assert scratch_registry["extra"].full_only
-
-
-def test_a_gap_in_the_numbers_is_refused(scratch_registry: dict[str, Check]) -> None:
-    register(Check("later", len(scratch_registry) + 2, False, False, "a gap"))
-    with pytest.raises(ValueError, match=r"not 1\.\.15: \[1, 2, .*, 14, 16\]"):
-        registry.checks()
+def test_a_runner_binds_only_to_a_runtime_check_and_only_once() -> None:
+    with pytest.raises(ValueError, match="'structure' is not a runtime check"):
+        runtime_check("structure")(lambda session: [])
+    with pytest.raises(ValueError, match="'nope' is not a runtime check"):
+        runtime_check("nope")(lambda session: [])
+    registry.runners()
+    with pytest.raises(ValueError, match="'build' has two runners"):
+        runtime_check("build")(lambda session: [])
 
 
 def _imports(path: Path) -> list[str]:
@@ -101,8 +71,7 @@ def test_the_worker_imports_of_the_parent_side_only_shared_data() -> None:
 def test_the_parent_side_never_imports_keras_or_a_worker_module() -> None:
     """`inprocess.py` is the one bridge: it runs the worker's session in a process that has
     already imported Keras (`keraslayer_gen.testing`), its imports inside the function.
-    (The registry reads the runtime checks' declarations by importing their package by
-    name; the next test shows that this imports no Keras.)"""
+    (Only the worker's `registry.runners()` imports the checks' package.)"""
     banned = ("keras", "tf_keras", "tensorflow", "jax", "torch")
     wrong = []
     for path in sorted(HARNESS.glob("*.py")):
@@ -115,12 +84,12 @@ def test_the_parent_side_never_imports_keras_or_a_worker_module() -> None:
     assert not wrong
 
 
-def test_reading_the_registry_imports_no_keras_or_backend() -> None:
+def test_reading_the_registry_imports_no_keras_backend_or_numpy() -> None:
     probe = (
         "import json, sys\n"
         "from keraslayer_gen import harness\n"
         "assert len(harness.CHECKS) == 14\n"
-        "banned = {'keras', 'tf_keras', 'tensorflow', 'jax', 'torch'}\n"
+        "banned = {'keras', 'tf_keras', 'tensorflow', 'jax', 'torch', 'numpy'}\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in banned)))\n"
     )
     done = subprocess.run(

@@ -112,12 +112,7 @@ def _normalised(
     }
 
 
-@runtime_check(
-    "config-roundtrip",
-    4,
-    "configs that are not JSON, change on "
-    "from_config, or cannot be deserialised without custom_objects",
-)
+@runtime_check("config-roundtrip")
 def check_config_roundtrip(session: Session) -> list[str]:
     keras = session.keras
     cls: Any = session.layer_cls

@@ -142,13 +142,7 @@ def _run(session: Session, fx: Fixture, kind: str) -> list[str]:
     return notes
 
 
-@runtime_check(
-    "distributed",
-    14,
-    "state that diverges across replicas or has the "
-    "wrong aggregation under MirroredStrategy / DataParallel",
-    full_only=True,
-)
+@runtime_check("distributed")
 def check_distributed(session: Session) -> list[str]:
     notes: list[str] = []
     with _scope(session) as kind:

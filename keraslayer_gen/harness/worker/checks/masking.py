@@ -225,11 +225,7 @@ def _invariance(session: Session, fx: Fixture, layer: Any, outputs: Any) -> str 
     return None
 
 
-@runtime_check(
-    "masking",
-    10,
-    "masks dropped, leaked or ignored; padded values changing unpadded outputs",
-)
+@runtime_check("masking")
 def check_masking(session: Session) -> list[str]:
     keras = session.keras
     policy = session.expectations.masking

@@ -55,12 +55,7 @@ def _sublayer_policies(
             )
 
 
-@runtime_check(
-    "mixed-precision",
-    11,
-    "float16 variables, outputs in the wrong "
-    "dtype, dtype clashes with tensors created in call",
-)
+@runtime_check("mixed-precision")
 def check_mixed_precision(session: Session) -> list[str]:
     std = session.flavor.dtype
     notes: list[str] = []
@@ -207,11 +202,7 @@ def _graph_parity(session: Session, fx: Any, label: str) -> None:
         )
 
 
-@runtime_check(
-    "jit-parity",
-    12,
-    "compiled predict differing from eager predict",
-)
+@runtime_check("jit-parity")
 def check_jit_parity(session: Session) -> list[str]:
     """Compiled `predict` against the same model run eagerly (the computation of
     `predict(run_eagerly=True)`, called directly: it skips a data pipeline that costs

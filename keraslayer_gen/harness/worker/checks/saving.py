@@ -186,12 +186,7 @@ def _hint(error: str) -> str:
     return "make the layer rebuild from its config and weights alone"
 
 
-@runtime_check(
-    "save-load",
-    13,
-    "models that do not reload in a fresh process, or "
-    "reload with different outputs or state",
-)
+@runtime_check("save-load")
 def check_save_load(session: Session) -> list[str]:
     start_reloader(session)
     notes = []

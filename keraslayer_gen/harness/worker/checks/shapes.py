@@ -109,12 +109,7 @@ def _counts(
             )
 
 
-@runtime_check(
-    "build",
-    5,
-    "wrong weight counts, undefined or batch-dependent "
-    "weight shapes, duplicate names, unbuilt state",
-)
+@runtime_check("build")
 def check_build(session: Session) -> list[str]:
     observed: dict[str, list[int]] = {}
     for fx in session.fixtures:
@@ -287,12 +282,7 @@ def _which(index: int, count: int) -> str:
     return f"output {index}: " if count > 1 else ""
 
 
-@runtime_check(
-    "shapes",
-    6,
-    "compute_output_shape, the symbolic and the eager call "
-    "disagreeing on shape or dtype",
-)
+@runtime_check("shapes")
 def check_shapes(session: Session) -> list[str]:
     std = session.flavor.dtype
     declares = overrides(session, "compute_output_shape")

@@ -45,12 +45,7 @@ def _replicas(session: Session, fx: Fixture, every_call: bool) -> Any:
     return fresh
 
 
-@runtime_check(
-    "training",
-    7,
-    "a training default that leaks, non-deterministic "
-    "inference, unseeded or repeated noise, fit/predict on the wrong path",
-)
+@runtime_check("training")
 def check_training(session: Session) -> list[str]:
     expected = session.expectations.training
     random_inference = session.expectations.random_inference
@@ -182,11 +177,7 @@ def _changed(before: list[Any], after: list[Any]) -> dict[str, bool]:
     }
 
 
-@runtime_check(
-    "state",
-    8,
-    "state updated at inference, never updated, or updated without being declared",
-)
+@runtime_check("state")
 def check_state(session: Session) -> list[str]:
     """Non-trainable weights: the declared state moves in training and stays at
     inference, or, with `state_on: every_call`, moves in every call (predict too)."""
@@ -410,11 +401,7 @@ def _training_updates(
             )
 
 
-@runtime_check(
-    "gradients",
-    9,
-    "trainable weights that get no gradient or non-finite values",
-)
+@runtime_check("gradients")
 def check_gradients(session: Session) -> list[str]:
     for fx in session.fixtures:
         if not fx.output_is_float:
