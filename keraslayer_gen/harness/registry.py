@@ -2,8 +2,9 @@
 or runtime, and a runtime check's runner.
 
 The ids are part of klgen's interface (CLI `--only/--skip`, `--json`,
-`assert_layer_contract`): never rename one. `CHECKS` declares every check, with no import
-(the parent process reads it and must not import Keras or numpy); each runtime check's
+`assert_layer_contract`): never rename one. `CHECKS` declares every check: checks 1-3 are
+the lint's, from its registry, the runtime checks are declared here, with no import of the
+worker (the parent process reads it and must not import Keras or numpy); each runtime check's
 function binds itself to its id in its module under `keraslayer_gen.harness.worker.checks`
 with `@runtime_check(id)`, and `runners()` (worker side) imports that package and returns
 them. Everything else (`--only/--skip`, the report's rows, the worker's check loop, the
@@ -16,6 +17,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from keraslayer_gen.lint.driver import REGISTRY as LINT_REGISTRY
 
 #: A runtime check: takes the worker's `Session`, returns its notes.
 Runner = Callable[[Any], list[str]]
@@ -37,28 +40,8 @@ class Check:
 
 
 CHECKS: tuple[Check, ...] = (
-    Check(
-        "structure",
-        1,
-        True,
-        False,
-        "a class Keras cannot construct, register or call with training/mask",
-    ),
-    Check(
-        "config-complete",
-        2,
-        True,
-        False,
-        "an __init__ argument missing from get_config",
-    ),
-    Check(
-        "state-hygiene",
-        3,
-        True,
-        False,
-        "weights or Python state created outside build, "
-        "unseeded randomness, backend-specific code",
-    ),
+    # §1-3: the lint's checks (keraslayer_gen/lint/checks/), as its registry describes them.
+    *(Check(c.id, c.number, True, False, c.guards) for c in LINT_REGISTRY),
     Check(
         "config-roundtrip",
         4,
