@@ -277,8 +277,14 @@ PEER_LAYERS: dict[str, dict[str, Any]] = {
         "output_shape": (3, 4, 8),
     },
     "keras_hub.layers:TransformerDecoder": {
-        "inputs": ('{"decoder_sequence": [3, 4, 8], "encoder_sequence": [3, 6, 8]}',),
+        # call takes no `mask` argument: it reads the padding mask Keras attaches to
+        # each sequence (`_keras_mask`), and the decoder's mask passes on
+        "inputs": (
+            '{"decoder_sequence": {"shape": [3, 4, 8], "mask": true}, '
+            '"encoder_sequence": {"shape": [3, 6, 8], "mask": true}}',
+        ),
         "init": {"intermediate_dim": 16, "num_heads": 2},
+        "masking": "use",
         "training": False,
         "non_trainable": 0,
         "output_shape": (3, 4, 8),

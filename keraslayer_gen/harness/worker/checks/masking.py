@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from keraslayer_gen.harness.worker.session import Session
 
 
-def _declared(
-    session: Session, policy: str | None, supports: bool, has_mask: bool
-) -> None:
+def _declared(session: Session, policy: str | None, supports: bool) -> None:
+    """supports_masking against the declared policy. Whether the mask of a `consume` or
+    `use` layer reaches its computation is judged per masked example (`_reaches`), not
+    from the signature: a `call` without a `mask` argument may read the mask Keras
+    attaches to its input (keras-hub's TransformerDecoder does)."""
     if policy is None:
         return
     if policy == "none" and supports:
@@ -40,14 +42,6 @@ def _declared(
             f"supports_masking is False but masking is declared "
             f"{policy}: set self.supports_masking = True in __init__, or Keras "
             "drops the mask",
-        )
-    if policy in ("consume", "use") and not has_mask:
-        what = "consume" if policy == "consume" else "use"
-        raise session.fail(
-            None,
-            "call() has no `mask` argument, so it never receives the "
-            f"mask it should {what}: add `mask=None` to call (`<input>_mask=None` "
-            "for each of several tensor arguments)",
         )
 
 
@@ -188,16 +182,9 @@ def _at_valid(fx: Fixture, values: list[np.ndarray]) -> list[np.ndarray]:
     return picked
 
 
-def _invariance(session: Session, fx: Fixture, layer: Any, outputs: Any) -> str | None:
-    """Fails when padded values reach unmasked outputs; a note when it cannot tell."""
-    with session.guard(fx, "call() with a mask"):
-        again = session.numpy(fx.call(layer, training=False))
-    if not allclose(outputs, again):
-        return (
-            f"{fx.label}: mask invariance not checked: inference is not deterministic "
-            "(the training check reports it)"
-        )
-    changed_inputs = []
+def _noisy(fx: Fixture) -> list[np.ndarray]:
+    """The example's inputs with other values (noise) at their masked positions."""
+    changed = []
     for x, mask, tensor in zip(fx.xs, fx.masks, fx.tensors, strict=True):
         x2 = x.copy()
         if mask is not None:
@@ -208,9 +195,52 @@ def _invariance(session: Session, fx: Fixture, layer: Any, outputs: Any) -> str 
                 high = 99 if tensor.max is None else tensor.max
                 noise = make_inputs(fx.rng, x2.shape, str(x2.dtype), low, high)
             x2[~mask] = noise[~mask]
-        changed_inputs.append(x2)
+        changed.append(x2)
+    return changed
+
+
+def _reaches(
+    session: Session, fx: Fixture, layer: Any, policy: str, changed: Any
+) -> None:
+    """A `consume` or `use` layer whose `call` takes no mask argument may still read
+    the mask Keras attaches to its input (keras-hub's TransformerDecoder reads
+    `_keras_mask`): judged by behaviour. With other values at the masked positions, the
+    outputs with the masks attached must differ from the outputs without them; equal,
+    the mask never reaches the computation."""
     with session.guard(fx, "call() with other values at masked positions"):
-        changed = session.numpy(fx.call(layer, fx.pack(changed_inputs), training=False))
+        with_masks = session.numpy(fx.call(layer, changed, training=False))
+    with session.guard(fx, "call() without the mask"):
+        without = session.numpy(fx.call(layer, changed, masked=False, training=False))
+    if allclose(with_masks, without):
+        what = "consume" if policy == "consume" else "use"
+        raise session.fail(
+            fx,
+            "the outputs are the same with and without the mask (other values at "
+            "the masked positions), and call() has no `mask` argument: the mask it "
+            f"should {what} never reaches the computation: add `mask=None` to call "
+            "(`<input>_mask=None` for each of several tensor arguments) and use it, "
+            "or declare masking: propagate",
+        )
+
+
+def _invariance(
+    session: Session, fx: Fixture, layer: Any, outputs: Any, policy: str | None
+) -> str | None:
+    """Fails when padded values reach unmasked outputs (or, for a `consume` or `use`
+    layer without a mask argument, when the mask reaches nothing); a note when it
+    cannot tell."""
+    with session.guard(fx, "call() with a mask"):
+        again = session.numpy(fx.call(layer, training=False))
+    if not allclose(outputs, again):
+        return (
+            f"{fx.label}: mask invariance not checked: inference is not deterministic "
+            "(the training check reports it)"
+        )
+    changed_inputs = fx.pack(_noisy(fx))
+    if policy in ("consume", "use") and not mask_arguments(session, fx):
+        _reaches(session, fx, layer, policy, changed_inputs)
+    with session.guard(fx, "call() with other values at masked positions"):
+        changed = session.numpy(fx.call(layer, changed_inputs, training=False))
     flat = outputs if isinstance(outputs, list) else [outputs]
     flat_changed = changed if isinstance(changed, list) else [changed]
     before, after = _at_valid(fx, flat), _at_valid(fx, flat_changed)
@@ -230,8 +260,7 @@ def check_masking(session: Session) -> list[str]:
     keras = session.keras
     policy = session.expectations.masking
     supports = bool(session.fixtures[0].new_layer().supports_masking)
-    has_mask = any(mask_arguments(session, fx) for fx in session.fixtures)
-    _declared(session, policy, supports, has_mask)
+    _declared(session, policy, supports)
     if policy == "none" or (policy is None and not supports):
         if policy is None:
             session.observe("masking", "none")
@@ -271,7 +300,7 @@ def check_masking(session: Session) -> list[str]:
             previous = None
         seen.add(_output_mask(session, fx, layer, policy, outputs, args[0], previous))
         eager = session.numpy(outputs)
-        note = _invariance(session, fx, layer, eager)
+        note = _invariance(session, fx, layer, eager, policy)
         if note:
             notes.append(note)
         calls.clear()
