@@ -124,13 +124,19 @@ PEER_LAYERS: dict[str, dict[str, Any]] = {
         "output_shape": (3, 5, 5, 3),
     },
     "keras.layers:EinsumDense": {
-        "input_shape": (3, 5),
-        "init": {"equation": "ab,bc->ac", "output_shape": 4, "bias_axes": "c"},
+        # the sequence projection of its documentation: compute_output_shape answers
+        # (batch, None, 5), a None size `shapes` reads as unknown, as Keras does
+        "input_shape": (3, 6, 4),
+        "init": {
+            "equation": "abc,cd->abd",
+            "output_shape": [None, 5],
+            "bias_axes": "d",
+        },
         "training": False,
         "trainable": 2,
         "non_trainable": 0,
         "seed_generators": 0,
-        "output_shape": (3, 4),
+        "output_shape": (3, 6, 5),
     },
     "keras.layers:PReLU": {
         "input_shape": (3, 5),
