@@ -22,6 +22,9 @@ from keraslayer_gen.generate.tf_keras_idioms import (
     AGGREGATIONS,
     reads_name,
     returned,
+    FUNCTION_SOURCES,
+    spec_for_target,
+    sublayer_build_function,
     sublayer_build_method,
     update_op,
 )
@@ -99,6 +102,9 @@ class SubLayerView:
     build_method: str = (
         "build"  # tf-keras: `_build_from_signature` of MultiHeadAttention
     )
+    #: tf-keras: the module-level function that builds it instead of its method
+    #: (`_build_multi_head_attention(self.<name>, <build>)`), or None
+    build_function: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,8 @@ class LayerContext:
     third_party_imports: list[str] = field(default_factory=list)  # `import numpy as np`
     own_imports: list[str] = field(default_factory=list)  # `from pkg.mod import Base`
     sublayers: list[SubLayerView] = field(default_factory=list)
+    #: tf-keras: the source of the module-level functions the sub-layers' builds call
+    functions: list[str] = field(default_factory=list)
     methods: list[MethodView] = field(default_factory=list)
     training_arg: bool = False  # `call` takes `training=None` (a split or `forward`)
     needs_from_config: list[tuple[str, bool]] = field(default_factory=list)
@@ -735,9 +743,11 @@ def _sublayer_views(
         else:
             build = " ".join(str(sub.build).split())
         method = "build"
+        function = None
         if target == "tf-keras":
             method = sublayer_build_method(sub.layer)
-        views.append(SubLayerView(name, create, build, method))
+            function = sublayer_build_function(sub.layer)
+        views.append(SubLayerView(name, create, build, method, function))
     return views
 
 
@@ -1030,7 +1040,9 @@ def build_context(
     regions: dict[str, str] | None = None,
     bodies: Any = None,
 ) -> LayerContext:
-    """The template context of `spec` for `target`; `regions` carries user code over."""
+    """The template context of `spec` for `target`; `regions` carries user code over.
+    tf-keras renders several tensor arguments as one list (`spec_for_target`)."""
+    spec = spec_for_target(spec, target)
     regions = regions or {}
     call = bodies.call if bodies is not None else spec.call
     state = (
@@ -1137,6 +1149,14 @@ def build_context(
         third_party_imports=third,
         own_imports=own,
         sublayers=sublayers,
+        functions=[
+            FUNCTION_SOURCES[f]
+            for f in dict.fromkeys(
+                s.build_function
+                for s in sublayers
+                if s.build_function is not None and s.build is not None
+            )
+        ],
         methods=[
             MethodView(
                 name,

@@ -6,6 +6,7 @@ Everything here is text about tf-keras code; nothing imports TensorFlow or tf_ke
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from keraslayer_gen.spec.updates import updated_weight
 
@@ -71,7 +72,65 @@ def reads_name(code: str, name: str) -> bool:
 #: KerasNLP's encoder blocks calls it from the outer layer's `build`).
 SIGNATURE_BUILDS = {"MultiHeadAttention": "_build_from_signature"}
 
+#: The module-level function that builds a tf-keras sub-layer of this class from shapes
+#: in the outer layer's `build`, where its own method leaves weights to the first call:
+#: tf-keras's `MultiHeadAttention._build_from_signature` creates the four projections
+#: but does not build them (their weights would appear at the first call only, so
+#: `build()` followed by `set_weights()` would fail). Each projection is built in its own
+#: name scope, as its `__call__` would, so that its weights keep their names
+#: (`<attention>/query/kernel:0`), unique in an HDF5 file.
+BUILD_FUNCTIONS = {"MultiHeadAttention": "_build_multi_head_attention"}
+FUNCTION_SOURCES = {
+    "_build_multi_head_attention": '''\
+def _build_multi_head_attention(attention, query_shape, value_shape, key_shape=None):
+    """Builds a tf-keras `MultiHeadAttention` and its projections from shapes.
+
+    `_build_from_signature` creates its query, key, value and output
+    projections, which tf-keras would build at the first call only.
+    """
+    attention._build_from_signature(query_shape, value_shape, key_shape)
+    query_shape = tf.TensorShape(query_shape)
+    value_shape = tf.TensorShape(value_shape)
+    key_shape = value_shape if key_shape is None else tf.TensorShape(key_shape)
+    for projection, shape in (
+        (attention._query_dense, query_shape),
+        (attention._key_dense, key_shape),
+        (attention._value_dense, value_shape),
+    ):
+        with tf.name_scope(projection.name):
+            projection.build(shape)
+    heads = attention._value_dense.compute_output_shape(value_shape)[-2:]
+    with tf.name_scope(attention._output_dense.name):
+        attention._output_dense.build(query_shape[:-1].concatenate(heads))''',
+}
+
 
 def sublayer_build_method(layer: str) -> str:
     """The method that builds a sub-layer of class `layer` in tf-keras's `build`."""
     return SIGNATURE_BUILDS.get(layer.rpartition(".")[2], "build")
+
+
+def sublayer_build_function(layer: str) -> str | None:
+    """The module-level function that builds a sub-layer of class `layer` in tf-keras's
+    `build` (`function(self.<sub-layer>, <shapes>)`), or None when its method does."""
+    if "." in layer and not layer.startswith("keras."):
+        return None  # the package's own class, not tf-keras's
+    return BUILD_FUNCTIONS.get(layer.rpartition(".")[2])
+
+
+def several_tensor_arguments(spec: Any) -> bool:
+    """Whether `call` of the spec's keras3 rendering takes several tensor arguments
+    (`call(self, query, value)`), not one tensor or one list of them."""
+    return bool(spec.inputs) and len(spec.inputs) > 1 and not spec.input_list
+
+
+def spec_for_target(spec: Any, target: str) -> Any:
+    """The spec as `target` renders it. tf-keras takes several tensor inputs as one list
+    (`layer([query, value])`, masks as one list `mask`), as its own multi-input layers do
+    (`Attention`, `Concatenate`): its `Layer.__call__` passes only the first tensor
+    argument's shape to `build` and only that argument's mask to `call`, so a layer with
+    several tensor arguments could neither build the weights that depend on the others
+    nor receive their masks. Every other spec renders as written."""
+    if target == "tf-keras" and several_tensor_arguments(spec):
+        return spec.model_copy(update={"input_list": True})
+    return spec

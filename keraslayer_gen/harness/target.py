@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from keraslayer_gen.errors import KlgenError
+from keraslayer_gen.generate.tf_keras_idioms import spec_for_target
 from keraslayer_gen.spec.model import LayerSpec
 
 SPEC_SUFFIXES = (".klgen.yaml", ".klgen.yml")
@@ -128,7 +129,11 @@ def _from_module(text: str, module: str, class_name: str, cwd: Path) -> LayerTar
 
 
 def _with_spec(target: LayerTarget, spec: LayerSpec, label: str) -> LayerTarget:
-    return replace(target, spec=spec, spec_label=label)
+    """The target with its spec as the target's rendering has it (tf-keras takes several
+    tensor arguments as one list: `spec_for_target`)."""
+    return replace(
+        target, spec=spec_for_target(spec, target.target), spec_label=label
+    )
 
 
 def keras_target_of(code: str) -> str:

@@ -79,15 +79,6 @@ def plan_layer(
                 f"add `targets: {{{target}: {{call: ...}}}}` with bodies in "
                 f"{target}'s idiom to render it for {target}"
             )
-    if target == "tf-keras" and spec.inputs and len(spec.inputs) > 1:
-        if not spec.input_list:
-            raise KlgenError(
-                f"{source.label}: inputs: tf-keras passes only the first tensor "
-                "argument's shape to `build`, so a layer with several tensor arguments "
-                f"({', '.join(spec.inputs)}) cannot build its sub-layers and weights "
-                "there; render it for keras3, or take the inputs as one list "
-                "(`input_list: true`)"
-            )
     module = spec.module_name
     layer_path = layout.layers_dir / f"{module}.py"
     test_path = layout.tests_dir / f"test_{module}.py"

@@ -105,25 +105,28 @@ examples:
 """
 
 
-def test_several_tensor_arguments_are_refused_for_tf_keras(tmp_path: Path) -> None:
-    """tf-keras builds a layer from its first tensor argument's shape only, so a spec
-    with several tensor arguments is refused for it (before anything is written), with
-    the list style as the way out; keras3 renders it."""
+def test_several_tensor_arguments_become_one_list_for_tf_keras(tmp_path: Path) -> None:
+    """tf-keras passes only the first tensor argument's shape to `build` and only its
+    mask to `call`, so a spec with several tensor arguments renders for it as tf-keras's
+    own multi-input layers are written: `call(self, inputs, mask=None)` with the list of
+    tensors and of masks, `build(self, input_shape)` with the list of shapes. keras3
+    keeps the tensor arguments; both bodies see the same names."""
     (tmp_path / SPEC).write_text(TWO_TENSORS, encoding="utf-8")
     outcome = run_klgen(
         tmp_path, ["new", "--spec", SPEC, "--out", "out", "--target", "tf-keras"]
     )
-    assert_refused(
-        outcome,
-        [
-            f"{SPEC}: inputs: tf-keras passes only the first tensor argument's shape "
-            "to `build`, so a layer with several tensor arguments (query, value) "
-            "cannot build its sub-layers and weights there; render it for keras3, or "
-            "take the inputs as one list (`input_list: true`)"
-        ],
-        {SPEC},
-    )
+    assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
+    tf_keras = (tmp_path / "out" / "add_both.py").read_text(encoding="utf-8")
+    methods = _methods(tf_keras)
+    assert ast.unparse(methods["call"].args) == "self, inputs"
+    assert ast.unparse(methods["call"].body[0]) == "query, value = inputs"
+    assert ast.unparse(methods["compute_output_shape"].args) == "self, input_shape"
+    assert "inputs: List of the input tensors `query`, `value`." in tf_keras
+    test = (tmp_path / "out" / "test_add_both.py").read_text(encoding="utf-8")
+    assert "tf_keras" in test
     assert run_klgen(tmp_path, ["new", "--spec", SPEC, "--out", "k3"]).exit_code == 0
+    keras3 = (tmp_path / "k3" / "add_both.py").read_text(encoding="utf-8")
+    assert ast.unparse(_methods(keras3)["call"].args) == "self, query, value"
 
 
 def test_a_spec_without_bodies_renders_user_regions_for_tf_keras(
@@ -197,23 +200,7 @@ def test_a_tf_keras_spec_carries_keras3_bodies(tmp_path: Path) -> None:
 
 #: Catalogue examples written for keras3 only: several tensor arguments, which tf-keras
 #: cannot build from (refused for it, see the test above).
-KERAS3_ONLY = ["cross-attention"]
-
-
-def test_keras3_only_examples_are_the_ones_with_several_tensor_arguments() -> None:
-    several = [
-        name
-        for name in api.example_names()
-        if (spec := api.load_example(name).spec).inputs
-        and len(spec.inputs) > 1
-        and not spec.input_list
-    ]
-    assert several == KERAS3_ONLY
-
-
-@pytest.mark.parametrize(
-    "name", [n for n in api.example_names() if n not in KERAS3_ONLY]
-)
+@pytest.mark.parametrize("name", api.example_names())
 def test_every_catalogue_spec_renders_for_both_targets(name: str) -> None:
     source = api.load_example(name)
     layout = out_layout(Path("/nonexistent-klgen-out"))

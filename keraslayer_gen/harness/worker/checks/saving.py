@@ -227,15 +227,18 @@ def _round_trip(
     `x0`, `x1`, ... (with `input_list` and `input_names`), several outputs come back as
     `predicted0..N` in flatten order."""
     fmt = "" if suffix == ".keras" else f" (saved as {suffix})"
-    if suffix == ".h5":  # the legacy format stores a layer's weights by name
-        names = [session.flavor.name(w) for w in fx.layer.weights]
+    if suffix == ".h5":
+        # the legacy format stores a layer's weights by their full names: a sub-layer's
+        # are `<layer>/<sub-layer>/bias:0`, so two sub-layers' `bias` do not clash
+        names = [session.flavor.path(fx.layer, w) for w in fx.layer.weights]
         shared = sorted({n for n in names if names.count(n) > 1})
         if shared:
             raise session.fail(
                 fx,
                 f"two weights share the name '{shared[0]}', so "
                 "model.save() to the legacy .h5 format fails (it stores "
-                "weights by name): give every add_weight a unique name=",
+                "weights by name): give every add_weight a unique name=, and "
+                "build each sub-layer in its own name scope",
             )
     path = session.workdir / f"model-{fx.index}{suffix}"
     with session.guard(fx, f"model.save('{path.name}')"):
