@@ -1,5 +1,5 @@
 """The bundled examples a target renders: all of them for keras3; for tf-keras, those
-written for it or with `targets: tf-keras` bodies (cross-attention is keras3-only)."""
+written for it or with `targets: tf-keras` bodies."""
 
 from __future__ import annotations
 

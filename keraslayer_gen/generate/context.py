@@ -20,9 +20,9 @@ from keraslayer_gen.generate.formatting import LINE_LENGTH
 from keraslayer_gen.generate.output_shape import expected_shape
 from keraslayer_gen.generate.tf_keras_idioms import (
     AGGREGATIONS,
+    FUNCTION_SOURCES,
     reads_name,
     returned,
-    FUNCTION_SOURCES,
     spec_for_target,
     sublayer_build_function,
     sublayer_build_method,

@@ -131,9 +131,7 @@ def _from_module(text: str, module: str, class_name: str, cwd: Path) -> LayerTar
 def _with_spec(target: LayerTarget, spec: LayerSpec, label: str) -> LayerTarget:
     """The target with its spec as the target's rendering has it (tf-keras takes several
     tensor arguments as one list: `spec_for_target`)."""
-    return replace(
-        target, spec=spec_for_target(spec, target.target), spec_label=label
-    )
+    return replace(target, spec=spec_for_target(spec, target.target), spec_label=label)
 
 
 def keras_target_of(code: str) -> str:

@@ -129,15 +129,10 @@ def tf_keras_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-#: tf-keras renderings of composite examples that fail the full contract today (issue 11,
-#: open): each is a strict xfail, so the test fails again once it passes.
-TF_KERAS_KNOWN = {
-    "gated-fusion": "save-load: the sub-layers' weights share the name 'bias' in .h5",
-    "running-statistics": "jit-parity: state that moves on every call makes the "
-    "tf.function call differ from the eager one (check or rendering to fix)",
-    "transformer-encoder": "build: tf-keras MultiHeadAttention stays unbuilt after "
-    "build(); save-load: two weights named 'beta' in .h5",
-}
+#: tf-keras renderings of catalogue examples that fail the full contract, each a strict
+#: xfail with the reason (so the test fails again once it passes). None today: issue 11's
+#: composites (gated-fusion, transformer-encoder, running-statistics, cross-attention) pass.
+TF_KERAS_KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.slow
