@@ -19,22 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: `Layer.get_config` keys (`layer_structure.BASE_KEYS`, repeated here so that the worker
-#: imports nothing of klgen's static side).
-_BASE_KEYS = frozenset(
-    {
-        "name",
-        "trainable",
-        "dtype",
-        "activity_regularizer",
-        "autocast",
-        "input_dim",
-        "input_shape",
-        "batch_input_shape",
-        "batch_size",
-        "dynamic",
-    }
-)
+from keraslayer_gen.lint.config_keys import BASE_KEYS
+
 #: What a worker may take before it is stopped (it imports a backend and runs a few calls).
 TIMEOUT = 600
 
@@ -318,8 +304,8 @@ def _example(
     # Keys of Layer's own constructor are left out: Keras's automatic config of a class
     # without `get_config` adds `autocast` and `activity_regularizer`, which both classes
     # accept back through `**kwargs`.
-    keys_a = set(a.get_config()) - _BASE_KEYS
-    keys_b = set(b.get_config()) - _BASE_KEYS
+    keys_a = set(a.get_config()) - BASE_KEYS
+    keys_b = set(b.get_config()) - BASE_KEYS
     _emit(
         f"{label}: get_config keys",
         keys_a == keys_b,

@@ -42,10 +42,3 @@ def test_adopt_dry_run_and_no_verify_write_import_no_backend(tmp_path) -> None:
     # the tf-keras layer's bodies are plain arithmetic: it renders for keras3 as well
     assert report == {"exits": [0, 0, 0], "backends": []}
     assert (tmp_path / "layers" / "linear.klgen.yaml").is_file()
-
-
-def test_the_worker_leaves_out_the_same_base_keys_as_the_lint() -> None:
-    from keraslayer_gen.adopt.equivalence import _BASE_KEYS
-    from keraslayer_gen.lint.config_keys import BASE_KEYS
-
-    assert _BASE_KEYS == BASE_KEYS
