@@ -7,15 +7,28 @@ Exit codes: 0 success; 1 `check`/`verify` found problems; 2 bad input (usage, sp
 from __future__ import annotations
 
 import functools
+import signal
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
 
-import typer
 
-from keraslayer_gen import __version__
-from keraslayer_gen.errors import KlgenError
+def _stop_while_starting(signum: int, frame: Any) -> None:
+    # Nothing has started and nothing is written while klgen imports its commands: a
+    # SIGINT or SIGTERM then ends the process at once, with the interrupted exit code.
+    raise SystemExit(130)
+
+
+# Before the imports below (typer, the command modules): they take most of a second.
+_STARTUP = {
+    s: signal.signal(s, _stop_while_starting) for s in (signal.SIGINT, signal.SIGTERM)
+}
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated, Any, TypeVar  # noqa: E402
+
+import typer  # noqa: E402
+
+from keraslayer_gen import __version__  # noqa: E402
+from keraslayer_gen.errors import KlgenError  # noqa: E402
 
 app = typer.Typer(
     name="klgen",
@@ -164,3 +177,6 @@ def _optional_command(name: str) -> Any:
 
 
 _register()
+# Started: each command handles interruption itself (`verify` ends its workers first).
+for _signum, _handler in _STARTUP.items():
+    signal.signal(_signum, _handler)
